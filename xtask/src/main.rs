@@ -47,7 +47,14 @@ fn ci() -> Result<(), String> {
     cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
     cargo(
         "clippy",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
         &[],
     )?;
     cargo("test", &["test", "--workspace"], &[])?;

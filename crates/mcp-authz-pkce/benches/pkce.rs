@@ -7,7 +7,9 @@ use std::hint::black_box;
 
 fn pkce(c: &mut Criterion) {
     let verifier = CodeVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
-    let challenge: CodeChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".parse().unwrap();
+    let challenge: CodeChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        .parse()
+        .unwrap();
     c.bench_function("pkce/verify_s256", |b| {
         b.iter(|| black_box(&challenge).verify(black_box(&verifier)))
     });

@@ -46,7 +46,9 @@ impl CodeChallenge {
         challenge: &str,
         method: Option<&CodeChallengeMethod>,
     ) -> Result<Self, PkceError> {
-        method.unwrap_or(&CodeChallengeMethod::Plain).require_s256()?;
+        method
+            .unwrap_or(&CodeChallengeMethod::Plain)
+            .require_s256()?;
         challenge.parse()
     }
 

@@ -14,7 +14,9 @@ pub enum PkceError {
     #[error("code verifier contains a character outside [A-Za-z0-9-._~] at byte {0}")]
     VerifierCharset(usize),
     /// A code challenge that is not the 43-character base64url (no padding) form of a SHA-256 digest.
-    #[error("code challenge is not a base64url-encoded SHA-256 digest (43 characters of [A-Za-z0-9-_])")]
+    #[error(
+        "code challenge is not a base64url-encoded SHA-256 digest (43 characters of [A-Za-z0-9-_])"
+    )]
     MalformedChallenge,
     /// A `code_challenge_method` other than `S256`; `plain` is refused (REQUIREMENTS PK-3).
     #[error("code challenge method {0:?} is not supported: only S256 is allowed")]

@@ -43,20 +43,35 @@ fn generated_verifiers_are_43_unreserved_chars_and_distinct() {
 
 #[test]
 fn verifier_length_bounds() {
-    assert_eq!(CodeVerifier::parse(&"a".repeat(42)).err(), Some(PkceError::VerifierLength(42)));
+    assert_eq!(
+        CodeVerifier::parse(&"a".repeat(42)).err(),
+        Some(PkceError::VerifierLength(42))
+    );
     assert!(CodeVerifier::parse(&"a".repeat(43)).is_ok());
     assert!(CodeVerifier::parse(&"a".repeat(128)).is_ok());
-    assert_eq!(CodeVerifier::parse(&"a".repeat(129)).err(), Some(PkceError::VerifierLength(129)));
-    assert_eq!(CodeVerifier::parse("").err(), Some(PkceError::VerifierLength(0)));
+    assert_eq!(
+        CodeVerifier::parse(&"a".repeat(129)).err(),
+        Some(PkceError::VerifierLength(129))
+    );
+    assert_eq!(
+        CodeVerifier::parse("").err(),
+        Some(PkceError::VerifierLength(0))
+    );
 }
 
 #[test]
 fn verifier_charset() {
     let mut s = "a".repeat(43);
     s.replace_range(5..6, "+");
-    assert_eq!(CodeVerifier::parse(&s).err(), Some(PkceError::VerifierCharset(5)));
+    assert_eq!(
+        CodeVerifier::parse(&s).err(),
+        Some(PkceError::VerifierCharset(5))
+    );
     let unicode = format!("{}é", "a".repeat(42));
-    assert!(matches!(CodeVerifier::parse(&unicode), Err(PkceError::VerifierCharset(42))));
+    assert!(matches!(
+        CodeVerifier::parse(&unicode),
+        Err(PkceError::VerifierCharset(42))
+    ));
     assert!(CodeVerifier::parse(&format!("{}-._~", "A0z".repeat(14))).is_ok());
 }
 
@@ -64,7 +79,10 @@ fn verifier_charset() {
 fn plain_and_unknown_methods_are_refused() {
     let plain: CodeChallengeMethod = "plain".parse().unwrap();
     assert_eq!(plain, CodeChallengeMethod::Plain);
-    assert_eq!(plain.require_s256(), Err(PkceError::UnsupportedMethod("plain".into())));
+    assert_eq!(
+        plain.require_s256(),
+        Err(PkceError::UnsupportedMethod("plain".into()))
+    );
     let lower: CodeChallengeMethod = "s256".parse().unwrap();
     assert_eq!(lower, CodeChallengeMethod::Unknown("s256".into()));
     assert!(lower.require_s256().is_err());
@@ -83,12 +101,16 @@ fn plain_and_unknown_methods_are_refused() {
 fn malformed_challenges() {
     for bad in [
         "",
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c",   // 42
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c", // 42
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM=", // padded
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM",  // standard alphabet
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN",  // non-canonical trailing bits
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM", // standard alphabet
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN", // non-canonical trailing bits
     ] {
-        assert_eq!(bad.parse::<CodeChallenge>(), Err(PkceError::MalformedChallenge), "{bad:?}");
+        assert_eq!(
+            bad.parse::<CodeChallenge>(),
+            Err(PkceError::MalformedChallenge),
+            "{bad:?}"
+        );
     }
 }
 
@@ -105,7 +127,10 @@ fn serde_round_trip_of_challenge_and_method() {
     let challenge: CodeChallenge = APPENDIX_B_CHALLENGE.parse().unwrap();
     let json = serde_json::to_string(&challenge).unwrap();
     assert_eq!(json, format!("\"{APPENDIX_B_CHALLENGE}\""));
-    assert_eq!(serde_json::from_str::<CodeChallenge>(&json).unwrap(), challenge);
+    assert_eq!(
+        serde_json::from_str::<CodeChallenge>(&json).unwrap(),
+        challenge
+    );
     assert!(serde_json::from_str::<CodeChallenge>("\"short\"").is_err());
     let method: CodeChallengeMethod = serde_json::from_str("\"S256\"").unwrap();
     assert_eq!(serde_json::to_string(&method).unwrap(), "\"S256\"");

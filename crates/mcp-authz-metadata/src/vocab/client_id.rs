@@ -59,7 +59,10 @@ impl ClientId {
     }
 
     /// The URL of the Client ID Metadata Document this identifier names, if it is one: an `https` URL
-    /// with a non-root path and no fragment (draft-ietf-oauth-client-id-metadata-document §3).
+    /// with a non-root path, no fragment, no user information and no dot segments
+    /// (draft-ietf-oauth-client-id-metadata-document §3), written in the URL parser's normalised form
+    /// (lowercase scheme and host, no default port), so that the URL fetched is the identifier itself
+    /// and the document's `client_id` can be compared with it as a simple string.
     ///
     /// ```
     /// use mcp_authz_metadata::ClientId;
@@ -67,6 +70,8 @@ impl ClientId {
     /// assert!(cimd.metadata_document_url().is_some());
     /// assert!(ClientId::parse("https://app.example.com").unwrap().metadata_document_url().is_none());
     /// assert!(ClientId::parse("s6BhdRkqt3").unwrap().metadata_document_url().is_none());
+    /// // Dot segments, which the URL parser would resolve into a different URL, are refused.
+    /// assert!(ClientId::parse("https://app.example.com/a/../client.json").unwrap().metadata_document_url().is_none());
     /// ```
     pub fn metadata_document_url(&self) -> Option<Url> {
         if !self.0.starts_with("https://") {
@@ -78,7 +83,8 @@ impl ClientId {
             && url.path() != "/"
             && url.fragment().is_none()
             && url.username().is_empty()
-            && url.password().is_none();
+            && url.password().is_none()
+            && url.as_str() == self.0;
         usable.then_some(url)
     }
 }

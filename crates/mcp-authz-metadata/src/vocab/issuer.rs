@@ -28,6 +28,10 @@ pub enum IssuerError {
     /// The URL has no host.
     #[error("issuer has no host")]
     NoHost,
+    /// A space or control character. The URL parser would silently drop or escape it, so the verbatim
+    /// text (compared exactly) would no longer name the URL.
+    #[error("issuer contains {0:?}, which is not allowed (no spaces or control characters)")]
+    InvalidChar(char),
 }
 
 /// An authorization server's issuer identifier: an `https` URL with no query or fragment, or an `http` URL
@@ -53,6 +57,9 @@ impl Issuer {
     /// assert_eq!(Issuer::parse("https://auth.example.com?x=1").err(), Some(IssuerError::HasQuery));
     /// ```
     pub fn parse(s: &str) -> Result<Self, IssuerError> {
+        if let Some(bad) = s.chars().find(|c| c.is_control() || *c == ' ') {
+            return Err(IssuerError::InvalidChar(bad));
+        }
         let url = Url::parse(s).map_err(|e| IssuerError::NotAUrl(e.to_string()))?;
         let host = url.host().ok_or(IssuerError::NoHost)?;
         match url.scheme() {

@@ -4,7 +4,7 @@
 mod client_id;
 mod issuer;
 mod redirect_uri;
-mod registry;
+pub(crate) mod registry;
 mod resource_uri;
 mod scope;
 mod secret;
@@ -68,7 +68,9 @@ macro_rules! string_newtype_impls {
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $ty {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
                 let s = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                 Self::parse(&s).map_err(::serde::de::Error::custom)
             }

@@ -23,6 +23,10 @@ pub enum RedirectUriError {
     /// A scheme that can execute code or carry inline content (`javascript:`, `data:`, `file:`, ...).
     #[error("redirect URI scheme {0:?} is not allowed")]
     ForbiddenScheme(String),
+    /// A space or control character. The URL parser would silently drop or escape it, so the verbatim
+    /// text (compared exactly) would no longer name the URL.
+    #[error("redirect URI contains {0:?}, which is not allowed (no spaces or control characters)")]
+    InvalidChar(char),
 }
 
 /// A redirect URI: absolute, no fragment, and either `https`, `http` on a loopback host (RFC 8252 §7.3),
@@ -48,6 +52,9 @@ impl RedirectUri {
     /// assert_eq!(RedirectUri::parse("https://app.example.com/cb#x"), Err(RedirectUriError::HasFragment));
     /// ```
     pub fn parse(s: &str) -> Result<Self, RedirectUriError> {
+        if let Some(bad) = s.chars().find(|c| c.is_control() || *c == ' ') {
+            return Err(RedirectUriError::InvalidChar(bad));
+        }
         let url = Url::parse(s).map_err(|e| RedirectUriError::NotAbsolute(e.to_string()))?;
         if url.fragment().is_some() {
             return Err(RedirectUriError::HasFragment);
@@ -60,7 +67,8 @@ impl RedirectUri {
                     return Err(RedirectUriError::InsecureScheme);
                 }
             }
-            "javascript" | "data" | "file" | "vbscript" | "about" | "blob" | "ftp" | "ws" | "wss" => {
+            "javascript" | "data" | "file" | "vbscript" | "about" | "blob" | "ftp" | "ws"
+            | "wss" => {
                 return Err(RedirectUriError::ForbiddenScheme(url.scheme().to_owned()));
             }
             _private_use => {}

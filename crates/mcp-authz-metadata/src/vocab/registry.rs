@@ -119,3 +119,5 @@ open_registry! {
         Native => "native",
     }
 }
+
+pub(crate) use open_registry;

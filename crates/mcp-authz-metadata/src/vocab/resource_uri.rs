@@ -27,6 +27,9 @@ pub enum ResourceUriError {
     /// The URI has no host.
     #[error("resource has no host")]
     NoHost,
+    /// A space or control character, which the URL parser would silently drop or escape.
+    #[error("resource contains {0:?}, which is not allowed (no spaces or control characters)")]
+    InvalidChar(char),
 }
 
 /// The canonical URI of an MCP server (REQUIREMENTS TY-5): one type, used by every crate.
@@ -84,6 +87,9 @@ impl ResourceUri {
     /// assert_eq!(ResourceUri::parse("https://mcp.example.com#fragment").err(), Some(ResourceUriError::HasFragment));
     /// ```
     pub fn parse(s: &str) -> Result<Self, ResourceUriError> {
+        if let Some(bad) = s.chars().find(|c| c.is_control() || *c == ' ') {
+            return Err(ResourceUriError::InvalidChar(bad));
+        }
         let url = Url::parse(s).map_err(|e| ResourceUriError::NotAbsolute(e.to_string()))?;
         Self::from_url(&url)
     }

@@ -22,7 +22,9 @@ pub enum ScopeError {
     EmptyToken,
     /// A character outside NQCHAR (`%x21 / %x23-5B / %x5D-7E`): `"`, `\`, a control, a non-ASCII
     /// character or a space inside a single token.
-    #[error("scope token contains {0:?}, which is not allowed (NQCHAR is %x21 / %x23-5B / %x5D-7E)")]
+    #[error(
+        "scope token contains {0:?}, which is not allowed (NQCHAR is %x21 / %x23-5B / %x5D-7E)"
+    )]
     InvalidChar(char),
 }
 
@@ -64,6 +66,13 @@ impl ScopeToken {
 
 string_newtype_impls!(ScopeToken, ScopeError);
 
+/// Tokens compare, order and hash exactly as their text does, so sets of tokens can be searched by `&str`.
+impl std::borrow::Borrow<str> for ScopeToken {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// `NQCHAR = %x21 / %x23-5B / %x5D-7E`.
 fn is_nqchar(c: char) -> bool {
     matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
@@ -99,7 +108,7 @@ impl Scope {
 
     /// `true` when the scope holds the token `token`.
     pub fn contains(&self, token: &str) -> bool {
-        self.0.iter().any(|t| t.as_str() == token)
+        self.0.contains(token)
     }
 
     /// `true` when every token of `self` is in `other`.
@@ -128,7 +137,13 @@ impl Scope {
     /// This scope without `offline_access` (REQUIREMENTS RS-9).
     #[must_use]
     pub fn without_offline_access(&self) -> Scope {
-        Scope(self.0.iter().filter(|t| !t.is_offline_access()).cloned().collect())
+        Scope(
+            self.0
+                .iter()
+                .filter(|t| !t.is_offline_access())
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Adds a token; `false` if it was already there.
