@@ -1,0 +1,119 @@
+//! The in-memory store: every trait, one mutex, for tests and single-process deployments.
+
+mod accounts;
+mod tokens;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use mcp_authz_metadata::ClientId;
+
+use crate::{
+    AuthorizationCode, ClientKind, ClientRecord, Consent, FamilyId, Grant, KeyId, KeyState,
+    PurgeCounts, PurgeStore, RefreshToken, SecretHash, SigningKey, StoreError, Subject, TokenId,
+    UnixTime, User, Username,
+};
+
+/// Every storage trait in memory.
+///
+/// All state sits behind one [`Mutex`], held only for the duration of a single operation and never
+/// across an `.await`, so every operation is atomic and the store is **linearizable**: the guarantees
+/// documented on each trait hold trivially, and the test kit checks them.
+///
+/// Meant for tests and single-process use: state is lost on restart and not shared between processes,
+/// so two server instances would not agree. Memory is **not bounded** by a record count; it stays
+/// bounded by lifetimes only if [`purge_expired`](PurgeStore::purge_expired) runs periodically (the
+/// registration and authorization endpoints must be rate limited, REQUIREMENTS SEC-8). Operations never
+/// fail with [`StoreError::Unavailable`].
+///
+/// ```
+/// use mcp_authz_store::{MemoryStore, Store};
+/// use std::sync::Arc;
+/// let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+/// # let _ = store;
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+/// The tables.
+#[derive(Debug, Default)]
+struct Inner {
+    clients: HashMap<ClientId, ClientRecord>,
+    codes: HashMap<SecretHash, AuthorizationCode>,
+    grants: HashMap<FamilyId, Grant>,
+    refresh_tokens: HashMap<SecretHash, RefreshToken>,
+    revoked_access_tokens: HashMap<TokenId, UnixTime>,
+    consents: BTreeMap<(Subject, ClientId), Consent>,
+    keys: BTreeMap<KeyId, SigningKey>,
+    users: HashMap<Subject, User>,
+    usernames: HashMap<Username, Subject>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Locks the tables. A panic while holding the lock cannot leave a half-applied operation behind
+    /// (every operation checks before it writes), so a poisoned lock is recovered.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// `usize` to `u64` for counts (lossless on every supported platform; saturates otherwise).
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+#[async_trait]
+impl PurgeStore for MemoryStore {
+    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
+        let mut inner = self.lock();
+        let mut counts = PurgeCounts::default();
+
+        let codes_before = inner.codes.len();
+        inner.codes.retain(|_, code| now < code.expires_at);
+        counts.codes = count(codes_before - inner.codes.len());
+
+        let grants_before = inner.grants.len();
+        inner.grants.retain(|_, grant| now < grant.expires_at);
+        counts.grants = count(grants_before - inner.grants.len());
+
+        let tokens_before = inner.refresh_tokens.len();
+        let Inner {
+            refresh_tokens,
+            grants,
+            ..
+        } = &mut *inner;
+        refresh_tokens
+            .retain(|_, token| now < token.expires_at && grants.contains_key(&token.family_id));
+        counts.refresh_tokens = count(tokens_before - inner.refresh_tokens.len());
+
+        let jtis_before = inner.revoked_access_tokens.len();
+        inner
+            .revoked_access_tokens
+            .retain(|_, expires_at| now < *expires_at);
+        counts.revoked_access_tokens = count(jtis_before - inner.revoked_access_tokens.len());
+
+        let clients_before = inner.clients.len();
+        inner.clients.retain(|_, client| match client.kind {
+            ClientKind::MetadataDocument { expires_at, .. } => now < expires_at,
+            _ => true,
+        });
+        counts.metadata_document_clients = count(clients_before - inner.clients.len());
+
+        let keys_before = inner.keys.len();
+        inner.keys.retain(|_, key| match key.state {
+            KeyState::Retired { until } => now < until,
+            _ => true,
+        });
+        counts.signing_keys = count(keys_before - inner.keys.len());
+
+        Ok(counts)
+    }
+}

@@ -1,0 +1,299 @@
+//! Codes, grants and refresh tokens, revoked access tokens: the [`MemoryStore`] implementations.
+
+use async_trait::async_trait;
+use mcp_authz_metadata::{ClientId, Scope};
+
+use super::{Inner, MemoryStore, count};
+use crate::{
+    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
+    GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus, RefreshToken, Revocation,
+    RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError,
+    Subject, TokenId, UnixTime,
+};
+
+impl Inner {
+    /// Revokes a grant if it exists and is not revoked yet; `true` if this call revoked it.
+    fn revoke(&mut self, family_id: &FamilyId, reason: RevocationReason, now: UnixTime) -> bool {
+        match self.grants.get_mut(family_id) {
+            Some(grant) if grant.revoked.is_none() => {
+                grant.revoked = Some(Revocation { at: now, reason });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Revokes every active grant matching `matches` and deletes unconsumed codes matching `code_matches`.
+    fn revoke_where(
+        &mut self,
+        matches: impl Fn(&Grant) -> bool,
+        code_matches: impl Fn(&AuthorizationCode) -> bool,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> RevocationCounts {
+        let mut counts = RevocationCounts::default();
+        for grant in self.grants.values_mut() {
+            if grant.revoked.is_none() && matches(grant) {
+                grant.revoked = Some(Revocation { at: now, reason });
+                counts.grants += 1;
+            }
+        }
+        let before = self.codes.len();
+        self.codes
+            .retain(|_, code| code.consumed_at.is_some() || !code_matches(code));
+        counts.pending_codes = count(before.saturating_sub(self.codes.len()));
+        counts
+    }
+}
+
+/// The status of a token of `grant` at `now`, in the documented precedence order.
+fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
+    if token.rotated_at.is_some() {
+        RefreshStatus::Rotated
+    } else if grant.revoked.is_some() {
+        RefreshStatus::Revoked
+    } else if now >= token.expires_at || now >= grant.expires_at {
+        RefreshStatus::Expired
+    } else {
+        RefreshStatus::Active
+    }
+}
+
+/// A refresh token whose grant is missing: the store's own invariant is broken.
+fn orphan() -> StoreError {
+    StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
+}
+
+#[async_trait]
+impl CodeStore for MemoryStore {
+    async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.codes.contains_key(&code.hash) {
+            return Err(StoreError::conflict(
+                Entity::AuthorizationCode,
+                "duplicate code hash",
+            ));
+        }
+        inner.codes.insert(code.hash, code);
+        Ok(())
+    }
+
+    async fn find_code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
+        Ok(self.lock().codes.get(hash).cloned())
+    }
+
+    async fn consume_code(
+        &self,
+        hash: &SecretHash,
+        exchange: CodeExchange,
+        now: UnixTime,
+    ) -> Result<CodeConsumption, StoreError> {
+        let mut inner = self.lock();
+        let Some(code) = inner.codes.get(hash) else {
+            return Ok(CodeConsumption::Unknown);
+        };
+        if code.consumed_at.is_some() {
+            let (family_id, client_id) = (code.family_id.clone(), code.client_id.clone());
+            inner.revoke(&family_id, RevocationReason::CodeReplay, now);
+            return Ok(CodeConsumption::AlreadyConsumed {
+                family_id,
+                client_id,
+            });
+        }
+        if now >= code.expires_at {
+            return Ok(CodeConsumption::Expired);
+        }
+        // Check every uniqueness rule before writing anything: all or nothing.
+        if inner.grants.contains_key(&code.family_id) {
+            return Err(StoreError::conflict(Entity::Grant, "duplicate family id"));
+        }
+        if let Some(refresh) = &exchange.refresh_token
+            && inner.refresh_tokens.contains_key(&refresh.hash)
+        {
+            return Err(StoreError::conflict(
+                Entity::RefreshToken,
+                "duplicate refresh token hash",
+            ));
+        }
+        let mut code = code.clone();
+        code.consumed_at = Some(now);
+        let grant = Grant {
+            id: code.family_id.clone(),
+            client_id: code.client_id.clone(),
+            subject: code.subject.clone(),
+            scope: code.scope.clone(),
+            resources: code.resources.clone(),
+            created_at: now,
+            expires_at: exchange.grant_expires_at,
+            revoked: None,
+        };
+        if let Some(NewRefreshToken {
+            hash: refresh_hash,
+            expires_at,
+        }) = exchange.refresh_token
+        {
+            let token = RefreshToken {
+                hash: refresh_hash,
+                family_id: grant.id.clone(),
+                issued_at: now,
+                expires_at,
+                rotated_at: None,
+            };
+            inner.refresh_tokens.insert(refresh_hash, token);
+        }
+        inner.grants.insert(grant.id.clone(), grant.clone());
+        inner.codes.insert(*hash, code.clone());
+        Ok(CodeConsumption::Consumed { code, grant })
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryStore {
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        next: NewRefreshToken,
+        scope: Scope,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        let mut inner = self.lock();
+        let Some(token) = inner.refresh_tokens.get(presented) else {
+            return Ok(Rotation::Unknown);
+        };
+        let grant = inner.grants.get(&token.family_id).ok_or_else(orphan)?;
+        let family_id = grant.id.clone();
+        match status(token, grant, now) {
+            RefreshStatus::Rotated => {
+                inner.revoke(&family_id, RevocationReason::RefreshTokenReuse, now);
+                return Ok(Rotation::Reused { family_id });
+            }
+            RefreshStatus::Revoked => return Ok(Rotation::Revoked { family_id }),
+            RefreshStatus::Expired => return Ok(Rotation::Expired),
+            RefreshStatus::Active => {}
+        }
+        if inner.refresh_tokens.contains_key(&next.hash) {
+            return Err(StoreError::conflict(
+                Entity::RefreshToken,
+                "duplicate refresh token hash",
+            ));
+        }
+        let successor = RefreshToken {
+            hash: next.hash,
+            family_id: family_id.clone(),
+            issued_at: now,
+            expires_at: next.expires_at,
+            rotated_at: None,
+        };
+        if let Some(old) = inner.refresh_tokens.get_mut(presented) {
+            old.rotated_at = Some(now);
+        }
+        inner.refresh_tokens.insert(next.hash, successor.clone());
+        let grant = inner.grants.get_mut(&family_id).ok_or_else(orphan)?;
+        grant.scope = scope;
+        Ok(Rotation::Rotated {
+            grant: grant.clone(),
+            token: successor,
+        })
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<RefreshLookup>, StoreError> {
+        let inner = self.lock();
+        let Some(token) = inner.refresh_tokens.get(hash) else {
+            return Ok(None);
+        };
+        let grant = inner.grants.get(&token.family_id).ok_or_else(orphan)?;
+        Ok(Some(RefreshLookup {
+            status: status(token, grant, now),
+            token: token.clone(),
+            grant: grant.clone(),
+        }))
+    }
+
+    async fn get_grant(&self, family_id: &FamilyId) -> Result<Option<Grant>, StoreError> {
+        Ok(self.lock().grants.get(family_id).cloned())
+    }
+
+    async fn subject_grants(&self, subject: &Subject) -> Result<Vec<Grant>, StoreError> {
+        let inner = self.lock();
+        let mut grants: Vec<Grant> = inner
+            .grants
+            .values()
+            .filter(|g| &g.subject == subject)
+            .cloned()
+            .collect();
+        grants.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(grants)
+    }
+
+    async fn revoke_grant(
+        &self,
+        family_id: &FamilyId,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock().revoke(family_id, reason, now))
+    }
+
+    async fn revoke_client_grants(
+        &self,
+        client_id: &ClientId,
+        now: UnixTime,
+    ) -> Result<RevocationCounts, StoreError> {
+        Ok(self.lock().revoke_where(
+            |grant| &grant.client_id == client_id,
+            |code| &code.client_id == client_id,
+            RevocationReason::Client,
+            now,
+        ))
+    }
+
+    async fn revoke_subject_grants(
+        &self,
+        subject: &Subject,
+        now: UnixTime,
+    ) -> Result<RevocationCounts, StoreError> {
+        Ok(self.lock().revoke_where(
+            |grant| &grant.subject == subject,
+            |code| &code.subject == subject,
+            RevocationReason::Subject,
+            now,
+        ))
+    }
+}
+
+#[async_trait]
+impl RevokedTokenStore for MemoryStore {
+    async fn revoke_access_token(
+        &self,
+        jti: &TokenId,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let entry = inner
+            .revoked_access_tokens
+            .entry(jti.clone())
+            .or_insert(expires_at);
+        *entry = (*entry).max(expires_at);
+        Ok(())
+    }
+
+    async fn is_access_token_revoked(
+        &self,
+        jti: &TokenId,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .revoked_access_tokens
+            .get(jti)
+            .is_some_and(|expires_at| now < *expires_at))
+    }
+}
