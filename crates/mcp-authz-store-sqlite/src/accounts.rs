@@ -1,0 +1,343 @@
+//! Consents, signing keys and users: the [`SqliteStore`] implementations of [`ConsentStore`],
+//! [`KeyStore`] and [`UserStore`].
+
+use async_trait::async_trait;
+use mcp_authz_metadata::ClientId;
+use mcp_authz_store::{
+    Consent, ConsentStore, Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, PrivateKeyMaterial,
+    SecretHashString, SigningKey, StoreError, Subject, UnixTime, User, UserStore, Username,
+};
+use sqlx::Connection;
+use sqlx::sqlite::SqliteRow;
+
+use crate::SqliteStore;
+use crate::codec::{col, opt_time, parsed, scope, time};
+use crate::error::db;
+use crate::store::BEGIN;
+
+/// A consent from `subject, client_id, scope, granted_at`.
+fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
+    const E: Entity = Entity::Consent;
+    Ok(Consent {
+        subject: parsed(E, "subject", Subject::parse(col(row, 0, E)?))?,
+        client_id: parsed(E, "client_id", ClientId::parse(col(row, 1, E)?))?,
+        scope: scope(E, "scope", col(row, 2, E)?)?,
+        granted_at: time(E, "granted_at", col(row, 3, E)?)?,
+    })
+}
+
+#[async_trait]
+impl ConsentStore for SqliteStore {
+    async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO consents (subject, client_id, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, granted_at = ?4",
+        )
+        .bind(consent.subject.as_str())
+        .bind(consent.client_id.as_str())
+        .bind(consent.scope.to_string())
+        .bind(consent.granted_at.as_i64())
+        .execute(&mut *self.write(Entity::Consent).await?)
+        .await
+        .map_err(db(Entity::Consent))?;
+        Ok(())
+    }
+
+    async fn get_consent(
+        &self,
+        subject: &Subject,
+        client_id: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        let row = sqlx::query(
+            "SELECT subject, client_id, scope, granted_at FROM consents \
+             WHERE subject = ?1 AND client_id = ?2",
+        )
+        .bind(subject.as_str())
+        .bind(client_id.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::Consent))?;
+        row.as_ref().map(consent).transpose()
+    }
+
+    async fn subject_consents(&self, subject: &Subject) -> Result<Vec<Consent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT subject, client_id, scope, granted_at FROM consents \
+             WHERE subject = ?1 ORDER BY client_id",
+        )
+        .bind(subject.as_str())
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::Consent))?;
+        rows.iter().map(consent).collect()
+    }
+
+    async fn revoke_consent(
+        &self,
+        subject: &Subject,
+        client_id: &ClientId,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM consents WHERE subject = ?1 AND client_id = ?2")
+            .bind(subject.as_str())
+            .bind(client_id.as_str())
+            .execute(&mut *self.write(Entity::Consent).await?)
+            .await
+            .map_err(db(Entity::Consent))?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// The columns [`key`] reads, in order.
+macro_rules! key_columns {
+    () => {
+        "kid, algorithm, private_key, public_jwk_json, created_at, state, retired_until"
+    };
+}
+
+/// A signing key from a row of [`key_columns!`].
+fn key(row: &SqliteRow) -> Result<SigningKey, StoreError> {
+    const E: Entity = Entity::SigningKey;
+    let retired_until = opt_time(E, "retired_until", col(row, 6, E)?)?;
+    let state = match (col::<&str>(row, 5, E)?, retired_until) {
+        ("published", None) => KeyState::Published,
+        ("active", None) => KeyState::Active,
+        ("retired", Some(until)) => KeyState::Retired { until },
+        _ => return Err(StoreError::corrupt(E, "column state: invalid key state")),
+    };
+    Ok(SigningKey {
+        kid: parsed(E, "kid", KeyId::parse(col(row, 0, E)?))?,
+        algorithm: parsed(E, "algorithm", KeyAlgorithm::parse(col(row, 1, E)?))?,
+        private_key: PrivateKeyMaterial::new(col::<Vec<u8>>(row, 2, E)?),
+        public_jwk_json: col(row, 3, E)?,
+        created_at: time(E, "created_at", col(row, 4, E)?)?,
+        state,
+    })
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn insert_key(&self, key: SigningKey) -> Result<(), StoreError> {
+        const E: Entity = Entity::SigningKey;
+        let (state, until) = match key.state {
+            KeyState::Published => ("published", None),
+            KeyState::Active => ("active", None),
+            KeyState::Retired { until } => ("retired", Some(until.as_i64())),
+            _ => {
+                return Err(StoreError::corrupt(
+                    E,
+                    "a key state this backend cannot store",
+                ));
+            }
+        };
+        // A duplicate kid violates the primary key, a second active key the `one_active_key` index:
+        // both are unique violations, so `Conflict`.
+        sqlx::query(concat!(
+            "INSERT INTO signing_keys (",
+            key_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ))
+        .bind(key.kid.as_str())
+        .bind(key.algorithm.as_str())
+        .bind(key.private_key.secret())
+        .bind(key.public_jwk_json.as_str())
+        .bind(key.created_at.as_i64())
+        .bind(state)
+        .bind(until)
+        .execute(&mut *self.write(E).await?)
+        .await
+        .map_err(db(E))?;
+        Ok(())
+    }
+
+    async fn get_key(&self, kid: &KeyId) -> Result<Option<SigningKey>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM signing_keys WHERE kid = ?1"
+        ))
+        .bind(kid.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::SigningKey))?;
+        row.as_ref().map(key).transpose()
+    }
+
+    async fn active_key(&self) -> Result<Option<SigningKey>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM signing_keys WHERE state = 'active'"
+        ))
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::SigningKey))?;
+        row.as_ref().map(key).transpose()
+    }
+
+    async fn published_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM signing_keys WHERE state IN ('published', 'active') \
+              OR (state = 'retired' AND retired_until > ?1) ORDER BY created_at, kid"
+        ))
+        .bind(now.as_i64())
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::SigningKey))?;
+        rows.iter().map(key).collect()
+    }
+
+    async fn activate_key(
+        &self,
+        kid: &KeyId,
+        retire_previous_until: UnixTime,
+    ) -> Result<Option<KeyId>, StoreError> {
+        const E: Entity = Entity::SigningKey;
+        let mut conn = self.write(E).await?;
+        let mut tx = conn.begin_with(BEGIN).await.map_err(db(E))?;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM signing_keys WHERE kid = ?1")
+                .bind(kid.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db(E))?;
+        match state.as_deref() {
+            None => {
+                tx.rollback().await.map_err(db(E))?;
+                return Err(StoreError::NotFound { entity: E });
+            }
+            Some("active") => {
+                tx.rollback().await.map_err(db(E))?;
+                return Ok(None);
+            }
+            Some("published") => {}
+            Some(_) => {
+                tx.rollback().await.map_err(db(E))?;
+                return Err(StoreError::InvalidTransition {
+                    entity: E,
+                    description: "a retired key cannot become active again".to_owned(),
+                });
+            }
+        }
+        let previous: Option<String> = sqlx::query_scalar(
+            "UPDATE signing_keys SET state = 'retired', retired_until = ?1 \
+             WHERE state = 'active' RETURNING kid",
+        )
+        .bind(retire_previous_until.as_i64())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db(E))?;
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'active' WHERE kid = ?1 AND state = 'published'",
+        )
+        .bind(kid.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db(E))?;
+        let previous = previous
+            .map(|kid| parsed(E, "kid", KeyId::parse(&kid)))
+            .transpose()?;
+        tx.commit().await.map_err(db(E))?;
+        Ok(previous)
+    }
+}
+
+/// The columns [`user`] reads, in order.
+macro_rules! user_columns {
+    () => {
+        "id, username, password_hash, created_at, disabled"
+    };
+}
+
+/// A user from a row of [`user_columns!`].
+fn user(row: &SqliteRow) -> Result<User, StoreError> {
+    const E: Entity = Entity::User;
+    Ok(User {
+        id: parsed(E, "id", Subject::parse(col(row, 0, E)?))?,
+        username: parsed(E, "username", Username::parse(col(row, 1, E)?))?,
+        password_hash: parsed(E, "password_hash", SecretHashString::parse(col(row, 2, E)?))?,
+        created_at: time(E, "created_at", col(row, 3, E)?)?,
+        disabled: col(row, 4, E)?,
+    })
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, user: User) -> Result<(), StoreError> {
+        sqlx::query(concat!(
+            "INSERT INTO users (",
+            user_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5)"
+        ))
+        .bind(user.id.as_str())
+        .bind(user.username.as_str())
+        .bind(user.password_hash.secret())
+        .bind(user.created_at.as_i64())
+        .bind(user.disabled)
+        .execute(&mut *self.write(Entity::User).await?)
+        .await
+        .map_err(db(Entity::User))?;
+        Ok(())
+    }
+
+    async fn get_user(&self, id: &Subject) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = ?1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::User))?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn find_user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE username = ?1"
+        ))
+        .bind(username.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::User))?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn set_user_disabled(&self, id: &Subject, disabled: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET disabled = ?1 WHERE id = ?2")
+            .bind(disabled)
+            .bind(id.as_str())
+            .execute(&mut *self.write(Entity::User).await?)
+            .await
+            .map_err(db(Entity::User))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: Entity::User,
+            });
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: &Subject,
+        password_hash: SecretHashString,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+            .bind(password_hash.secret())
+            .bind(id.as_str())
+            .execute(&mut *self.write(Entity::User).await?)
+            .await
+            .map_err(db(Entity::User))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: Entity::User,
+            });
+        }
+        Ok(())
+    }
+}

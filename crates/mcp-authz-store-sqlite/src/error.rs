@@ -1,0 +1,197 @@
+//! Errors: [`OpenError`] for opening a database, and the one mapping from `sqlx` errors to
+//! [`StoreError`] that every operation uses.
+
+use mcp_authz_store::{Entity, StoreError};
+
+/// Why [`SqliteStore::open`](crate::SqliteStore::open) could not open a database.
+///
+/// Kept apart from [`StoreError`] because opening happens once, at start-up, where the right reaction
+/// is to stop (or retry later for [`Unavailable`](Self::Unavailable)), not to answer a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The file could not be opened or locked in time: a missing directory, a permission problem, a
+    /// full disk, another process holding the write lock beyond the busy timeout.
+    #[error("SQLite database unavailable: {description}")]
+    Unavailable {
+        /// What failed, for logs.
+        description: String,
+    },
+    /// The database was migrated by a newer release: its schema version is beyond every migration
+    /// this binary embeds. Nothing was changed; run the newer release (downgrades are not supported).
+    #[error(
+        "SQLite database schema version {found} is newer than this build supports (up to {supported})"
+    )]
+    SchemaTooNew {
+        /// The highest migration version recorded in the database.
+        found: i64,
+        /// The highest migration version this build embeds.
+        supported: i64,
+    },
+    /// Applying the embedded migrations failed, or the recorded migrations do not match the embedded
+    /// ones (a migration edited after release, or one left half-applied).
+    #[error("SQLite schema migration failed: {description}")]
+    Migration {
+        /// What failed, for logs.
+        description: String,
+    },
+    /// The file is not a SQLite database, or is damaged.
+    #[error("not a usable SQLite database: {description}")]
+    Corrupt {
+        /// What failed, for logs.
+        description: String,
+    },
+    /// The options were refused (for example a pool of zero connections).
+    #[error("invalid SQLite store options: {description}")]
+    InvalidOptions {
+        /// Which option, and why.
+        description: String,
+    },
+}
+
+impl OpenError {
+    /// `true` for [`Unavailable`](Self::Unavailable): opening may succeed if retried later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+}
+
+impl From<sqlx::Error> for OpenError {
+    fn from(error: sqlx::Error) -> Self {
+        match classify(&error) {
+            Class::Corrupt => Self::Corrupt {
+                description: error.to_string(),
+            },
+            Class::Unavailable | Class::Unique | Class::NotFound => Self::Unavailable {
+                description: error.to_string(),
+            },
+        }
+    }
+}
+
+/// How an `sqlx` error is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// A uniqueness rule: [`StoreError::Conflict`].
+    Unique,
+    /// The backend cannot answer now: [`StoreError::Unavailable`].
+    Unavailable,
+    /// A stored value or the schema is not what this build expects: [`StoreError::Corrupt`].
+    Corrupt,
+    /// `fetch_one` found nothing: [`StoreError::NotFound`].
+    NotFound,
+}
+
+// Primary SQLite result codes (https://www.sqlite.org/rescode.html); the extended code's low byte.
+const SQLITE_ERROR: i64 = 1;
+const SQLITE_CORRUPT: i64 = 11;
+const SQLITE_SCHEMA: i64 = 17;
+const SQLITE_CONSTRAINT: i64 = 19;
+const SQLITE_MISMATCH: i64 = 20;
+const SQLITE_FORMAT: i64 = 24;
+const SQLITE_RANGE: i64 = 25;
+const SQLITE_NOTADB: i64 = 26;
+
+/// Sorts an `sqlx` error into one of the four reports.
+fn classify(error: &sqlx::Error) -> Class {
+    match error {
+        sqlx::Error::Database(db) => {
+            if db.is_unique_violation() {
+                return Class::Unique;
+            }
+            let primary = db
+                .code()
+                .and_then(|code| code.parse::<i64>().ok())
+                .map(|code| code & 0xff);
+            match primary {
+                // Schema or integrity mismatches: retrying will not help, the database needs a look.
+                Some(
+                    SQLITE_ERROR | SQLITE_CORRUPT | SQLITE_SCHEMA | SQLITE_CONSTRAINT
+                    | SQLITE_MISMATCH | SQLITE_FORMAT | SQLITE_RANGE | SQLITE_NOTADB,
+                ) => Class::Corrupt,
+                // SQLITE_BUSY (locked beyond the busy timeout), SQLITE_LOCKED, SQLITE_IOERR,
+                // SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOMEM, SQLITE_INTERRUPT, ...
+                _ => Class::Unavailable,
+            }
+        }
+        sqlx::Error::RowNotFound => Class::NotFound,
+        sqlx::Error::TypeNotFound { .. }
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_) => Class::Corrupt,
+        // PoolTimedOut, PoolClosed, Io, WorkerCrashed, Protocol, Configuration, ...
+        _ => Class::Unavailable,
+    }
+}
+
+/// Maps an `sqlx` error about `entity` to the store's error.
+///
+/// A unique violation is [`StoreError::Conflict`]; a pool timeout, a closed pool, an I/O error, or
+/// `SQLITE_BUSY` after the busy timeout is [`StoreError::Unavailable`]; a value or column that does not
+/// decode, or a schema mismatch, is [`StoreError::Corrupt`]. Descriptions are SQLite's messages, which
+/// name tables and columns but never bound values, so they carry no secret.
+pub(crate) fn store_error(entity: Entity, error: sqlx::Error) -> StoreError {
+    let description = match &error {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    };
+    match classify(&error) {
+        Class::Unique => StoreError::Conflict {
+            entity,
+            description,
+        },
+        Class::Unavailable => StoreError::Unavailable { description },
+        Class::Corrupt => StoreError::Corrupt {
+            entity,
+            description,
+        },
+        Class::NotFound => StoreError::NotFound { entity },
+    }
+}
+
+/// `map_err` adapter: `.map_err(db(Entity::Grant))`.
+pub(crate) fn db(entity: Entity) -> impl Fn(sqlx::Error) -> StoreError {
+    move |error| store_error(entity, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_failures_are_unavailable() {
+        for error in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::other("disk gone")),
+        ] {
+            assert!(store_error(Entity::Grant, error).is_unavailable());
+        }
+    }
+
+    #[test]
+    fn decode_failures_are_corrupt() {
+        let error = sqlx::Error::ColumnNotFound("scope".to_owned());
+        assert!(matches!(
+            store_error(Entity::Grant, error),
+            StoreError::Corrupt {
+                entity: Entity::Grant,
+                ..
+            }
+        ));
+        assert_eq!(
+            store_error(Entity::User, sqlx::Error::RowNotFound),
+            StoreError::NotFound {
+                entity: Entity::User
+            }
+        );
+    }
+
+    #[test]
+    fn open_errors_classify() {
+        assert!(OpenError::from(sqlx::Error::PoolTimedOut).is_unavailable());
+        let corrupt = OpenError::from(sqlx::Error::Decode("bad".into()));
+        assert!(matches!(corrupt, OpenError::Corrupt { .. }));
+    }
+}

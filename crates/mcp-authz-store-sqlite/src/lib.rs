@@ -1,0 +1,51 @@
+//! # mcp-authz-store-sqlite
+//!
+//! The embedded default storage backend of the mcp-authz authorization server: every storage trait
+//! of [`mcp_authz_store`] on **one SQLite file**.
+//!
+//! - **WAL** journal, foreign keys on, a busy timeout, `synchronous = NORMAL` by default (durable
+//!   across process crashes; see [`Synchronous`] for the power-loss trade-off and `FULL`).
+//! - **Migrations embedded** in the binary and applied on open; a database whose schema is newer than
+//!   this build is refused ([`OpenError::SchemaTooNew`]) and left untouched.
+//! - **Typed unavailability.** A database that is gone, locked beyond the busy timeout, or a pool
+//!   that times out gives [`StoreError::Unavailable`](mcp_authz_store::StoreError::Unavailable), never
+//!   `NotFound` or `Conflict`, so handlers answer 503 with `Retry-After`.
+//! - **The store's guarantees.** A code is spent exactly once and a refresh token rotated exactly
+//!   once however many callers race (single guarded `UPDATE … RETURNING` statements inside
+//!   `BEGIN IMMEDIATE` transactions on one writer connection); reuse revokes the family; revocations
+//!   cascade. The shared test kit of `mcp-authz-store` runs unchanged against real files.
+//! - **No secret in clear.** Codes and refresh tokens are stored only as SHA-256 digests.
+//!
+//! ```no_run
+//! use mcp_authz_store::{CodeConsumption, CodeExchange, CodeStore, SecretHash, UnixTime};
+//! use mcp_authz_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SqliteStore::open_with(
+//!     SqliteOptions::new("/var/lib/mcp-authz/store.db").synchronous(Synchronous::Full),
+//! )
+//! .await?;
+//! let now = UnixTime::from_secs(1_700_000_000);
+//! let exchange = CodeExchange { grant_expires_at: UnixTime::from_secs(1_702_592_000), refresh_token: None };
+//! match store.consume_code(&SecretHash::of("code from the request"), exchange, now).await {
+//!     Ok(CodeConsumption::Consumed { grant, .. }) => { /* issue tokens for grant.id */ }
+//!     Ok(_) => { /* invalid_grant */ }
+//!     Err(e) if e.is_unavailable() => { /* 503 + Retry-After */ }
+//!     Err(e) => return Err(e.into()),
+//! }
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod clients;
+mod codec;
+mod error;
+mod options;
+mod purge;
+mod rows;
+mod store;
+mod tokens;
+
+pub use error::OpenError;
+pub use options::{SqliteOptions, Synchronous};
+pub use store::SqliteStore;

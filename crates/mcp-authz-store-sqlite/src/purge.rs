@@ -1,0 +1,60 @@
+//! Expiry cleanup: the [`SqliteStore`] implementation of [`PurgeStore`].
+
+use async_trait::async_trait;
+use mcp_authz_store::{Entity, PurgeCounts, PurgeStore, StoreError, UnixTime};
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::store::BEGIN;
+use sqlx::Connection;
+
+#[async_trait]
+impl PurgeStore for SqliteStore {
+    /// One transaction of per-table `DELETE … WHERE expires_at <= ?` statements. Refresh tokens of a
+    /// purged grant are deleted (and counted) before the grant, so the `ON DELETE CASCADE` of the
+    /// foreign key never has to act.
+    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
+        let now = now.as_i64();
+        let mut conn = self.write(Entity::Grant).await?;
+        let mut tx = conn.begin_with(BEGIN).await.map_err(db(Entity::Grant))?;
+        let mut run = async |sql: &'static str, entity: Entity| -> Result<u64, StoreError> {
+            Ok(sqlx::query(sql)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db(entity))?
+                .rows_affected())
+        };
+        let counts = PurgeCounts {
+            codes: run(
+                "DELETE FROM codes WHERE expires_at <= ?1",
+                Entity::AuthorizationCode,
+            )
+            .await?,
+            refresh_tokens: run(
+                "DELETE FROM refresh_tokens WHERE expires_at <= ?1 \
+                 OR family_id IN (SELECT id FROM grants WHERE expires_at <= ?1)",
+                Entity::RefreshToken,
+            )
+            .await?,
+            grants: run("DELETE FROM grants WHERE expires_at <= ?1", Entity::Grant).await?,
+            revoked_access_tokens: run(
+                "DELETE FROM revoked_access_tokens WHERE expires_at <= ?1",
+                Entity::AccessToken,
+            )
+            .await?,
+            metadata_document_clients: run(
+                "DELETE FROM clients WHERE kind = 'metadata_document' AND cache_expires_at <= ?1",
+                Entity::Client,
+            )
+            .await?,
+            signing_keys: run(
+                "DELETE FROM signing_keys WHERE state = 'retired' AND retired_until <= ?1",
+                Entity::SigningKey,
+            )
+            .await?,
+        };
+        tx.commit().await.map_err(db(Entity::Grant))?;
+        Ok(counts)
+    }
+}

@@ -1,0 +1,488 @@
+//! Codes, grants and refresh tokens, revoked access tokens: the [`SqliteStore`] implementations of
+//! [`CodeStore`], [`GrantStore`] and [`RevokedTokenStore`], following the SQL each trait documents.
+
+use async_trait::async_trait;
+use mcp_authz_metadata::{ClientId, Scope};
+use mcp_authz_store::{
+    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
+    GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus, RefreshToken, RevocationCounts,
+    RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
+    UnixTime,
+};
+use sqlx::{Connection, Sqlite, Transaction};
+
+use crate::SqliteStore;
+use crate::codec::{col, list, parsed};
+use crate::error::db;
+use crate::rows::{self, TOKEN_WIDTH, code_columns, grant_columns, token_columns};
+use crate::store::BEGIN;
+
+/// The state of a refresh token of `grant` at `now`, in the documented precedence order.
+fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
+    if token.rotated_at.is_some() {
+        RefreshStatus::Rotated
+    } else if grant.revoked.is_some() {
+        RefreshStatus::Revoked
+    } else if now >= token.expires_at || now >= grant.expires_at {
+        RefreshStatus::Expired
+    } else {
+        RefreshStatus::Active
+    }
+}
+
+/// A refresh token whose grant is missing: the store's own invariant is broken.
+fn orphan() -> StoreError {
+    StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
+}
+
+/// Revokes one grant inside `tx` if it is not revoked yet; `true` if this call revoked it.
+async fn revoke_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    family_id: &FamilyId,
+    reason: RevocationReason,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
+         WHERE id = ?3 AND revoked_at IS NULL",
+    )
+    .bind(now.as_i64())
+    .bind(reason.as_str())
+    .bind(family_id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db(Entity::Grant))?;
+    Ok(done.rows_affected() > 0)
+}
+
+#[async_trait]
+impl CodeStore for SqliteStore {
+    async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError> {
+        const E: Entity = Entity::AuthorizationCode;
+        let resources = list(E, code.resources.iter().map(|r| r.as_str()))?;
+        sqlx::query(concat!(
+            "INSERT INTO codes (",
+            code_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ))
+        .bind(code.hash.as_bytes().as_slice())
+        .bind(code.client_id.as_str())
+        .bind(code.redirect_uri.as_str())
+        .bind(code.code_challenge.to_string())
+        .bind(resources)
+        .bind(code.scope.to_string())
+        .bind(code.subject.as_str())
+        .bind(code.family_id.as_str())
+        .bind(code.issued_at.as_i64())
+        .bind(code.expires_at.as_i64())
+        .bind(code.consumed_at.map(UnixTime::as_i64))
+        .execute(&mut *self.write(E).await?)
+        .await
+        .map_err(db(E))?;
+        Ok(())
+    }
+
+    async fn find_code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            code_columns!(),
+            " FROM codes WHERE hash = ?1"
+        ))
+        .bind(hash.as_bytes().as_slice())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::AuthorizationCode))?;
+        row.map(|row| rows::code(&row, 0)).transpose()
+    }
+
+    async fn consume_code(
+        &self,
+        hash: &SecretHash,
+        exchange: CodeExchange,
+        now: UnixTime,
+    ) -> Result<CodeConsumption, StoreError> {
+        const E: Entity = Entity::AuthorizationCode;
+        let mut conn = self.write(E).await?;
+        let mut tx = conn.begin_with(BEGIN).await.map_err(db(E))?;
+        // The hot path in one round trip: the guarded spend returning the code, then the grant and
+        // (if given) the first refresh token, each inserted only if the previous statement changed
+        // exactly one row (`changes()` is the count of the last *completed* statement). A duplicate
+        // family id or token hash fails its INSERT: the error drops `tx`, which rolls the spend back.
+        let sql = if exchange.refresh_token.is_some() {
+            concat!(
+                "UPDATE codes SET consumed_at = ?1 \
+                 WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
+                code_columns!(),
+                "; INSERT INTO grants (id, client_id, subject, scope, resources, created_at, \
+                   expires_at) SELECT family_id, client_id, subject, scope, resources, ?1, ?3 \
+                   FROM codes WHERE hash = ?2 AND changes() = 1; \
+                 INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
+                   SELECT ?4, family_id, ?1, ?5 FROM codes WHERE hash = ?2 AND changes() = 1"
+            )
+        } else {
+            concat!(
+                "UPDATE codes SET consumed_at = ?1 \
+                 WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
+                code_columns!(),
+                "; INSERT INTO grants (id, client_id, subject, scope, resources, created_at, \
+                   expires_at) SELECT family_id, client_id, subject, scope, resources, ?1, ?3 \
+                   FROM codes WHERE hash = ?2 AND changes() = 1"
+            )
+        };
+        let refresh_hash = exchange.refresh_token.as_ref().map(|t| t.hash);
+        let spent = sqlx::query(sql)
+            .bind(now.as_i64())
+            .bind(hash.as_bytes().as_slice())
+            .bind(exchange.grant_expires_at.as_i64())
+            .bind(refresh_hash.as_ref().map(|h| h.as_bytes().as_slice()))
+            .bind(
+                exchange
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| t.expires_at.as_i64()),
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|error| match db(E)(error) {
+                // Which INSERT conflicted: a grant with this family id exists, or the refresh hash.
+                StoreError::Conflict { description, .. } if description.contains("grants") => {
+                    StoreError::Conflict {
+                        entity: Entity::Grant,
+                        description,
+                    }
+                }
+                StoreError::Conflict { description, .. } => StoreError::Conflict {
+                    entity: Entity::RefreshToken,
+                    description,
+                },
+                other => other,
+            })?;
+
+        if let Some(row) = spent.first() {
+            let code = rows::code(row, 0)?;
+            let grant = Grant {
+                id: code.family_id.clone(),
+                client_id: code.client_id.clone(),
+                subject: code.subject.clone(),
+                scope: code.scope.clone(),
+                resources: code.resources.clone(),
+                created_at: now,
+                expires_at: exchange.grant_expires_at,
+                revoked: None,
+            };
+            tx.commit().await.map_err(db(E))?;
+            return Ok(CodeConsumption::Consumed { code, grant });
+        }
+
+        let row = sqlx::query(
+            "SELECT consumed_at IS NOT NULL, family_id, client_id FROM codes WHERE hash = ?1",
+        )
+        .bind(hash.as_bytes().as_slice())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db(E))?;
+        let Some(row) = row else {
+            tx.rollback().await.map_err(db(E))?;
+            return Ok(CodeConsumption::Unknown);
+        };
+        let consumed: bool = col(&row, 0, E)?;
+        if !consumed {
+            // Not consumed, yet the guarded UPDATE missed it: `expires_at <= now`.
+            tx.rollback().await.map_err(db(E))?;
+            return Ok(CodeConsumption::Expired);
+        }
+        let family_id = parsed(E, "family_id", FamilyId::parse(col(&row, 1, E)?))?;
+        let client_id = parsed(E, "client_id", ClientId::parse(col(&row, 2, E)?))?;
+        revoke_in(&mut tx, &family_id, RevocationReason::CodeReplay, now).await?;
+        tx.commit().await.map_err(db(E))?;
+        Ok(CodeConsumption::AlreadyConsumed {
+            family_id,
+            client_id,
+        })
+    }
+}
+
+#[async_trait]
+impl GrantStore for SqliteStore {
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        next: NewRefreshToken,
+        scope: Scope,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        const E: Entity = Entity::RefreshToken;
+        let mut conn = self.write(E).await?;
+        let mut tx = conn.begin_with(BEGIN).await.map_err(db(E))?;
+        // The hot path in one round trip: three statements, each acting only if the previous one
+        // changed exactly one row (`changes()` is the count of the last *completed* statement).
+        // 1. the guarded rotation of the presented token; 2. its successor, in the same family;
+        // 3. the scope recorded on the family, returning the grant. A duplicate successor hash fails
+        // statement 2: the error drops `tx`, which rolls statement 1 back too.
+        let rotated = sqlx::query(concat!(
+            "UPDATE refresh_tokens SET rotated_at = ?1 \
+             WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1 \
+               AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.family_id \
+                           AND g.revoked_at IS NULL AND g.expires_at > ?1); \
+             INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
+               SELECT ?3, family_id, ?1, ?4 FROM refresh_tokens WHERE hash = ?2 AND changes() = 1; \
+             UPDATE grants SET scope = ?5 \
+               WHERE changes() = 1 AND id = (SELECT family_id FROM refresh_tokens WHERE hash = ?3) \
+               RETURNING ",
+            grant_columns!()
+        ))
+        .bind(now.as_i64())
+        .bind(presented.as_bytes().as_slice())
+        .bind(next.hash.as_bytes().as_slice())
+        .bind(next.expires_at.as_i64())
+        .bind(scope.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db(E))?;
+
+        if let Some(row) = rotated.first() {
+            let grant = rows::grant(row, 0)?;
+            tx.commit().await.map_err(db(E))?;
+            let token = RefreshToken {
+                hash: next.hash,
+                family_id: grant.id.clone(),
+                issued_at: now,
+                expires_at: next.expires_at,
+                rotated_at: None,
+            };
+            return Ok(Rotation::Rotated { grant, token });
+        }
+
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!("t."),
+            ", g.id IS NOT NULL, ",
+            grant_columns!("g."),
+            " FROM refresh_tokens t LEFT JOIN grants g ON g.id = t.family_id WHERE t.hash = ?1"
+        ))
+        .bind(presented.as_bytes().as_slice())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db(E))?;
+        let Some(row) = row else {
+            tx.rollback().await.map_err(db(E))?;
+            return Ok(Rotation::Unknown);
+        };
+        let token = rows::token(&row, 0)?;
+        if !col::<bool>(&row, TOKEN_WIDTH, E)? {
+            return Err(orphan());
+        }
+        let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
+        let family_id = grant.id.clone();
+        match status(&token, &grant, now) {
+            RefreshStatus::Rotated => {
+                revoke_in(
+                    &mut tx,
+                    &family_id,
+                    RevocationReason::RefreshTokenReuse,
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(db(E))?;
+                Ok(Rotation::Reused { family_id })
+            }
+            RefreshStatus::Revoked => {
+                tx.rollback().await.map_err(db(E))?;
+                Ok(Rotation::Revoked { family_id })
+            }
+            // `Active` cannot be seen here (the guarded UPDATE would have matched): report the only
+            // remaining reason the UPDATE missed.
+            _ => {
+                tx.rollback().await.map_err(db(E))?;
+                Ok(Rotation::Expired)
+            }
+        }
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<RefreshLookup>, StoreError> {
+        const E: Entity = Entity::RefreshToken;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!("t."),
+            ", g.id IS NOT NULL, ",
+            grant_columns!("g."),
+            " FROM refresh_tokens t LEFT JOIN grants g ON g.id = t.family_id WHERE t.hash = ?1"
+        ))
+        .bind(hash.as_bytes().as_slice())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(E))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let token = rows::token(&row, 0)?;
+        if !col::<bool>(&row, TOKEN_WIDTH, E)? {
+            return Err(orphan());
+        }
+        let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
+        Ok(Some(RefreshLookup {
+            status: status(&token, &grant, now),
+            token,
+            grant,
+        }))
+    }
+
+    async fn get_grant(&self, family_id: &FamilyId) -> Result<Option<Grant>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE id = ?1"
+        ))
+        .bind(family_id.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::Grant))?;
+        row.map(|row| rows::grant(&row, 0)).transpose()
+    }
+
+    async fn subject_grants(&self, subject: &Subject) -> Result<Vec<Grant>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE subject = ?1 ORDER BY created_at, id"
+        ))
+        .bind(subject.as_str())
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::Grant))?;
+        rows.iter().map(|row| rows::grant(row, 0)).collect()
+    }
+
+    async fn revoke_grant(
+        &self,
+        family_id: &FamilyId,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
+             WHERE id = ?3 AND revoked_at IS NULL",
+        )
+        .bind(now.as_i64())
+        .bind(reason.as_str())
+        .bind(family_id.as_str())
+        .execute(&mut *self.write(Entity::Grant).await?)
+        .await
+        .map_err(db(Entity::Grant))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_client_grants(
+        &self,
+        client_id: &ClientId,
+        now: UnixTime,
+    ) -> Result<RevocationCounts, StoreError> {
+        self.revoke_where(Owner::Client, client_id.as_str(), now)
+            .await
+    }
+
+    async fn revoke_subject_grants(
+        &self,
+        subject: &Subject,
+        now: UnixTime,
+    ) -> Result<RevocationCounts, StoreError> {
+        self.revoke_where(Owner::Subject, subject.as_str(), now)
+            .await
+    }
+}
+
+/// Whose grants a bulk revocation targets.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    /// Every grant of one client.
+    Client,
+    /// Every grant of one user.
+    Subject,
+}
+
+impl SqliteStore {
+    /// Revokes every active grant of `owner` `value` and deletes its unconsumed codes, in one
+    /// transaction.
+    async fn revoke_where(
+        &self,
+        owner: Owner,
+        value: &str,
+        now: UnixTime,
+    ) -> Result<RevocationCounts, StoreError> {
+        let (revoke, delete, reason) = match owner {
+            Owner::Client => (
+                "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
+                 WHERE client_id = ?3 AND revoked_at IS NULL",
+                "DELETE FROM codes WHERE client_id = ?1 AND consumed_at IS NULL",
+                RevocationReason::Client,
+            ),
+            Owner::Subject => (
+                "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
+                 WHERE subject = ?3 AND revoked_at IS NULL",
+                "DELETE FROM codes WHERE subject = ?1 AND consumed_at IS NULL",
+                RevocationReason::Subject,
+            ),
+        };
+        let mut conn = self.write(Entity::Grant).await?;
+        let mut tx = conn.begin_with(BEGIN).await.map_err(db(Entity::Grant))?;
+        let grants = sqlx::query(revoke)
+            .bind(now.as_i64())
+            .bind(reason.as_str())
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db(Entity::Grant))?
+            .rows_affected();
+        let pending_codes = sqlx::query(delete)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db(Entity::AuthorizationCode))?
+            .rows_affected();
+        tx.commit().await.map_err(db(Entity::Grant))?;
+        Ok(RevocationCounts {
+            grants,
+            pending_codes,
+        })
+    }
+}
+
+#[async_trait]
+impl RevokedTokenStore for SqliteStore {
+    async fn revoke_access_token(
+        &self,
+        jti: &TokenId,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) \
+             ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+        )
+        .bind(jti.as_str())
+        .bind(expires_at.as_i64())
+        .execute(&mut *self.write(Entity::AccessToken).await?)
+        .await
+        .map_err(db(Entity::AccessToken))?;
+        Ok(())
+    }
+
+    async fn is_access_token_revoked(
+        &self,
+        jti: &TokenId,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1 AND expires_at > ?2",
+        )
+        .bind(jti.as_str())
+        .bind(now.as_i64())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db(Entity::AccessToken))?;
+        Ok(found.is_some())
+    }
+}
