@@ -1,0 +1,175 @@
+//! The tower middleware: [`RequireBearerLayer`] / [`RequireBearer`] / [`ResponseFuture`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use mcp_authz_metadata::Scope;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::{RejectionReason, ResourceServer, ResponseBody, TokenVerifier};
+
+/// Protects a service: answers the protected resource metadata paths (REQUIREMENTS RS-1), refuses
+/// requests without a valid token with the RFC 6750 challenge (RS-2..RS-7), checks the scopes of MCP
+/// `tools/call` requests (RS-5, RS-6), and passes the others on with [`VerifiedClaims`] in the request
+/// extensions and the `Authorization` header removed (RS-8).
+///
+/// Works with axum (`Router::layer`, `route_layer`) and with rmcp's `StreamableHttpService`, whose
+/// tool handlers read the claims from the `http::request::Parts` it puts into their context:
+///
+/// ```
+/// # use mcp_authz_resource::VerifiedClaims;
+/// # let extensions = http::Extensions::new(); // rmcp: `ctx.extensions` of the tool's RequestContext
+/// let parts = extensions.get::<http::request::Parts>();
+/// let claims = parts.and_then(|p| p.extensions.get::<VerifiedClaims>());
+/// # assert!(claims.is_none());
+/// ```
+///
+/// **Tool scopes.** When [tool scopes](crate::ResourceServerConfigBuilder::tool_scope) are configured,
+/// the layer reads `POST` bodies (up to [`max_inspected_body`](crate::ResourceServerConfig::max_inspected_body)
+/// bytes, else 413), finds every `tools/call` and answers 403 `insufficient_scope` naming every scope
+/// the calls need before the MCP server sees the request. This is why the request body type must be
+/// rebuildable from bytes (`B: From<Bytes>`, as axum's `Body` is).
+///
+/// [`VerifiedClaims`]: crate::VerifiedClaims
+#[derive(Debug)]
+pub struct RequireBearerLayer<V> {
+    server: ResourceServer<V>,
+}
+
+impl<V> Clone for RequireBearerLayer<V> {
+    fn clone(&self) -> Self {
+        Self {
+            server: self.server.clone(),
+        }
+    }
+}
+
+impl<V: TokenVerifier> RequireBearerLayer<V> {
+    /// A layer protecting services with `server`.
+    pub fn new(server: ResourceServer<V>) -> Self {
+        Self { server }
+    }
+}
+
+impl<S, V> Layer<S> for RequireBearerLayer<V> {
+    type Service = RequireBearer<S, V>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireBearer {
+            inner,
+            server: self.server.clone(),
+        }
+    }
+}
+
+/// The service of [`RequireBearerLayer`].
+#[derive(Debug)]
+pub struct RequireBearer<S, V> {
+    inner: S,
+    server: ResourceServer<V>,
+}
+
+impl<S: Clone, V> Clone for RequireBearer<S, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            server: self.server.clone(),
+        }
+    }
+}
+
+type BoxedResponse<ResB, E> =
+    Pin<Box<dyn Future<Output = Result<Response<ResponseBody<ResB>>, E>> + Send>>;
+
+/// The response future of [`RequireBearer`].
+pub struct ResponseFuture<ResB, E> {
+    inner: BoxedResponse<ResB, E>,
+}
+
+impl<ResB, E> std::fmt::Debug for ResponseFuture<ResB, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<ResB, E> Future for ResponseFuture<ResB, E> {
+    type Output = Result<Response<ResponseBody<ResB>>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<S, V, B, ResB> Service<Request<B>> for RequireBearer<S, V>
+where
+    S: Service<Request<B>, Response = Response<ResB>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Send + 'static,
+    V: TokenVerifier,
+    B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    ResB: Send + 'static,
+{
+    type Response = Response<ResponseBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<ResB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone is not ready; keep the ready one for this call (tower's usual swap).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let server = self.server.clone();
+        ResponseFuture {
+            inner: Box::pin(async move {
+                let (mut parts, body) = request.into_parts();
+                let own = |r: Response<http_body_util::Full<Bytes>>| Ok(r.map(ResponseBody::own));
+                if let Some(metadata) = server.metadata_response(&parts) {
+                    return own(metadata);
+                }
+                let claims = match server.authorize(&parts).await {
+                    Ok(claims) => claims,
+                    Err(rejection) => return own(rejection.into_response()),
+                };
+                let body = if server.config().has_tool_scopes() && parts.method == Method::POST {
+                    let limit = server.config().max_inspected_body();
+                    let Ok(collected) = Limited::new(body, limit).collect().await else {
+                        return own(server
+                            .reject(RejectionReason::BodyTooLarge { limit })
+                            .into_response());
+                    };
+                    let bytes = collected.to_bytes();
+                    if let Some(tools) = crate::jsonrpc::called_tools(&bytes) {
+                        let mut required = server.config().required_scope().clone();
+                        for tool in &tools {
+                            required = required.union(&server.config().tool_scope(tool));
+                        }
+                        if required != Scope::new()
+                            && let Err(rejection) = server.check_scope(&claims, &required)
+                        {
+                            return own(rejection.into_response());
+                        }
+                    }
+                    B::from(bytes)
+                } else {
+                    body
+                };
+                if server.config().strip_authorization {
+                    parts.headers.remove(http::header::AUTHORIZATION);
+                }
+                parts.extensions.insert(claims);
+                let response = inner.call(Request::from_parts(parts, body)).await?;
+                Ok(response.map(ResponseBody::inner))
+            }),
+        }
+    }
+}

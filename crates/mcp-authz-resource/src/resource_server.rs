@@ -1,0 +1,137 @@
+//! The framework-neutral core over `http` types: authorize a request, check an operation's scope, answer
+//! metadata requests.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::request::Parts;
+use http::{HeaderValue, Method, Response, StatusCode};
+use http_body_util::Full;
+use mcp_authz_metadata::Scope;
+use mcp_authz_token::{BearerTokenError, bearer_token_from_headers, reject_token_in_query};
+
+use crate::{
+    Rejection, RejectionReason, ResourceServerConfig, TokenVerifier, VerifiedClaims, VerifyError,
+};
+
+/// A protected resource: its configuration and its token verifier. Cheap to clone. Use it directly
+/// from any framework, or through [`RequireBearerLayer`](crate::RequireBearerLayer).
+#[derive(Debug)]
+pub struct ResourceServer<V> {
+    config: Arc<ResourceServerConfig>,
+    verifier: Arc<V>,
+}
+
+impl<V> Clone for ResourceServer<V> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+            verifier: Arc::clone(&self.verifier),
+        }
+    }
+}
+
+impl<V: TokenVerifier> ResourceServer<V> {
+    /// A resource server with this configuration and verifier.
+    pub fn new(config: ResourceServerConfig, verifier: V) -> Self {
+        Self {
+            config: Arc::new(config),
+            verifier: Arc::new(verifier),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ResourceServerConfig {
+        &self.config
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &V {
+        &self.verifier
+    }
+
+    /// Authorizes a request: a token in the query string or a malformed `Authorization` header is 400
+    /// (REQUIREMENTS RS-7); no Bearer credentials is 401 without `error` (RS-2); an invalid token is
+    /// 401 `invalid_token` (RS-3, RS-4); an undecidable one is 503; a token without the
+    /// [required scope](ResourceServerConfig::required_scope) is 403 (RS-5). Otherwise the validated
+    /// claims.
+    pub async fn authorize(&self, parts: &Parts) -> Result<VerifiedClaims, Rejection> {
+        reject_token_in_query(parts.uri.query()).map_err(|e| self.reject_header(e))?;
+        let token = bearer_token_from_headers(&parts.headers).map_err(|e| self.reject_header(e))?;
+        let claims = self.verifier.verify(&token).await.map_err(|e| match e {
+            VerifyError::InvalidToken(e) => self.reject(RejectionReason::InvalidToken(e)),
+            VerifyError::Unavailable {
+                retry_after,
+                source,
+            } => {
+                tracing::warn!(error = %source, "token verification unavailable");
+                self.reject(RejectionReason::Unavailable { retry_after })
+            }
+        })?;
+        self.check_scope(&claims, self.config.required_scope())?;
+        Ok(claims)
+    }
+
+    /// Checks that `claims` grant every scope of `required`, through the scope hierarchy
+    /// (REQUIREMENTS RS-6); otherwise 403 `insufficient_scope` naming all of `required` (RS-5).
+    pub fn check_scope(&self, claims: &VerifiedClaims, required: &Scope) -> Result<(), Rejection> {
+        let missing = self.config.hierarchy().missing(claims.scope(), required);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(self.reject(RejectionReason::InsufficientScope {
+                required: required.clone(),
+                missing,
+            }))
+        }
+    }
+
+    /// Checks the scope a call of `tool` needs ([`ResourceServerConfig::tool_scope`]). Tool handlers
+    /// that are not behind the layer's body inspection can call this with the claims from the request
+    /// extensions.
+    pub fn check_tool(&self, claims: &VerifiedClaims, tool: &str) -> Result<(), Rejection> {
+        self.check_scope(claims, &self.config.tool_scope(tool))
+    }
+
+    /// The metadata response (REQUIREMENTS RS-1) when `parts` is a `GET` or `HEAD` of a
+    /// [metadata path](ResourceServerConfig::metadata_paths), `None` otherwise.
+    pub fn metadata_response(&self, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return None;
+        }
+        let path = parts.uri.path();
+        if !self.config.metadata_paths().iter().any(|p| p == path) {
+            return None;
+        }
+        let body = if parts.method == Method::HEAD {
+            Bytes::new()
+        } else {
+            self.config.metadata_json().clone()
+        };
+        let mut response = Response::new(Full::new(body));
+        *response.status_mut() = StatusCode::OK;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+        headers.insert(
+            http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        Some(response)
+    }
+
+    /// A rejection with this server's challenge parameters.
+    pub fn reject(&self, reason: RejectionReason) -> Rejection {
+        Rejection::new(reason, &self.config)
+    }
+
+    fn reject_header(&self, e: BearerTokenError) -> Rejection {
+        match e {
+            BearerTokenError::Missing | BearerTokenError::NotBearer(_) => {
+                self.reject(RejectionReason::MissingToken)
+            }
+            other => self.reject(RejectionReason::InvalidRequest(other)),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Reading an authorization server's RFC 8414 metadata for the endpoints a resource server needs.
+
+use mcp_authz_metadata::{
+    AuthorizationServerMetadata, Issuer, Url, authorization_server_metadata_urls, is_loopback_host,
+};
+
+use crate::{FetchError, FetchRequest, HttpFetcher};
+
+/// Fetches the first metadata document found at the issuer's well-known URLs (RFC 8414 §3.1, then the
+/// OpenID forms) whose `issuer` is identical to `issuer` (RFC 8414 §3.3). Only `issuer` and the
+/// endpoints are used, so any standards-compliant server works, MCP-specific members or not.
+pub(crate) async fn discover(
+    fetcher: &dyn HttpFetcher,
+    issuer: &Issuer,
+    max_body: usize,
+) -> Result<AuthorizationServerMetadata, FetchError> {
+    let mut last = None;
+    for url in authorization_server_metadata_urls(issuer) {
+        let body = match fetcher
+            .fetch(FetchRequest::get(url.clone(), max_body))
+            .await
+        {
+            Ok(body) => body,
+            Err(e) => {
+                last = Some(e);
+                continue;
+            }
+        };
+        match AuthorizationServerMetadata::parse_with_limit(&body, max_body) {
+            Ok(doc) if doc.issuer.as_str() == issuer.as_str() => return Ok(doc),
+            Ok(doc) => {
+                last = Some(invalid(
+                    &url,
+                    &format!(
+                        "issuer {:?} is not the expected issuer",
+                        doc.issuer.as_str()
+                    ),
+                ));
+            }
+            Err(e) => last = Some(invalid(&url, &e.to_string())),
+        }
+    }
+    Err(last.unwrap_or_else(|| invalid(issuer.url(), "no metadata URL")))
+}
+
+/// A document that arrived but cannot be used.
+pub(crate) fn invalid(url: &Url, reason: &str) -> FetchError {
+    FetchError::Transport {
+        url: url.as_str().to_owned(),
+        reason: format!("unusable document: {reason}"),
+    }
+}
+
+/// `true` for `https` URLs and `http` URLs on loopback hosts, without user information or fragment.
+pub(crate) fn is_acceptable_endpoint(url: &Url) -> bool {
+    let scheme_ok = match url.scheme() {
+        "https" => true,
+        "http" => url.host().as_ref().is_some_and(is_loopback_host),
+        _ => false,
+    };
+    scheme_ok && url.username().is_empty() && url.password().is_none() && url.fragment().is_none()
+}

@@ -1,0 +1,304 @@
+//! JWT access tokens ([RFC 9068]) verified against the authorization server's JWKS.
+//!
+//! [RFC 9068]: https://www.rfc-editor.org/rfc/rfc9068
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Validation};
+use mcp_authz_metadata::{Issuer, ResourceUri, Url};
+use mcp_authz_token::{
+    AccessToken, ClaimsExpectations, DEFAULT_LEEWAY, JwtAccessTokenClaims, is_at_jwt_typ,
+};
+
+use super::jwks::{Jwks, JwksSource, Lookup};
+use super::{DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, VerifyError};
+use crate::cache::{TokenCache, token_key};
+use crate::{Clock, FetchError, HttpFetcher, ReqwestFetcher, SystemClock, VerifiedClaims};
+
+/// Default minimum time between two JWKS fetches: 30 seconds.
+pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The asymmetric JWS algorithms a [`JwtVerifier`] can accept. `none` and the HMAC algorithms are not
+/// representable: a public key from a JWKS can never be used as an HMAC secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SigningAlgorithm {
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// ECDSA P-384 with SHA-384.
+    Es384,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// RSASSA-PSS with SHA-256.
+    Ps256,
+    /// EdDSA (Ed25519).
+    EdDsa,
+}
+
+impl SigningAlgorithm {
+    /// Every algorithm: the default allow-list.
+    pub const ALL: [Self; 5] = [
+        Self::Es256,
+        Self::Es384,
+        Self::Rs256,
+        Self::Ps256,
+        Self::EdDsa,
+    ];
+
+    fn jose(self) -> Algorithm {
+        match self {
+            Self::Es256 => Algorithm::ES256,
+            Self::Es384 => Algorithm::ES384,
+            Self::Rs256 => Algorithm::RS256,
+            Self::Ps256 => Algorithm::PS256,
+            Self::EdDsa => Algorithm::EdDSA,
+        }
+    }
+}
+
+/// Verifies RFC 9068 JWT access tokens: `typ` `at+jwt`, an allowed asymmetric `alg`, a signature by a
+/// key of the authorization server's JWKS (discovered through `jwks_uri` of its RFC 8414 metadata,
+/// cached, refetched on an unknown `kid` at most once per interval), then `iss`, `aud` (this resource),
+/// `exp`, `nbf` and `iat` with the token crate's [`JwtAccessTokenClaims::validate`]. Verified tokens are
+/// cached by their SHA-256 until they expire. Cheap to clone.
+///
+/// ```no_run
+/// use mcp_authz_metadata::{Issuer, ResourceUri};
+/// use mcp_authz_resource::JwtVerifier;
+/// let verifier = JwtVerifier::builder(
+///     Issuer::parse("https://auth.example.com")?,
+///     ResourceUri::parse("https://mcp.example.com/mcp")?,
+/// )
+/// .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    expectations: ClaimsExpectations,
+    algorithms: Vec<Algorithm>,
+    require_at_jwt: bool,
+    clock: Arc<dyn Clock>,
+    jwks: Jwks,
+    cache: TokenCache<VerifiedClaims>,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("expectations", &self.inner.expectations)
+            .field("algorithms", &self.inner.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`JwtVerifier`]; every setter documents its default.
+#[must_use]
+#[derive(Debug)]
+pub struct JwtVerifierBuilder {
+    issuer: Issuer,
+    audience: ResourceUri,
+    jwks_uri: Option<Url>,
+    algorithms: Vec<SigningAlgorithm>,
+    leeway: Duration,
+    refetch_interval: Duration,
+    cache_capacity: usize,
+    max_jwks_size: usize,
+    fetcher: Option<Arc<dyn HttpFetcher>>,
+    clock: Arc<dyn Clock>,
+    pub(crate) require_at_jwt: bool,
+}
+
+impl JwtVerifier {
+    /// A builder for tokens issued by `issuer` for `audience` (this server's canonical resource URI).
+    pub fn builder(issuer: Issuer, audience: ResourceUri) -> JwtVerifierBuilder {
+        JwtVerifierBuilder {
+            issuer,
+            audience,
+            jwks_uri: None,
+            algorithms: SigningAlgorithm::ALL.to_vec(),
+            leeway: DEFAULT_LEEWAY,
+            refetch_interval: DEFAULT_REFETCH_INTERVAL,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+            max_jwks_size: DEFAULT_MAX_DOCUMENT_SIZE,
+            fetcher: None,
+            clock: Arc::new(SystemClock),
+            require_at_jwt: true,
+        }
+    }
+
+    async fn verify_uncached(
+        &self,
+        token: &AccessToken,
+    ) -> Result<JwtAccessTokenClaims, VerifyError> {
+        let inner = &self.inner;
+        let jwt = token.secret();
+        let header = jsonwebtoken::decode_header(jwt).map_err(|_| InvalidToken::Malformed)?;
+        if inner.require_at_jwt && !header.typ.as_deref().is_some_and(is_at_jwt_typ) {
+            return Err(InvalidToken::WrongType.into());
+        }
+        if !inner.algorithms.contains(&header.alg) {
+            return Err(InvalidToken::AlgorithmNotAllowed(format!("{:?}", header.alg)).into());
+        }
+        let keys = match inner.jwks.lookup(header.kid.as_deref(), header.alg).await {
+            Lookup::Keys(keys) => keys,
+            Lookup::NoKey => return Err(InvalidToken::UnknownKey.into()),
+            Lookup::Unavailable {
+                retry_after,
+                source,
+            } => {
+                return Err(VerifyError::Unavailable {
+                    retry_after,
+                    source,
+                });
+            }
+        };
+        let validation = signature_only(header.alg);
+        let mut outcome = Err(InvalidToken::UnknownKey);
+        for key in keys.candidates(header.kid.as_deref(), header.alg) {
+            match jsonwebtoken::decode::<JwtAccessTokenClaims>(jwt, key, &validation) {
+                Ok(data) => {
+                    outcome = Ok(data.claims);
+                    break;
+                }
+                Err(e) => outcome = Err(map_jwt_error(&e)),
+            }
+        }
+        let claims = outcome?;
+        claims
+            .validate(&inner.expectations, inner.clock.now())
+            .map_err(InvalidToken::Claims)?;
+        Ok(claims)
+    }
+}
+
+/// Signature and algorithm only: the claims are checked by [`JwtAccessTokenClaims::validate`].
+fn signature_only(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation
+}
+
+fn map_jwt_error(e: &jsonwebtoken::errors::Error) -> InvalidToken {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::InvalidSignature | K::InvalidEcdsaKey | K::InvalidEddsaKey | K::InvalidRsaKey(_) => {
+            InvalidToken::BadSignature
+        }
+        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::UnsupportedAlgorithm => {
+            InvalidToken::AlgorithmNotAllowed(String::from("unsupported"))
+        }
+        _ => InvalidToken::Malformed,
+    }
+}
+
+impl super::TokenVerifier for JwtVerifier {
+    async fn verify(&self, token: &AccessToken) -> Result<VerifiedClaims, VerifyError> {
+        let key = token_key(token);
+        let now = self.inner.clock.now();
+        if let Some(claims) = self.inner.cache.get(&key, now) {
+            return Ok(claims);
+        }
+        let claims = self.verify_uncached(token).await?;
+        let expires = claims.exp;
+        let verified = VerifiedClaims::from(claims);
+        self.inner.cache.insert(key, verified.clone(), expires, now);
+        Ok(verified)
+    }
+}
+
+impl JwtVerifierBuilder {
+    /// Uses this JWKS URL instead of discovering `jwks_uri` from the issuer's RFC 8414 metadata.
+    /// Default: discovery. Must be `https` (or `http` on a loopback host).
+    pub fn jwks_uri(mut self, url: Url) -> Self {
+        self.jwks_uri = Some(url);
+        self
+    }
+
+    /// The accepted signing algorithms. Default: [`SigningAlgorithm::ALL`]; narrow it to what your
+    /// authorization server uses. Never `none` or HMAC.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = SigningAlgorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`. Default: [`DEFAULT_LEEWAY`] (60 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Minimum time between two JWKS fetches (an unknown `kid` triggers at most one per interval).
+    /// Default: [`DEFAULT_REFETCH_INTERVAL`] (30 s).
+    pub fn refetch_interval(mut self, interval: Duration) -> Self {
+        self.refetch_interval = interval;
+        self
+    }
+
+    /// Number of verified tokens cached (0 disables the cache). Default: [`DEFAULT_CACHE_CAPACITY`].
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self
+    }
+
+    /// Largest JWKS and metadata document read. Default: [`DEFAULT_MAX_DOCUMENT_SIZE`] (64 KiB).
+    pub fn max_jwks_size(mut self, bytes: usize) -> Self {
+        self.max_jwks_size = bytes;
+        self
+    }
+
+    /// The HTTP client. Default: a [`ReqwestFetcher`] with its 5 s timeout.
+    pub fn fetcher(mut self, fetcher: Arc<dyn HttpFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// The time source. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Checks the configuration and builds the verifier.
+    pub fn build(self) -> Result<JwtVerifier, crate::ConfigError> {
+        if self.algorithms.is_empty() {
+            return Err(crate::ConfigError::NoAlgorithms);
+        }
+        let source = match self.jwks_uri {
+            Some(url) if super::discovery::is_acceptable_endpoint(&url) => JwksSource::Uri(url),
+            Some(url) => return Err(crate::ConfigError::InsecureEndpoint(url.to_string())),
+            None => JwksSource::Discover(self.issuer.clone()),
+        };
+        let fetcher = match self.fetcher {
+            Some(fetcher) => fetcher,
+            None => Arc::new(
+                ReqwestFetcher::new()
+                    .map_err(|e: FetchError| crate::ConfigError::HttpClient(e.to_string()))?,
+            ),
+        };
+        Ok(JwtVerifier {
+            inner: Arc::new(Inner {
+                expectations: ClaimsExpectations::new(self.issuer, self.audience)
+                    .with_leeway(self.leeway),
+                algorithms: self.algorithms.iter().map(|a| a.jose()).collect(),
+                require_at_jwt: self.require_at_jwt,
+                jwks: Jwks::new(
+                    source,
+                    fetcher,
+                    Arc::clone(&self.clock),
+                    self.refetch_interval,
+                    self.max_jwks_size,
+                ),
+                clock: self.clock,
+                cache: TokenCache::new(self.cache_capacity),
+            }),
+        })
+    }
+}
