@@ -1,0 +1,79 @@
+//! Guarded HTTP: every request passes the [`UrlPolicy`] before it reaches the [`HttpClient`].
+
+use std::sync::Arc;
+
+use http::header::{ACCEPT, HeaderValue};
+use url::Url;
+
+use crate::{HttpClient, HttpRequest, HttpResponse, PolicyError, TransportError, UrlPolicy};
+
+/// Why a guarded request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The URL policy refused the URL before any connection.
+    #[error("refused by the URL policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// The exchange failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A metadata or registration endpoint answered with a redirect, which is never followed.
+    #[error("{url} answered with a redirect ({status}), which is not followed")]
+    Redirected {
+        /// The URL requested.
+        url: String,
+        /// The 3xx status.
+        status: u16,
+    },
+}
+
+/// The policy plus the HTTP client.
+#[derive(Clone)]
+pub(crate) struct Fetcher {
+    http: Arc<dyn HttpClient>,
+    policy: UrlPolicy,
+}
+
+impl Fetcher {
+    pub(crate) fn new(http: Arc<dyn HttpClient>, policy: UrlPolicy) -> Self {
+        Self { http, policy }
+    }
+
+    pub(crate) fn policy(&self) -> &UrlPolicy {
+        &self.policy
+    }
+
+    /// Sends any request after the policy check, with the request's own time limit.
+    pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse, FetchError> {
+        self.policy.check(&request.url).await?;
+        Ok(self.http.execute(request).await?)
+    }
+
+    /// A `GET` of a JSON document: policy check, the policy's size cap, redirects refused.
+    pub(crate) async fn get_document(&self, url: &Url) -> Result<HttpResponse, FetchError> {
+        let mut request = HttpRequest::get(url.clone());
+        request.max_response_bytes = self.policy.max_document_bytes();
+        request
+            .headers
+            .insert(ACCEPT, HeaderValue::from_static("application/json"));
+        self.document_exchange(request).await
+    }
+
+    /// A request whose answer is a small JSON document (registration, token): size cap, no redirects.
+    pub(crate) async fn document_exchange(
+        &self,
+        mut request: HttpRequest,
+    ) -> Result<HttpResponse, FetchError> {
+        request.max_response_bytes = self.policy.max_document_bytes();
+        request.timeout = request.timeout.min(self.policy.timeout());
+        let url = request.url.to_string();
+        let response = self.send(request).await?;
+        if response.status.is_redirection() {
+            return Err(FetchError::Redirected {
+                url,
+                status: response.status.as_u16(),
+            });
+        }
+        Ok(response)
+    }
+}
