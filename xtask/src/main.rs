@@ -1,20 +1,24 @@
 //! Project automation for mcp-authz, run as `cargo xtask <command>`.
 //!
 //! - `ci`: everything CI checks, in the order a developer would want to learn about failures:
-//!   formatting, clippy (warnings denied), the whole test suite, and rustdoc (warnings denied).
-//! - `bench`: every criterion benchmark of the workspace.
+//!   formatting, clippy (warnings denied), the whole test suite, rustdoc (warnings denied), then the MCP
+//!   conformance suite against our client (`interop/conformance/run-client.sh`).
+//! - `conformance`: only the conformance suite.
+//! - `bench`: every benchmark of the workspace.
 //!
-//! With `CI=true` a missing prerequisite (a tool, a database) is an error, never a skip.
+//! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
-        Some("bench") => bench(&args[1..]),
+        Some("conformance") => conformance(),
+        Some("bench") => bench(args.get(1..).unwrap_or_default()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench [criterion args]>");
+            eprintln!("usage: cargo xtask <ci|conformance|bench [bench args]>");
             return ExitCode::from(2);
         }
     };
@@ -27,20 +31,36 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs `cargo` with `args` (and extra environment), failing with a message naming the step.
-fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    eprintln!("xtask: == {step}: cargo {}", args.join(" "));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
+/// `true` when running under CI, where a missing prerequisite must fail the run.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Runs a command in the workspace root, failing with a message naming the step.
+fn run(step: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("xtask: == {step}: {program} {}", args.join(" "));
+    let status = Command::new(program)
         .args(args)
         .envs(env.iter().copied())
+        .current_dir(root())
         .status()
-        .map_err(|e| format!("{step}: could not start cargo: {e}"))?;
+        .map_err(|e| format!("{step}: could not start {program}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
         Err(format!("{step} failed ({status})"))
     }
+}
+
+fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run(step, &cargo, args, env)
 }
 
 fn ci() -> Result<(), String> {
@@ -51,20 +71,59 @@ fn ci() -> Result<(), String> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",
         ],
         &[],
     )?;
-    cargo("test", &["test", "--workspace"], &[])?;
+    cargo("test", &["test", "--workspace", "--all-features"], &[])?;
     cargo(
         "doc",
-        &["doc", "--workspace", "--no-deps"],
+        &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    conformance()?;
     eprintln!("xtask: ci passed");
     Ok(())
+}
+
+/// Installs the pinned conformance suite and Node 22 (`npm ci`) when missing, then runs it.
+fn conformance() -> Result<(), String> {
+    let dir = root().join("interop/conformance");
+    if !dir.join("node_modules/.bin/node").exists() {
+        let npm_available = Command::new("npm")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !npm_available {
+            let message = "npm is not installed: the MCP conformance suite cannot run";
+            if in_ci() {
+                return Err(message.to_owned());
+            }
+            eprintln!("xtask: *** SKIPPED conformance: {message} (CI=true makes this an error)");
+            return Ok(());
+        }
+        run(
+            "install conformance suite",
+            "npm",
+            &[
+                "ci",
+                "--prefix",
+                "interop/conformance",
+                "--no-audit",
+                "--no-fund",
+            ],
+            &[],
+        )?;
+    }
+    run(
+        "conformance (client, auth)",
+        "bash",
+        &["interop/conformance/run-client.sh"],
+        &[],
+    )
 }
 
 fn bench(extra: &[String]) -> Result<(), String> {
