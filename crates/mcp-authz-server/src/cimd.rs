@@ -1,0 +1,322 @@
+//! Client ID Metadata Documents: fetched with an SSRF guard, validated, cached per HTTP caching headers
+//! (REQUIREMENTS AS-10, SEC-6).
+//!
+//! The guard is enforced on the address actually connected to: the HTTP client resolves names through
+//! [`GuardedResolver`], which drops every non-public address, and IP-literal hosts are checked before
+//! any connection. Redirects are not followed, proxies from the environment are ignored, the body is
+//! read up to the size limit and the whole fetch is bounded in time.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_authz_metadata::{
+    ApplicationType, ClientId, ClientIdMetadataDocument, GrantType, TokenEndpointAuthMethod,
+};
+use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::config::{ConfigError, MetadataDocumentConfig};
+
+/// Why a metadata document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The client id is not an https URL with a path.
+    #[error("the client id is not a metadata document URL")]
+    NotADocumentUrl,
+    /// The host is, or resolves only to, addresses the guard refuses (SEC-6).
+    #[error("the document host resolves to no public address")]
+    Blocked,
+    /// Connection, TLS or timeout failure.
+    #[error("fetch failed: {0}")]
+    Network(String),
+    /// A status other than 200 (redirects included: they are not followed).
+    #[error("unexpected HTTP status {0}")]
+    Status(u16),
+    /// Larger than the configured limit.
+    #[error("the document is larger than the limit")]
+    TooLarge,
+    /// Not a valid document for this client id.
+    #[error("invalid document: {0}")]
+    Invalid(String),
+}
+
+/// `true` for addresses a server-side fetch may reach by default: not loopback, private, link-local
+/// (including the 169.254.169.254 metadata service), CGNAT, unspecified, multicast, broadcast,
+/// documentation or unique-local, also when IPv4 is embedded in IPv6.
+pub fn is_public_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let seg = v6.segments();
+            let first = seg.first().copied().unwrap_or(0);
+            // 64:ff9b::/96 NAT64 embeds an IPv4 address in the low 32 bits.
+            if first == 0x64 && seg.get(1) == Some(&0xff9b) {
+                let o = v6.octets();
+                return is_public_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (first & 0xffc0) == 0xfec0 // site-local fec0::/10
+                || (first == 0x2001 && seg.get(1) == Some(&0x0db8)) // documentation
+                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1))
+        }
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, _, _] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64/10
+        || (a == 192 && b == 0) // 192.0.0/24 IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240)
+}
+
+/// A DNS resolver that keeps only the addresses the policy allows, so the connection can only go to
+/// a checked address.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl GuardedResolver {
+    /// A resolver refusing non-public addresses unless `allow_private`.
+    pub fn new(allow_private: bool) -> Self {
+        Self { allow_private }
+    }
+
+    /// `true` if the policy allows connecting to `ip`.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow_private || is_public_address(ip)
+    }
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let guard = *self;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| guard.allows(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(
+                    Box::new(FetchError::Blocked) as Box<dyn std::error::Error + Send + Sync>
+                );
+            }
+            let addrs: Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Fetches and validates Client ID Metadata Documents.
+#[derive(Debug, Clone)]
+pub(crate) struct MetadataFetcher {
+    client: reqwest::Client,
+    guard: GuardedResolver,
+    config: MetadataDocumentConfig,
+}
+
+impl MetadataFetcher {
+    pub(crate) fn new(config: MetadataDocumentConfig) -> Result<Self, ConfigError> {
+        let guard = GuardedResolver::new(config.allow_private_addresses);
+        let mut builder = reqwest::Client::builder();
+        for der in &config.extra_root_certificates {
+            let certificate =
+                reqwest::Certificate::from_der(der).map_err(|_| ConfigError::HttpClient)?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .dns_resolver(Arc::new(guard))
+            .user_agent("mcp-authz-server")
+            .build()
+            .map_err(|_| ConfigError::HttpClient)?;
+        Ok(Self {
+            client,
+            guard,
+            config,
+        })
+    }
+
+    /// Fetches the document of `client_id` and turns it into a cached client record.
+    pub(crate) async fn fetch(
+        &self,
+        client_id: &ClientId,
+        now: UnixTime,
+    ) -> Result<ClientRecord, FetchError> {
+        let url = client_id
+            .metadata_document_url()
+            .ok_or(FetchError::NotADocumentUrl)?;
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if literal.is_some_and(|ip| !self.guard.allows(ip)) {
+            return Err(FetchError::Blocked);
+        }
+        let fetch = async {
+            let mut response = self
+                .client
+                .get(url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(network)?;
+            if response.status() != reqwest::StatusCode::OK {
+                return Err(FetchError::Status(response.status().as_u16()));
+            }
+            if response
+                .content_length()
+                .is_some_and(|len| len > self.config.max_size as u64)
+            {
+                return Err(FetchError::TooLarge);
+            }
+            let max_age = response
+                .headers()
+                .get(reqwest::header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .and_then(cache_max_age);
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(network)? {
+                if body.len() + chunk.len() > self.config.max_size {
+                    return Err(FetchError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((body, max_age))
+        };
+        let (body, max_age) = tokio::time::timeout(self.config.timeout, fetch)
+            .await
+            .map_err(|_| FetchError::Network("timed out".into()))??;
+        let document = ClientIdMetadataDocument::parse_with_limit(&body, self.config.max_size)
+            .map_err(|e| FetchError::Invalid(e.to_string()))?
+            .validate(client_id)
+            .map_err(|e| FetchError::Invalid(e.to_string()))?;
+        let ttl = max_age
+            .unwrap_or(self.config.min_cache)
+            .clamp(self.config.min_cache, self.config.max_cache);
+        let metadata = &document.document().metadata;
+        let application_type = metadata.application_type.clone().unwrap_or(
+            if document.redirect_uris().iter().all(|u| u.is_https()) {
+                ApplicationType::Web
+            } else {
+                ApplicationType::Native
+            },
+        );
+        Ok(ClientRecord {
+            client_id: client_id.clone(),
+            kind: ClientKind::MetadataDocument {
+                fetched_at: now,
+                expires_at: now.saturating_add(ttl),
+            },
+            secret_hash: None,
+            secret_expires_at: None,
+            redirect_uris: document.redirect_uris().to_vec(),
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            token_endpoint_auth_method: TokenEndpointAuthMethod::None,
+            application_type,
+            client_name: Some(document.client_name().to_owned()),
+            allowed_resources: None,
+            allowed_scope: metadata.scope.clone(),
+            metadata_json: String::from_utf8_lossy(&body).into_owned(),
+            created_at: now,
+        })
+    }
+}
+
+fn network(e: reqwest::Error) -> FetchError {
+    // The guard's refusal surfaces as a connect error whose source is `FetchError::Blocked`.
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(err) = source {
+        if err.downcast_ref::<FetchError>() == Some(&FetchError::Blocked) {
+            return FetchError::Blocked;
+        }
+        source = err.source();
+    }
+    FetchError::Network(e.to_string())
+}
+
+/// `max-age` of a `Cache-Control` header; `no-store` / `no-cache` count as 0.
+fn cache_max_age(value: &str) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(secs) = lower.strip_prefix("max-age=") {
+            max_age = secs
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    max_age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_non_public_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_public_address(ip), "{ip}");
+            assert!(!GuardedResolver::new(false).allows(ip));
+            assert!(GuardedResolver::new(true).allows(ip));
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(is_public_address(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn cache_control_parsing() {
+        assert_eq!(
+            cache_max_age("public, max-age=600"),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(cache_max_age("no-store"), Some(Duration::ZERO));
+        assert_eq!(cache_max_age("public"), None);
+        assert_eq!(cache_max_age("max-age=abc"), None);
+    }
+}

@@ -1,0 +1,422 @@
+//! Server configuration: a builder validated once, at construction (REQUIREMENTS AS-7, AS-9, AS-16).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope};
+use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
+
+use crate::dangerous::AutoApprove;
+use crate::rate_limit::RateLimit;
+use crate::users::{UpstreamIdentityProvider, UserAuthenticator};
+
+/// The longest access-token lifetime the builder accepts (REQUIREMENTS AS-9).
+pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// The longest authorization-code lifetime the builder accepts (REQUIREMENTS AS-7).
+pub const MAX_CODE_LIFETIME: Duration = Duration::from_secs(60);
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The issuer is not a valid issuer URL.
+    #[error("invalid issuer: {0}")]
+    Issuer(IssuerError),
+    /// An `http` issuer without [`ServerConfigBuilder::allow_http_loopback`] (REQUIREMENTS AS-16).
+    #[error("an http issuer needs the explicit allow_http_loopback setting")]
+    HttpIssuerNotAllowed,
+    /// No protected resource was configured: the server would have no audience to issue tokens for.
+    #[error("at least one protected resource must be configured")]
+    NoResources,
+    /// The same resource was configured twice.
+    #[error("resource {0} is configured twice")]
+    DuplicateResource(String),
+    /// A resource's default scope is not within its allowed scopes.
+    #[error("the default scope of {0} is not within its allowed scopes")]
+    DefaultScopeNotAllowed(String),
+    /// A lifetime is zero or above its maximum.
+    #[error("{name} must be between 1 s and {max_secs} s")]
+    Lifetime {
+        /// Which lifetime.
+        name: &'static str,
+        /// Its maximum, in seconds.
+        max_secs: u64,
+    },
+    /// [`AutoApprove`] was set on an issuer that is not a loopback `http` URL.
+    #[error("auto-approve is allowed only with a loopback http issuer")]
+    AutoApproveNotLoopback,
+    /// The HTTP client for Client ID Metadata Documents could not be built (TLS backend).
+    #[error("the HTTP client for metadata documents could not be built")]
+    HttpClient,
+}
+
+/// A protected resource the server issues tokens for, with the scopes it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourcePolicy {
+    /// The resource (RFC 8707), which becomes the access token's `aud`.
+    pub resource: ResourceUri,
+    /// Every scope a token for this resource may carry.
+    pub scopes: Scope,
+    /// The scope granted when a request names none.
+    pub default_scope: Scope,
+}
+
+/// Client ID Metadata Document fetching (REQUIREMENTS AS-10, SEC-6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataDocumentConfig {
+    /// Whether URL client ids are fetched at all. Default `true`.
+    pub enabled: bool,
+    /// Whether loopback, private, link-local and metadata-service addresses may be fetched. Default
+    /// `false`; tests of a local document server set it.
+    pub allow_private_addresses: bool,
+    /// Total time of one fetch. Default 5 s.
+    pub timeout: Duration,
+    /// The largest accepted document. Default 64 KiB.
+    pub max_size: usize,
+    /// Cache time floor (a `max-age` below it is raised). Default 60 s.
+    pub min_cache: Duration,
+    /// Cache time ceiling. Default 24 h.
+    pub max_cache: Duration,
+    /// Extra trusted root certificates (DER) besides the web PKI roots, for private deployments and
+    /// tests. Default none.
+    pub extra_root_certificates: Vec<Vec<u8>>,
+}
+
+impl Default for MetadataDocumentConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allow_private_addresses: false,
+            timeout: Duration::from_secs(5),
+            max_size: 64 * 1024,
+            min_cache: Duration::from_secs(60),
+            max_cache: Duration::from_secs(24 * 3600),
+            extra_root_certificates: Vec::new(),
+        }
+    }
+}
+
+/// A validated server configuration; build it with [`ServerConfig::builder`].
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub(crate) issuer: Issuer,
+    pub(crate) resources: Vec<ResourcePolicy>,
+    pub(crate) access_token_lifetime: Duration,
+    pub(crate) code_lifetime: Duration,
+    pub(crate) refresh_token_lifetime: Duration,
+    pub(crate) grant_lifetime: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
+    pub(crate) authenticator: Option<Arc<dyn UserAuthenticator>>,
+    pub(crate) upstream: Option<Arc<dyn UpstreamIdentityProvider>>,
+    pub(crate) auto_approve: Option<AutoApprove>,
+    pub(crate) authorize_limit: RateLimit,
+    pub(crate) token_limit: RateLimit,
+    pub(crate) register_limit: RateLimit,
+    pub(crate) registration_enabled: bool,
+    pub(crate) metadata_documents: MetadataDocumentConfig,
+    pub(crate) max_pending: usize,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("issuer", &self.issuer)
+            .field("resources", &self.resources)
+            .field("access_token_lifetime", &self.access_token_lifetime)
+            .field("code_lifetime", &self.code_lifetime)
+            .field("auto_approve", &self.auto_approve)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerConfig {
+    /// A builder for the issuer `issuer` (validated in [`build`](ServerConfigBuilder::build)).
+    ///
+    /// ```
+    /// use mcp_authz_server::{ConfigError, ServerConfig};
+    /// use mcp_authz_metadata::{ResourceUri, Scope};
+    /// let config = ServerConfig::builder("https://auth.example.com")
+    ///     .resource(ResourceUri::parse("https://mcp.example.com/mcp")?, Scope::parse("read write")?)
+    ///     .build()?;
+    /// assert_eq!(config.issuer().as_str(), "https://auth.example.com");
+    /// // http issuers need the explicit loopback setting (AS-16).
+    /// let refused = ServerConfig::builder("http://127.0.0.1:8080")
+    ///     .resource(ResourceUri::parse("http://127.0.0.1:9000/mcp")?, Scope::new())
+    ///     .build();
+    /// assert_eq!(refused.unwrap_err(), ConfigError::HttpIssuerNotAllowed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(issuer: impl Into<String>) -> ServerConfigBuilder {
+        ServerConfigBuilder {
+            issuer: issuer.into(),
+            allow_http_loopback: false,
+            resources: Vec::new(),
+            access_token_lifetime: Duration::from_secs(600),
+            code_lifetime: Duration::from_secs(60),
+            refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
+            grant_lifetime: Duration::from_secs(90 * 24 * 3600),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            authenticator: None,
+            upstream: None,
+            auto_approve: None,
+            authorize_limit: RateLimit::per_second(20, 40),
+            token_limit: RateLimit::per_second(50, 100),
+            register_limit: RateLimit::per_second(1, 10),
+            registration_enabled: true,
+            metadata_documents: MetadataDocumentConfig::default(),
+            max_pending: 10_000,
+        }
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// The protected resources.
+    pub fn resources(&self) -> &[ResourcePolicy] {
+        &self.resources
+    }
+
+    /// The access-token lifetime.
+    pub fn access_token_lifetime(&self) -> Duration {
+        self.access_token_lifetime
+    }
+
+    /// `true` when cookies may omit `Secure`: a loopback `http` issuer.
+    pub(crate) fn insecure_cookies(&self) -> bool {
+        self.issuer.is_insecure_loopback()
+    }
+
+    /// The policy of a configured resource.
+    pub(crate) fn resource(&self, resource: &ResourceUri) -> Option<&ResourcePolicy> {
+        self.resources.iter().find(|p| &p.resource == resource)
+    }
+
+    /// Every scope of every resource.
+    pub(crate) fn all_scopes(&self) -> Scope {
+        self.resources
+            .iter()
+            .fold(Scope::new(), |acc, p| acc.union(&p.scopes))
+    }
+}
+
+/// The builder of [`ServerConfig`]; every setter documents its default.
+#[must_use]
+pub struct ServerConfigBuilder {
+    issuer: String,
+    allow_http_loopback: bool,
+    resources: Vec<ResourcePolicy>,
+    access_token_lifetime: Duration,
+    code_lifetime: Duration,
+    refresh_token_lifetime: Duration,
+    grant_lifetime: Duration,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    authenticator: Option<Arc<dyn UserAuthenticator>>,
+    upstream: Option<Arc<dyn UpstreamIdentityProvider>>,
+    auto_approve: Option<AutoApprove>,
+    authorize_limit: RateLimit,
+    token_limit: RateLimit,
+    register_limit: RateLimit,
+    registration_enabled: bool,
+    metadata_documents: MetadataDocumentConfig,
+    max_pending: usize,
+}
+
+impl ServerConfigBuilder {
+    /// Allows an `http` issuer on a loopback host, for local development (REQUIREMENTS AS-16).
+    /// Default: off, only `https` issuers.
+    pub fn allow_http_loopback(mut self) -> Self {
+        self.allow_http_loopback = true;
+        self
+    }
+
+    /// Adds a protected resource whose tokens may carry `scopes`; a request without `scope` gets all
+    /// of them. Default: none (at least one is required).
+    pub fn resource(self, resource: ResourceUri, scopes: Scope) -> Self {
+        self.resource_with_default(resource, scopes.clone(), scopes)
+    }
+
+    /// Adds a protected resource with a default scope narrower than its allowed scopes.
+    pub fn resource_with_default(
+        mut self,
+        resource: ResourceUri,
+        scopes: Scope,
+        default_scope: Scope,
+    ) -> Self {
+        self.resources.push(ResourcePolicy {
+            resource,
+            scopes,
+            default_scope,
+        });
+        self
+    }
+
+    /// Access-token lifetime. Default 10 minutes; at most 1 hour.
+    pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.access_token_lifetime = lifetime;
+        self
+    }
+
+    /// Authorization-code lifetime. Default 60 s; at most 60 s.
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
+    /// Refresh-token lifetime (each rotation starts a new one). Default 30 days.
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_token_lifetime = lifetime;
+        self
+    }
+
+    /// Absolute lifetime of a grant (refresh-token family). Default 90 days.
+    pub fn grant_lifetime(mut self, lifetime: Duration) -> Self {
+        self.grant_lifetime = lifetime;
+        self
+    }
+
+    /// The clock. Default the system clock; tests inject a `ManualClock`.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The id generator. Default 128-bit random ids; tests inject `CounterIds`.
+    pub fn ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// How users log in. Default: the local users of the store ([`LocalUsers`](crate::LocalUsers)).
+    pub fn authenticator(mut self, authenticator: Arc<dyn UserAuthenticator>) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// A redirect-based upstream identity provider offered on the login page. Default: none.
+    pub fn upstream_identity_provider(
+        mut self,
+        provider: Arc<dyn UpstreamIdentityProvider>,
+    ) -> Self {
+        self.upstream = Some(provider);
+        self
+    }
+
+    /// Skips login and consent (see [`AutoApprove`]); allowed only with a loopback `http` issuer.
+    /// Default: off.
+    pub fn dangerous_auto_approve(mut self, auto_approve: AutoApprove) -> Self {
+        self.auto_approve = Some(auto_approve);
+        self
+    }
+
+    /// Rate limit of the authorization endpoint and its pages, per client IP. Default 20/s, burst 40.
+    pub fn authorize_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.authorize_limit = limit;
+        self
+    }
+
+    /// Rate limit of the token, revocation and introspection endpoints, per client id (or IP).
+    /// Default 50/s, burst 100.
+    pub fn token_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.token_limit = limit;
+        self
+    }
+
+    /// Rate limit of dynamic registration, per client IP. Default 1/s, burst 10.
+    pub fn register_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.register_limit = limit;
+        self
+    }
+
+    /// Enables or disables RFC 7591 dynamic registration. Default enabled.
+    pub fn registration(mut self, enabled: bool) -> Self {
+        self.registration_enabled = enabled;
+        self
+    }
+
+    /// Client ID Metadata Document fetching. Default [`MetadataDocumentConfig::default`].
+    pub fn metadata_documents(mut self, config: MetadataDocumentConfig) -> Self {
+        self.metadata_documents = config;
+        self
+    }
+
+    /// Bound of every in-memory table (sessions, pending authorizations, rate-limit buckets).
+    /// Default 10,000 entries each.
+    pub fn max_pending(mut self, max: usize) -> Self {
+        self.max_pending = max.max(1);
+        self
+    }
+
+    /// Validates the configuration.
+    pub fn build(self) -> Result<ServerConfig, ConfigError> {
+        let issuer = Issuer::parse(&self.issuer).map_err(ConfigError::Issuer)?;
+        if issuer.is_insecure_loopback() && !self.allow_http_loopback {
+            return Err(ConfigError::HttpIssuerNotAllowed);
+        }
+        if self.resources.is_empty() {
+            return Err(ConfigError::NoResources);
+        }
+        for (i, policy) in self.resources.iter().enumerate() {
+            if self
+                .resources
+                .iter()
+                .skip(i + 1)
+                .any(|p| p.resource == policy.resource)
+            {
+                return Err(ConfigError::DuplicateResource(
+                    policy.resource.as_str().to_owned(),
+                ));
+            }
+            if !policy.default_scope.is_subset(&policy.scopes) {
+                return Err(ConfigError::DefaultScopeNotAllowed(
+                    policy.resource.as_str().to_owned(),
+                ));
+            }
+        }
+        check_lifetime(
+            "access_token_lifetime",
+            self.access_token_lifetime,
+            MAX_ACCESS_TOKEN_LIFETIME,
+        )?;
+        check_lifetime("code_lifetime", self.code_lifetime, MAX_CODE_LIFETIME)?;
+        let year = Duration::from_secs(366 * 24 * 3600);
+        check_lifetime("refresh_token_lifetime", self.refresh_token_lifetime, year)?;
+        check_lifetime("grant_lifetime", self.grant_lifetime, year)?;
+        if self.auto_approve.is_some() && !issuer.is_insecure_loopback() {
+            return Err(ConfigError::AutoApproveNotLoopback);
+        }
+        Ok(ServerConfig {
+            issuer,
+            resources: self.resources,
+            access_token_lifetime: self.access_token_lifetime,
+            code_lifetime: self.code_lifetime,
+            refresh_token_lifetime: self.refresh_token_lifetime,
+            grant_lifetime: self.grant_lifetime,
+            clock: self.clock,
+            ids: self.ids,
+            authenticator: self.authenticator,
+            upstream: self.upstream,
+            auto_approve: self.auto_approve,
+            authorize_limit: self.authorize_limit,
+            token_limit: self.token_limit,
+            register_limit: self.register_limit,
+            registration_enabled: self.registration_enabled,
+            metadata_documents: self.metadata_documents,
+            max_pending: self.max_pending,
+        })
+    }
+}
+
+fn check_lifetime(name: &'static str, value: Duration, max: Duration) -> Result<(), ConfigError> {
+    if value.as_secs() == 0 || value > max {
+        return Err(ConfigError::Lifetime {
+            name,
+            max_secs: max.as_secs(),
+        });
+    }
+    Ok(())
+}

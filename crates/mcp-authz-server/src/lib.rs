@@ -1,0 +1,68 @@
+//! # mcp-authz-server
+//!
+//! An OAuth 2.1 authorization server for the Model Context Protocol, composed from the typed
+//! mcp-authz crates and any storage backend (`Arc<dyn Store>`).
+//!
+//! | endpoint | path (under the issuer's path) | requirement |
+//! |---|---|---|
+//! | RFC 8414 metadata | `/.well-known/oauth-authorization-server`, `/.well-known/openid-configuration` | AS-1, AS-6 |
+//! | JWKS | `/jwks.json` | AS-9 |
+//! | authorization (code + PKCE S256 only) with login and consent pages | `/authorize`, `/authorize/login`, `/authorize/resume`, `/authorize/consent`, `/authorize/upstream[/callback]` | AS-2..AS-6, AS-11 |
+//! | token: `authorization_code`, `refresh_token`, `client_credentials` | `/token` | AS-5, AS-7..AS-9, AS-13, AS-14 |
+//! | dynamic registration (RFC 7591) | `/register` | AS-12 |
+//! | revocation (RFC 7009), introspection (RFC 7662) | `/revoke`, `/introspect` | AS-15 |
+//!
+//! URL client ids are resolved as Client ID Metadata Documents behind an SSRF guard (AS-10, SEC-6).
+//! Access tokens are RFC 9068 JWTs signed with ES256 keys kept in the store.
+//!
+//! The core is framework-neutral (`http::Request<Bytes>` in, `http::Response<Bytes>` out:
+//! [`AuthorizationServer::handle`] and one method per endpoint); [`AuthorizationServer::router`] is the
+//! axum adapter.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use mcp_authz_metadata::{ResourceUri, Scope};
+//! use mcp_authz_server::{AuthorizationServer, ServerConfig};
+//! use mcp_authz_store::MemoryStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = ServerConfig::builder("https://auth.example.com")
+//!     .resource(ResourceUri::parse("https://mcp.example.com/mcp")?, Scope::parse("tools:read")?)
+//!     .build()?;
+//! let server = AuthorizationServer::new(config, Arc::new(MemoryStore::new()))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(
+//!     listener,
+//!     server.router().into_make_service_with_connect_info::<std::net::SocketAddr>(),
+//! )
+//! .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Test-only shortcuts (skipping login and consent) live in [`dangerous`] and are refused unless the
+//! issuer is a loopback `http` URL.
+#![forbid(unsafe_code)]
+
+mod cimd;
+mod config;
+pub mod dangerous;
+mod keys;
+mod rate_limit;
+mod respond;
+mod router;
+mod secrets;
+mod server;
+mod session;
+mod users;
+
+pub use cimd::{FetchError, GuardedResolver, is_public_address};
+pub use config::{
+    ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MetadataDocumentConfig,
+    ResourcePolicy, ServerConfig, ServerConfigBuilder,
+};
+pub use keys::KeyError;
+pub use rate_limit::RateLimit;
+pub use respond::ClientAddr;
+pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
+pub use server::AuthorizationServer;
+pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

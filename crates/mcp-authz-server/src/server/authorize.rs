@@ -1,0 +1,639 @@
+//! The authorization endpoint and its login and consent pages (REQUIREMENTS AS-2..AS-6, AS-11, SEC-1,
+//! SEC-4, SEC-9).
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, SET_COOKIE};
+use http::{Request, Response, StatusCode};
+use mcp_authz_metadata::{GrantType, RedirectUri, ResourceUri, Scope};
+use mcp_authz_store::{
+    AuthorizationCode as StoredCode, ClientRecord, Consent, SecretHash, Subject,
+};
+use mcp_authz_token::{
+    AuthorizationCode, AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse,
+    ErrorCode,
+};
+use subtle::ConstantTimeEq;
+
+use super::clients::localhost_only_document_client;
+use super::{AuthorizationServer, Failure, Handled, finish, pages, peer_key};
+use crate::respond;
+use crate::session::{PENDING_TTL, Pending, SESSION_TTL, Session, random_id};
+
+/// The name of the session cookie (`__Host-` prefixed when `Secure`).
+fn cookie_name(insecure: bool) -> &'static str {
+    if insecure {
+        "mcp_authz_session"
+    } else {
+        "__Host-mcp_authz_session"
+    }
+}
+
+fn error_page(status: StatusCode, message: &str) -> Failure {
+    Failure::respond(respond::html(status, pages::error(message)))
+}
+
+/// The scope and resources a request is granted, or the error to redirect with.
+pub(crate) fn resolve_grant(
+    server: &AuthorizationServer,
+    client: &ClientRecord,
+    requested_resources: &[ResourceUri],
+    requested_scope: Option<&Scope>,
+) -> Result<(Vec<ResourceUri>, Scope), (ErrorCode, &'static str)> {
+    let config = &server.inner.config;
+    let resources: Vec<ResourceUri> = if requested_resources.is_empty() {
+        config
+            .resources
+            .first()
+            .map(|p| p.resource.clone())
+            .into_iter()
+            .collect()
+    } else {
+        requested_resources.to_vec()
+    };
+    let mut allowed = Scope::new();
+    let mut default = Scope::new();
+    for resource in &resources {
+        let Some(policy) = config.resource(resource) else {
+            return Err((
+                ErrorCode::InvalidTarget,
+                "the resource is not served by this server",
+            ));
+        };
+        if let Some(allowed_resources) = &client.allowed_resources
+            && !allowed_resources.contains(resource)
+        {
+            return Err((
+                ErrorCode::InvalidTarget,
+                "the resource is not allowed for this client",
+            ));
+        }
+        allowed = allowed.union(&policy.scopes);
+        default = default.union(&policy.default_scope);
+    }
+    if let Some(client_scope) = &client.allowed_scope {
+        allowed = allowed.intersection(client_scope);
+        default = default.intersection(client_scope);
+    }
+    let scope = match requested_scope {
+        Some(scope) => {
+            // offline_access only asks for a refresh token, which this server issues anyway.
+            if !scope.without_offline_access().is_subset(&allowed) {
+                return Err((
+                    ErrorCode::InvalidScope,
+                    "the requested scope is not allowed",
+                ));
+            }
+            scope.clone()
+        }
+        None => default,
+    };
+    Ok((resources, scope))
+}
+
+/// The session of the request's cookie, if live.
+fn session_of(server: &AuthorizationServer, request: &Request<Bytes>) -> Option<(String, Session)> {
+    let name = cookie_name(server.inner.config.insecure_cookies());
+    let id = respond::cookie(request.headers(), name)?;
+    let session = server.inner.sessions.get(id)?;
+    Some((id.to_owned(), session))
+}
+
+fn set_cookie(server: &AuthorizationServer, response: &mut Response<Bytes>, session_id: &str) {
+    let insecure = server.inner.config.insecure_cookies();
+    let secure = if insecure { "" } else { "; Secure" };
+    let value = format!(
+        "{}={session_id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        cookie_name(insecure),
+        SESSION_TTL.as_secs()
+    );
+    if let Ok(value) = HeaderValue::try_from(value) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+fn new_session(
+    server: &AuthorizationServer,
+    subject: Option<Subject>,
+) -> Result<(String, Session), Failure> {
+    let (Some(id), Some(csrf)) = (random_id(), random_id()) else {
+        return Err(Failure::Store(
+            mcp_authz_store::StoreError::RandomnessUnavailable,
+        ));
+    };
+    let session = Session { subject, csrf };
+    server
+        .inner
+        .sessions
+        .insert(id.clone(), session.clone(), SESSION_TTL);
+    Ok((id, session))
+}
+
+/// A page POST whose session, CSRF token and pending request were checked.
+struct CheckedForm {
+    session_id: String,
+    session: Session,
+    form: HashMap<String, String>,
+    request_id: String,
+    pending: Pending,
+}
+
+impl AuthorizationServer {
+    /// `GET /authorize`: validates the request; bad client or redirect URI -> error page, other
+    /// errors -> redirect with `error`, `state` and `iss`; else login, consent, or the code.
+    pub async fn authorize(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if let Err(wait) = self.inner.authorize_limiter.check(&peer_key(&request)) {
+            return respond::too_many_requests(wait);
+        }
+        finish(self.authorize_inner(&request).await)
+    }
+
+    fn error_redirect(
+        &self,
+        redirect_uri: &RedirectUri,
+        error: ErrorCode,
+        description: &str,
+        state: Option<mcp_authz_token::State>,
+        status: StatusCode,
+    ) -> Response<Bytes> {
+        let url = AuthorizationErrorResponse::new(error)
+            .with_description(description)
+            .with_state(state)
+            .with_iss(Some(self.inner.config.issuer.clone()))
+            .redirect_url(redirect_uri);
+        respond::redirect(status, url.as_str())
+    }
+
+    /// The client and its redirect URI, or an error page (SEC-1: never redirect to an unverified URI).
+    async fn client_and_redirect(
+        &self,
+        client_id: Option<&mcp_authz_metadata::ClientId>,
+        redirect_uri: Option<&RedirectUri>,
+    ) -> Result<(ClientRecord, RedirectUri), Failure> {
+        let client_id = client_id.ok_or_else(|| {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "The request has no valid client_id.",
+            )
+        })?;
+        let client = self.find_client(client_id).await?.ok_or_else(|| {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "The client is not known to this server.",
+            )
+        })?;
+        let redirect_uri = match redirect_uri {
+            Some(uri)
+                if client
+                    .redirect_uris
+                    .iter()
+                    .any(|r| uri.matches_registered(r)) =>
+            {
+                uri.clone()
+            }
+            Some(_) => {
+                return Err(error_page(
+                    StatusCode::BAD_REQUEST,
+                    "The redirect URI is not registered for this client.",
+                ));
+            }
+            None => match client.redirect_uris.as_slice() {
+                [only] => only.clone(),
+                _ => {
+                    return Err(error_page(
+                        StatusCode::BAD_REQUEST,
+                        "The request has no redirect_uri and the client registered several.",
+                    ));
+                }
+            },
+        };
+        Ok((client, redirect_uri))
+    }
+
+    async fn authorize_inner(&self, request: &Request<Bytes>) -> Handled {
+        let query = request.uri().query().unwrap_or_default();
+        let parsed = match AuthorizationRequest::parse_query(query) {
+            Ok(parsed) => parsed,
+            Err(rejection) => {
+                if !rejection.error.may_redirect() {
+                    return Err(error_page(
+                        StatusCode::BAD_REQUEST,
+                        &rejection.error.to_string(),
+                    ));
+                }
+                let (_, redirect_uri) = self
+                    .client_and_redirect(
+                        rejection.client_id.as_ref(),
+                        rejection.redirect_uri.as_ref(),
+                    )
+                    .await?;
+                let url = rejection
+                    .error_response(Some(self.inner.config.issuer.clone()))
+                    .redirect_url(&redirect_uri);
+                return Ok(respond::redirect(StatusCode::FOUND, url.as_str()));
+            }
+        };
+        let (client, redirect_uri) = self
+            .client_and_redirect(Some(&parsed.client_id), parsed.redirect_uri.as_ref())
+            .await?;
+        let state = parsed.state.clone();
+        if !client.grant_types.contains(&GrantType::AuthorizationCode) {
+            return Ok(self.error_redirect(
+                &redirect_uri,
+                ErrorCode::UnauthorizedClient,
+                "the client may not use the authorization code grant",
+                state,
+                StatusCode::FOUND,
+            ));
+        }
+        let (resources, scope) =
+            match resolve_grant(self, &client, &parsed.resources, parsed.scope.as_ref()) {
+                Ok(grant) => grant,
+                Err((code, description)) => {
+                    return Ok(self.error_redirect(
+                        &redirect_uri,
+                        code,
+                        description,
+                        state,
+                        StatusCode::FOUND,
+                    ));
+                }
+            };
+        if let Some(auto) = &self.inner.config.auto_approve {
+            let subject = auto.subject().clone();
+            tracing::warn!(subject = %subject, "dangerous auto-approve: skipping login and consent");
+            let pending = Pending {
+                session_id: String::new(),
+                client_id: client.client_id.clone(),
+                client_name: String::new(),
+                localhost_warning: false,
+                redirect_uri,
+                state,
+                code_challenge: parsed.code_challenge,
+                resources,
+                scope,
+            };
+            return self.issue_code(&pending, subject, StatusCode::FOUND).await;
+        }
+        let (session_id, session, fresh) = match session_of(self, request) {
+            Some((id, session)) => (id, session, false),
+            None => {
+                let (id, session) = new_session(self, None)?;
+                (id, session, true)
+            }
+        };
+        let pending = Pending {
+            session_id: session_id.clone(),
+            client_name: client
+                .client_name
+                .clone()
+                .unwrap_or_else(|| client.client_id.as_str().to_owned()),
+            localhost_warning: localhost_only_document_client(&client),
+            client_id: client.client_id.clone(),
+            redirect_uri,
+            state,
+            code_challenge: parsed.code_challenge,
+            resources,
+            scope,
+        };
+        let request_id = random_id().ok_or(Failure::Store(
+            mcp_authz_store::StoreError::RandomnessUnavailable,
+        ))?;
+        self.inner
+            .pending
+            .insert(request_id.clone(), pending.clone(), PENDING_TTL);
+        let mut response = self
+            .next_step(&request_id, &pending, &session, false, StatusCode::FOUND)
+            .await?;
+        if fresh {
+            set_cookie(self, &mut response, &session_id);
+        }
+        Ok(response)
+    }
+
+    /// Login page, consent page, or (consent remembered) the code redirect.
+    async fn next_step(
+        &self,
+        request_id: &str,
+        pending: &Pending,
+        session: &Session,
+        login_failed: bool,
+        redirect_status: StatusCode,
+    ) -> Handled {
+        let paths = &self.inner.paths;
+        let Some(subject) = &session.subject else {
+            let upstream_url = format!("{}?request={request_id}", paths.upstream);
+            let upstream = self
+                .inner
+                .config
+                .upstream
+                .as_ref()
+                .map(|u| (u.display_name(), upstream_url.as_str()));
+            return Ok(respond::html(
+                StatusCode::OK,
+                pages::login(
+                    pending,
+                    request_id,
+                    &session.csrf,
+                    &paths.login,
+                    login_failed,
+                    upstream,
+                ),
+            ));
+        };
+        let remembered = self
+            .inner
+            .store
+            .get_consent(subject, &pending.client_id)
+            .await?
+            .is_some_and(|c| pending.scope.is_subset(&c.scope));
+        if remembered {
+            self.inner.pending.remove(request_id);
+            return self
+                .issue_code(pending, subject.clone(), redirect_status)
+                .await;
+        }
+        Ok(respond::html(
+            StatusCode::OK,
+            pages::consent(
+                pending,
+                request_id,
+                &session.csrf,
+                &paths.consent,
+                subject.as_str(),
+            ),
+        ))
+    }
+
+    /// Stores a fresh code and redirects to the client with `code`, `state` and `iss`.
+    async fn issue_code(&self, pending: &Pending, subject: Subject, status: StatusCode) -> Handled {
+        let now = self.now();
+        let code = AuthorizationCode::generate()
+            .map_err(|_| Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable))?;
+        let stored = StoredCode {
+            hash: SecretHash::of(code.secret()),
+            client_id: pending.client_id.clone(),
+            redirect_uri: pending.redirect_uri.clone(),
+            code_challenge: pending.code_challenge.clone(),
+            resources: pending.resources.clone(),
+            scope: pending.scope.clone(),
+            subject,
+            family_id: self.inner.config.ids.family_id()?,
+            issued_at: now,
+            expires_at: now.saturating_add(self.inner.config.code_lifetime),
+            consumed_at: None,
+        };
+        self.inner.store.insert_code(stored).await?;
+        let url = AuthorizationResponse {
+            code,
+            state: pending.state.clone(),
+            iss: Some(self.inner.config.issuer.clone()),
+        }
+        .redirect_url(&pending.redirect_uri);
+        Ok(respond::redirect(status, url.as_str()))
+    }
+
+    /// The session, form and pending request of a page POST, all checked (SEC-4: CSRF token).
+    fn checked_form(&self, request: &Request<Bytes>) -> Result<CheckedForm, Failure> {
+        let invalid = || {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "The form expired or is not valid. Start again from the application.",
+            )
+        };
+        let (session_id, session) = session_of(self, request).ok_or_else(invalid)?;
+        let form = respond::simple_form(request.body()).ok_or_else(invalid)?;
+        let csrf = form.get("csrf").ok_or_else(invalid)?;
+        if !bool::from(csrf.as_bytes().ct_eq(session.csrf.as_bytes())) {
+            return Err(invalid());
+        }
+        let request_id = form.get("request").ok_or_else(invalid)?.clone();
+        let pending = self.inner.pending.get(&request_id).ok_or_else(invalid)?;
+        if pending.session_id != session_id {
+            return Err(invalid());
+        }
+        Ok(CheckedForm {
+            session_id,
+            session,
+            form,
+            request_id,
+            pending,
+        })
+    }
+
+    /// `POST /authorize/login`: checks the credentials, then 303 to the next step.
+    pub async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if let Err(wait) = self.inner.authorize_limiter.check(&peer_key(&request)) {
+            return respond::too_many_requests(wait);
+        }
+        finish(self.login_inner(&request).await)
+    }
+
+    async fn login_inner(&self, request: &Request<Bytes>) -> Handled {
+        let CheckedForm {
+            session_id: old_session_id,
+            form,
+            request_id,
+            mut pending,
+            ..
+        } = self.checked_form(request)?;
+        let username = form.get("username").map(String::as_str).unwrap_or_default();
+        let password = form.get("password").map(String::as_str).unwrap_or_default();
+        let resume = format!("{}?request={request_id}", self.inner.paths.resume);
+        let Some(subject) = self
+            .inner
+            .authenticator
+            .authenticate(username, password)
+            .await?
+        else {
+            return Ok(respond::redirect(
+                StatusCode::SEE_OTHER,
+                &format!("{resume}&failed=1"),
+            ));
+        };
+        // A new session id on login: no session fixation.
+        self.inner.sessions.remove(&old_session_id);
+        let (session_id, _) = new_session(self, Some(subject))?;
+        pending.session_id = session_id.clone();
+        self.inner.pending.insert(request_id, pending, PENDING_TTL);
+        let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
+        set_cookie(self, &mut response, &session_id);
+        Ok(response)
+    }
+
+    /// `GET /authorize/resume?request=…`: where login redirects (303) to.
+    pub async fn resume(&self, request: Request<Bytes>) -> Response<Bytes> {
+        finish(self.resume_inner(&request).await)
+    }
+
+    async fn resume_inner(&self, request: &Request<Bytes>) -> Handled {
+        let invalid = || {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "The authorization request expired. Start again from the application.",
+            )
+        };
+        let query = request.uri().query().unwrap_or_default();
+        let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
+        let request_id = params.get("request").ok_or_else(invalid)?;
+        let (session_id, session) = session_of(self, request).ok_or_else(invalid)?;
+        let pending = self.inner.pending.get(request_id).ok_or_else(invalid)?;
+        if pending.session_id != session_id {
+            return Err(invalid());
+        }
+        let failed = params.contains_key("failed");
+        self.next_step(
+            request_id,
+            &pending,
+            &session,
+            failed,
+            StatusCode::SEE_OTHER,
+        )
+        .await
+    }
+
+    /// `POST /authorize/consent`: approve (remembered) or deny, then 303 to the client.
+    pub async fn consent(&self, request: Request<Bytes>) -> Response<Bytes> {
+        finish(self.consent_inner(&request).await)
+    }
+
+    async fn consent_inner(&self, request: &Request<Bytes>) -> Handled {
+        let CheckedForm {
+            session,
+            form,
+            request_id,
+            pending,
+            ..
+        } = self.checked_form(request)?;
+        let Some(subject) = session.subject else {
+            return Err(error_page(StatusCode::BAD_REQUEST, "Sign in first."));
+        };
+        // Single use from here on, whatever the decision.
+        self.inner.pending.remove(&request_id);
+        match form.get("decision").map(String::as_str) {
+            Some("approve") => {
+                let now = self.now();
+                let previous = self
+                    .inner
+                    .store
+                    .get_consent(&subject, &pending.client_id)
+                    .await?
+                    .map(|c| c.scope)
+                    .unwrap_or_default();
+                self.inner
+                    .store
+                    .put_consent(Consent {
+                        subject: subject.clone(),
+                        client_id: pending.client_id.clone(),
+                        scope: previous.union(&pending.scope),
+                        granted_at: now,
+                    })
+                    .await?;
+                self.issue_code(&pending, subject, StatusCode::SEE_OTHER)
+                    .await
+            }
+            _ => Ok(self.error_redirect(
+                &pending.redirect_uri,
+                ErrorCode::AccessDenied,
+                "the user denied the request",
+                pending.state.clone(),
+                StatusCode::SEE_OTHER,
+            )),
+        }
+    }
+
+    /// `GET /authorize/upstream?request=…`: sends the browser to the upstream identity provider with
+    /// a fresh `state` bound to this session and pending request.
+    pub async fn upstream_login(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if let Err(wait) = self.inner.authorize_limiter.check(&peer_key(&request)) {
+            return respond::too_many_requests(wait);
+        }
+        finish(self.upstream_login_inner(&request))
+    }
+
+    fn upstream_callback_url(&self) -> url::Url {
+        let mut url = self.inner.config.issuer.url().clone();
+        url.set_path(&self.inner.paths.upstream_callback);
+        url.set_query(None);
+        url
+    }
+
+    fn upstream_login_inner(&self, request: &Request<Bytes>) -> Handled {
+        let invalid = || {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "The authorization request expired. Start again from the application.",
+            )
+        };
+        let upstream = self.inner.config.upstream.as_ref().ok_or_else(invalid)?;
+        let query = request.uri().query().unwrap_or_default();
+        let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
+        let request_id = params.get("request").ok_or_else(invalid)?;
+        let (session_id, _) = session_of(self, request).ok_or_else(invalid)?;
+        let pending = self.inner.pending.get(request_id).ok_or_else(invalid)?;
+        if pending.session_id != session_id {
+            return Err(invalid());
+        }
+        let state = random_id().ok_or(Failure::Store(
+            mcp_authz_store::StoreError::RandomnessUnavailable,
+        ))?;
+        self.inner.upstream_states.insert(
+            state.clone(),
+            (session_id, request_id.clone()),
+            PENDING_TTL,
+        );
+        let url = upstream.login_url(&self.upstream_callback_url(), &state);
+        Ok(respond::redirect(StatusCode::FOUND, url.as_str()))
+    }
+
+    /// `GET /authorize/upstream/callback`: completes an upstream login, then 303 to the next step.
+    pub async fn upstream_callback(&self, request: Request<Bytes>) -> Response<Bytes> {
+        finish(self.upstream_callback_inner(&request).await)
+    }
+
+    async fn upstream_callback_inner(&self, request: &Request<Bytes>) -> Handled {
+        let invalid = || {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "The sign-in could not be verified. Start again from the application.",
+            )
+        };
+        let upstream = self.inner.config.upstream.clone().ok_or_else(invalid)?;
+        let query = request.uri().query().unwrap_or_default();
+        let state = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(invalid)?;
+        // Single use, and only in the browser that started it.
+        let (bound_session, request_id) = self
+            .inner
+            .upstream_states
+            .remove(&state)
+            .ok_or_else(invalid)?;
+        let (session_id, _) = session_of(self, request).ok_or_else(invalid)?;
+        if !bool::from(bound_session.as_bytes().ct_eq(session_id.as_bytes())) {
+            return Err(invalid());
+        }
+        let mut pending = self.inner.pending.get(&request_id).ok_or_else(invalid)?;
+        let Some(subject) = upstream
+            .complete(&self.upstream_callback_url(), query)
+            .await?
+        else {
+            return Err(error_page(
+                StatusCode::FORBIDDEN,
+                "The identity provider did not sign you in.",
+            ));
+        };
+        self.inner.sessions.remove(&session_id);
+        let (new_session_id, _) = new_session(self, Some(subject))?;
+        pending.session_id = new_session_id.clone();
+        self.inner
+            .pending
+            .insert(request_id.clone(), pending, PENDING_TTL);
+        let resume = format!("{}?request={request_id}", self.inner.paths.resume);
+        let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
+        set_cookie(self, &mut response, &new_session_id);
+        Ok(response)
+    }
+}

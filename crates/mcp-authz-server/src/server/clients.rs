@@ -1,0 +1,140 @@
+//! Finding clients (registered or by metadata document) and authenticating them (REQUIREMENTS AS-10,
+//! AS-13).
+
+use bytes::Bytes;
+use http::Request;
+use http::header::AUTHORIZATION;
+use mcp_authz_metadata::{
+    ApplicationType, ClientId, ClientSecret, GrantType, ResourceUri, TokenEndpointAuthMethod,
+};
+use mcp_authz_store::{ClientKind, ClientRecord, StoreError};
+use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, ErrorCode};
+
+use super::{AuthorizationServer, Failure};
+use crate::respond;
+use crate::secrets::{hash_client_secret, verify_secret};
+use crate::session::random_id;
+
+/// `true` for a client that authenticates with a shared secret.
+pub(crate) fn is_confidential(client: &ClientRecord) -> bool {
+    client.secret_hash.is_some()
+        && client.token_endpoint_auth_method != TokenEndpointAuthMethod::None
+}
+
+pub(crate) fn invalid_client(description: &str) -> Failure {
+    Failure::respond(respond::error(ErrorCode::InvalidClient, description))
+}
+
+impl AuthorizationServer {
+    /// Pre-registers a confidential client authenticating with `client_secret_basic` or
+    /// `client_secret_post`: a machine client (`client_credentials`) or a resource server that
+    /// introspects tokens whose audience is one of `allowed_resources` (REQUIREMENTS AS-15). Returns the
+    /// generated 256-bit secret, which is stored only as a hash: show it once.
+    pub async fn register_confidential_client(
+        &self,
+        client_id: ClientId,
+        client_name: &str,
+        grant_types: Vec<GrantType>,
+        allowed_resources: Option<Vec<ResourceUri>>,
+    ) -> Result<ClientSecret, StoreError> {
+        let secret = ClientSecret::new(random_id().ok_or(StoreError::RandomnessUnavailable)?);
+        let hash =
+            hash_client_secret(secret.secret()).map_err(|_| StoreError::RandomnessUnavailable)?;
+        let record = ClientRecord {
+            client_id,
+            kind: ClientKind::PreRegistered,
+            secret_hash: Some(hash),
+            secret_expires_at: None,
+            redirect_uris: Vec::new(),
+            grant_types,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            application_type: ApplicationType::Web,
+            client_name: Some(client_name.to_owned()),
+            allowed_resources,
+            allowed_scope: None,
+            metadata_json: "{}".to_owned(),
+            created_at: self.now(),
+        };
+        self.inner.store.insert_client(record).await?;
+        Ok(secret)
+    }
+
+    /// The client with this id: a stored one, or a fetched (and cached) metadata document for a URL
+    /// client id. `None` for unknown clients and documents that do not fetch or validate.
+    pub(crate) async fn find_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<ClientRecord>, Failure> {
+        let now = self.now();
+        let stored = self.inner.store.get_client(client_id).await?;
+        if let Some(client) = &stored
+            && client.is_fresh(now)
+        {
+            return Ok(stored);
+        }
+        let Some(fetcher) = &self.inner.fetcher else {
+            return Ok(stored.filter(|c| c.is_fresh(now)));
+        };
+        if client_id.metadata_document_url().is_none() {
+            return Ok(stored);
+        }
+        match fetcher.fetch(client_id, now).await {
+            Ok(record) => {
+                self.inner.store.upsert_client(record.clone()).await?;
+                Ok(Some(record))
+            }
+            Err(e) => {
+                tracing::warn!(client_id = %client_id, error = %e, "client metadata document refused");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Authenticates the client of a token, revocation or introspection request (REQUIREMENTS
+    /// AS-13). `require_secret` refuses public clients (introspection).
+    pub(crate) async fn authenticate_client(
+        &self,
+        request: &Request<Bytes>,
+        body: BodyClientCredentials,
+        require_secret: bool,
+    ) -> Result<ClientRecord, Failure> {
+        let auth = ClientAuthentication::resolve(request.headers().get(AUTHORIZATION), body)
+            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?
+            .ok_or_else(|| invalid_client("client authentication is required"))?;
+        let client = self
+            .find_client(auth.client_id())
+            .await?
+            .ok_or_else(|| invalid_client("unknown client"))?;
+        let secret = match &auth {
+            ClientAuthentication::None { .. } => None,
+            ClientAuthentication::SecretBasic(basic) => Some(&basic.client_secret),
+            ClientAuthentication::SecretPost { client_secret, .. } => Some(client_secret),
+            _ => return Err(invalid_client("unsupported client authentication")),
+        };
+        match (is_confidential(&client), secret) {
+            (false, None) if !require_secret => Ok(client),
+            (true, Some(secret)) => {
+                let expired = client
+                    .secret_expires_at
+                    .is_some_and(|at| at.as_secs() != 0 && self.now() >= at);
+                let valid = client
+                    .secret_hash
+                    .as_ref()
+                    .is_some_and(|hash| verify_secret(secret.secret(), hash));
+                if valid && !expired {
+                    Ok(client)
+                } else {
+                    Err(invalid_client("client authentication failed"))
+                }
+            }
+            _ => Err(invalid_client("client authentication failed")),
+        }
+    }
+}
+
+/// `true` when the client is a metadata-document client whose redirect URIs are all loopback: the
+/// consent page warns that any local program could be receiving the code (AS-11).
+pub(crate) fn localhost_only_document_client(client: &ClientRecord) -> bool {
+    matches!(client.kind, ClientKind::MetadataDocument { .. })
+        && client.redirect_uris.iter().all(|u| u.is_loopback())
+}

@@ -1,0 +1,196 @@
+//! Revocation (RFC 7009) and introspection (RFC 7662) (REQUIREMENTS AS-15, SEC-7).
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use jsonwebtoken::{Algorithm, Validation};
+use mcp_authz_store::{
+    ClientRecord, RefreshStatus, RevocationReason, SecretHash, TokenId, UnixTime,
+};
+use mcp_authz_token::{
+    ActiveToken, Audience, IntrospectionRequest, IntrospectionResponse, JwtAccessTokenClaims,
+    NumericDate, RevocationRequest, TokenType,
+};
+
+use super::token::family_of_jti;
+use super::{AuthorizationServer, Failure, Handled, finish};
+use crate::respond;
+
+/// What a presented token turned out to be.
+enum Known {
+    /// A valid, unexpired, unrevoked access token of this server.
+    Access(Box<JwtAccessTokenClaims>),
+    /// An active refresh token, with its grant's data.
+    Refresh {
+        lookup: Box<mcp_authz_store::RefreshLookup>,
+    },
+    /// Anything else (unknown, expired, revoked, malformed).
+    Inactive,
+}
+
+/// `true` if `caller` may learn about a token of `client_id` for `audience`: its own tokens, or
+/// tokens for a resource it is registered for (SEC-7: nothing about other audiences).
+fn visible(caller: &ClientRecord, client_id: &str, audience: &Audience) -> bool {
+    caller.client_id.as_str() == client_id
+        || caller
+            .allowed_resources
+            .as_ref()
+            .is_some_and(|rs| rs.iter().any(|r| audience.contains_resource(r)))
+}
+
+impl AuthorizationServer {
+    /// Classifies a presented token without changing anything.
+    async fn examine(&self, token: &str, now: UnixTime) -> Result<Known, Failure> {
+        if token.split('.').count() == 3 {
+            return self.examine_jwt(token, now).await;
+        }
+        match self
+            .inner
+            .store
+            .find_refresh_token(&SecretHash::of(token), now)
+            .await?
+        {
+            Some(lookup) if lookup.status == RefreshStatus::Active => Ok(Known::Refresh {
+                lookup: Box::new(lookup),
+            }),
+            _ => Ok(Known::Inactive),
+        }
+    }
+
+    async fn examine_jwt(&self, token: &str, now: UnixTime) -> Result<Known, Failure> {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return Ok(Known::Inactive);
+        };
+        let typ_ok = header
+            .typ
+            .as_deref()
+            .is_some_and(mcp_authz_token::is_at_jwt_typ);
+        let (Some(kid), true, Algorithm::ES256) = (header.kid.as_deref(), typ_ok, header.alg)
+        else {
+            return Ok(Known::Inactive);
+        };
+        let Some(key) = self.inner.keys.decoding_key(kid, now).await? else {
+            return Ok(Known::Inactive);
+        };
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.validate_exp = false; // checked below against the injected clock
+        validation.validate_aud = false; // visibility is checked per caller
+        validation.set_issuer(&[self.inner.config.issuer.as_str()]);
+        validation.required_spec_claims.clear();
+        let Ok(data) = jsonwebtoken::decode::<JwtAccessTokenClaims>(token, &key, &validation)
+        else {
+            return Ok(Known::Inactive);
+        };
+        let claims = data.claims;
+        if claims.exp.secs() <= now.as_secs() {
+            return Ok(Known::Inactive);
+        }
+        if let Ok(jti) = TokenId::parse(&claims.jti)
+            && self.inner.store.is_access_token_revoked(&jti, now).await?
+        {
+            return Ok(Known::Inactive);
+        }
+        if let Some(family) = family_of_jti(&claims.jti) {
+            let active = self
+                .inner
+                .store
+                .get_grant(&family)
+                .await?
+                .is_some_and(|g| g.revoked.is_none());
+            if !active {
+                return Ok(Known::Inactive);
+            }
+        }
+        Ok(Known::Access(Box::new(claims)))
+    }
+
+    /// `POST /introspect`: client-authenticated (confidential clients only).
+    pub async fn introspect(&self, request: Request<Bytes>) -> Response<Bytes> {
+        finish(self.introspect_inner(&request).await)
+    }
+
+    async fn introspect_inner(&self, request: &Request<Bytes>) -> Handled {
+        let parsed = IntrospectionRequest::parse_form(request.body())
+            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
+        if let Err(wait) = self.inner.token_limiter.check(&super::peer_key(request)) {
+            return Ok(respond::too_many_requests(wait));
+        }
+        let caller = self
+            .authenticate_client(request, parsed.client, true)
+            .await?;
+        let now = self.now();
+        let response = match self.examine(parsed.request.token.secret(), now).await? {
+            Known::Access(claims) if visible(&caller, claims.client_id.as_str(), &claims.aud) => {
+                IntrospectionResponse::Active(Box::new(ActiveToken {
+                    scope: claims.scope,
+                    client_id: Some(claims.client_id),
+                    token_type: Some(TokenType::Bearer),
+                    exp: Some(claims.exp),
+                    iat: Some(claims.iat),
+                    sub: Some(claims.sub),
+                    aud: Some(claims.aud),
+                    iss: Some(claims.iss),
+                    jti: Some(claims.jti),
+                    ..ActiveToken::default()
+                }))
+            }
+            Known::Refresh { lookup } => {
+                let audience: Audience = lookup
+                    .grant
+                    .resources
+                    .iter()
+                    .map(|r| r.as_str().to_owned())
+                    .collect();
+                if visible(&caller, lookup.grant.client_id.as_str(), &audience) {
+                    IntrospectionResponse::Active(Box::new(ActiveToken {
+                        scope: Some(lookup.grant.scope.clone()),
+                        client_id: Some(lookup.grant.client_id.clone()),
+                        exp: Some(NumericDate::from_secs(lookup.token.expires_at.as_secs())),
+                        iat: Some(NumericDate::from_secs(lookup.token.issued_at.as_secs())),
+                        sub: Some(lookup.grant.subject.as_str().to_owned()),
+                        aud: Some(audience),
+                        iss: Some(self.inner.config.issuer.clone()),
+                        ..ActiveToken::default()
+                    }))
+                } else {
+                    IntrospectionResponse::Inactive
+                }
+            }
+            _ => IntrospectionResponse::Inactive,
+        };
+        Ok(respond::json_value(StatusCode::OK, &response))
+    }
+
+    /// `POST /revoke`: 200 for every well-formed request from an authenticated client, whether or not
+    /// the token was known (RFC 7009 §2.2).
+    pub async fn revoke(&self, request: Request<Bytes>) -> Response<Bytes> {
+        finish(self.revoke_inner(&request).await)
+    }
+
+    async fn revoke_inner(&self, request: &Request<Bytes>) -> Handled {
+        let parsed = RevocationRequest::parse_form(request.body())
+            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
+        if let Err(wait) = self.inner.token_limiter.check(&super::peer_key(request)) {
+            return Ok(respond::too_many_requests(wait));
+        }
+        let caller = self
+            .authenticate_client(request, parsed.client, false)
+            .await?;
+        let now = self.now();
+        match self.examine(parsed.request.token.secret(), now).await? {
+            Known::Access(claims) if claims.client_id == caller.client_id => {
+                if let Ok(jti) = TokenId::parse(&claims.jti) {
+                    let expires = UnixTime::from_secs(claims.exp.secs());
+                    self.inner.store.revoke_access_token(&jti, expires).await?;
+                }
+            }
+            Known::Refresh { lookup } if lookup.grant.client_id == caller.client_id => {
+                self.inner
+                    .store
+                    .revoke_grant(&lookup.grant.id, RevocationReason::Requested, now)
+                    .await?;
+            }
+            _ => {}
+        }
+        Ok(respond::json(StatusCode::OK, Bytes::new()))
+    }
+}

@@ -1,0 +1,151 @@
+//! RFC 7591 dynamic client registration (REQUIREMENTS AS-12, SEC-8).
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use mcp_authz_metadata::{
+    ApplicationType, ClientId, ClientMetadata, ClientRegistrationResponse, ClientSecret, GrantType,
+    RegistrationErrorCode, RegistrationErrorResponse, TokenEndpointAuthMethod,
+};
+use mcp_authz_store::{ClientKind, ClientRecord};
+
+use super::{AuthorizationServer, Failure, Handled, finish, peer_key};
+use crate::respond;
+use crate::secrets::hash_client_secret;
+use crate::session::random_id;
+
+fn refuse(code: RegistrationErrorCode, description: impl Into<String>) -> Failure {
+    Failure::respond(respond::json_value(
+        StatusCode::BAD_REQUEST,
+        &RegistrationErrorResponse::new(code, description),
+    ))
+}
+
+/// `application_type` when the client sent none: `web` if every redirect URI is https, else
+/// `native` (loopback or private-use scheme), so that the consistency check below still applies.
+fn infer_application_type(metadata: &ClientMetadata) -> ApplicationType {
+    let all_https = metadata
+        .redirect_uris
+        .as_ref()
+        .is_some_and(|uris| uris.iter().all(|u| u.is_https()));
+    if all_https {
+        ApplicationType::Web
+    } else {
+        ApplicationType::Native
+    }
+}
+
+impl AuthorizationServer {
+    /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
+    pub async fn register(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if !self.inner.config.registration_enabled {
+            return respond::json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#);
+        }
+        if let Err(wait) = self.inner.register_limiter.check(&peer_key(&request)) {
+            return respond::too_many_requests(wait);
+        }
+        finish(self.register_inner(&request).await)
+    }
+
+    async fn register_inner(&self, request: &Request<Bytes>) -> Handled {
+        use RegistrationErrorCode as C;
+        let mut metadata = ClientMetadata::parse(request.body())
+            .map_err(|e| refuse(C::for_document_error(&e), e.to_string()))?;
+        if metadata.application_type.is_none() {
+            metadata.application_type = Some(infer_application_type(&metadata));
+        }
+        match metadata.application_type {
+            Some(ApplicationType::Web | ApplicationType::Native) => {}
+            _ => {
+                return Err(refuse(
+                    C::InvalidClientMetadata,
+                    "application_type must be web or native",
+                ));
+            }
+        }
+        let method = metadata.effective_token_endpoint_auth_method();
+        let confidential = match method {
+            TokenEndpointAuthMethod::None => false,
+            TokenEndpointAuthMethod::ClientSecretBasic
+            | TokenEndpointAuthMethod::ClientSecretPost => true,
+            _ => {
+                return Err(refuse(
+                    C::InvalidClientMetadata,
+                    "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+                ));
+            }
+        };
+        metadata.token_endpoint_auth_method = Some(method.clone());
+        let mut grant_types = metadata.effective_grant_types();
+        // Without explicit grant_types a code client may also refresh (MCP clients expect it).
+        if metadata.grant_types.is_none() {
+            grant_types.push(GrantType::RefreshToken);
+        }
+        for grant in &grant_types {
+            match grant {
+                GrantType::AuthorizationCode | GrantType::RefreshToken => {}
+                GrantType::ClientCredentials if confidential => {}
+                other => {
+                    return Err(refuse(
+                        C::InvalidClientMetadata,
+                        format!("grant type {} is not allowed", other.as_str()),
+                    ));
+                }
+            }
+        }
+        if let Some(scope) = &metadata.scope
+            && !scope
+                .without_offline_access()
+                .is_subset(&self.inner.config.all_scopes())
+        {
+            return Err(refuse(
+                C::InvalidClientMetadata,
+                "scope contains unknown scopes",
+            ));
+        }
+        let validated = metadata
+            .validate()
+            .map_err(|e| refuse(e.registration_error_code(), e.to_string()))?;
+        let redirect_uris = validated.redirect_uris().to_vec();
+        let metadata = validated.into_metadata();
+        let now = self.now();
+        let randomness = || Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable);
+        let client_id =
+            ClientId::parse(&random_id().ok_or_else(randomness)?).map_err(|_| randomness())?;
+        let secret = if confidential {
+            Some(ClientSecret::new(random_id().ok_or_else(randomness)?))
+        } else {
+            None
+        };
+        let secret_hash = secret
+            .as_ref()
+            .map(|s| hash_client_secret(s.secret()))
+            .transpose()
+            .map_err(|_| randomness())?;
+        let record = ClientRecord {
+            client_id: client_id.clone(),
+            kind: ClientKind::Dynamic,
+            secret_hash,
+            secret_expires_at: None,
+            redirect_uris,
+            grant_types,
+            token_endpoint_auth_method: method,
+            application_type: metadata
+                .application_type
+                .clone()
+                .unwrap_or(ApplicationType::Native),
+            client_name: metadata.client_name.clone(),
+            allowed_resources: None,
+            allowed_scope: metadata.scope.clone(),
+            metadata_json: serde_json::to_string(&metadata).unwrap_or_default(),
+            created_at: now,
+        };
+        self.inner.store.insert_client(record).await?;
+        let mut response = ClientRegistrationResponse::new(client_id, metadata);
+        response.client_id_issued_at = Some(now.as_secs());
+        if secret.is_some() {
+            response.client_secret = secret;
+            response.client_secret_expires_at = Some(0);
+        }
+        Ok(respond::json_value(StatusCode::CREATED, &response))
+    }
+}

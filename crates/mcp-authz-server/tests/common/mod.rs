@@ -1,0 +1,358 @@
+//! A real server on 127.0.0.1 and a browser-like client that drives the HTML forms.
+#![allow(dead_code, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use mcp_authz_metadata::{ClientId, Issuer, ResourceUri, Scope};
+use mcp_authz_pkce::CodeVerifier;
+use mcp_authz_server::{AuthorizationServer, ServerConfig, ServerConfigBuilder};
+use mcp_authz_store::{ManualClock, MemoryStore, Store, UnixTime};
+use mcp_authz_token::{AuthorizationCallback, AuthorizationRequest, State};
+use serde_json::Value;
+
+pub const RESOURCE: &str = "http://127.0.0.1:9/mcp";
+pub const OTHER_RESOURCE: &str = "http://127.0.0.1:10/other";
+pub const REDIRECT: &str = "http://127.0.0.1:7777/callback";
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub base: String,
+    pub server: AuthorizationServer,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+}
+
+pub fn resource() -> ResourceUri {
+    ResourceUri::parse(RESOURCE).unwrap()
+}
+
+pub fn scope(s: &str) -> Scope {
+    Scope::parse(s).unwrap()
+}
+
+/// The default configuration of the tests: two resources, a manual clock.
+pub fn default_config(builder: ServerConfigBuilder) -> ServerConfigBuilder {
+    builder
+        .resource_with_default(
+            resource(),
+            scope("tools:read tools:write"),
+            scope("tools:read"),
+        )
+        .resource(
+            ResourceUri::parse(OTHER_RESOURCE).unwrap(),
+            scope("other:read"),
+        )
+        .register_rate_limit(mcp_authz_server::RateLimit::per_second(100, 100))
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(default_config, Arc::new(MemoryStore::new())).await
+    }
+
+    pub async fn start_with(
+        configure: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let clock = Arc::new(ManualClock::new(UnixTime::from_secs(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )));
+        let builder = ServerConfig::builder(base.clone())
+            .allow_http_loopback()
+            .clock(clock.clone());
+        let config = configure(builder).build().unwrap();
+        let server = AuthorizationServer::new(config, store.clone()).unwrap();
+        let app = server
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            server,
+            store,
+            clock,
+            http,
+        }
+    }
+
+    pub fn issuer(&self) -> Issuer {
+        Issuer::parse(&self.base).unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser: cookies kept, redirects not followed.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    pub async fn create_user(&self, name: &str, password: &str) -> String {
+        let ids = mcp_authz_store::RandomIds;
+        let user = self
+            .server
+            .local_users()
+            .create_user(&ids, name, password, self.clock.now_time())
+            .await
+            .unwrap();
+        user.id.as_str().to_owned()
+    }
+
+    pub async fn register(&self, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/register"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a public native client with `REDIRECT`.
+    pub async fn public_client(&self) -> ClientId {
+        let response = self
+            .register(serde_json::json!({
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "client_name": "Test <Client>",
+                "application_type": "native",
+            }))
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        ClientId::parse(body["client_id"].as_str().unwrap()).unwrap()
+    }
+
+    /// Registers a confidential client; returns (id, secret).
+    pub async fn confidential_client(&self, grant_types: &[&str]) -> (String, String) {
+        let response = self
+            .register(serde_json::json!({
+                "redirect_uris": ["https://app.example.com/cb"],
+                "token_endpoint_auth_method": "client_secret_basic",
+                "grant_types": grant_types,
+                "client_name": "Machine",
+                "application_type": "web",
+            }))
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["client_id"].as_str().unwrap().to_owned(),
+            body["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn token(
+        &self,
+        form: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+}
+
+pub trait NowTime {
+    fn now_time(&self) -> UnixTime;
+}
+
+impl NowTime for ManualClock {
+    fn now_time(&self) -> UnixTime {
+        mcp_authz_store::Clock::now(self)
+    }
+}
+
+/// An authorization request URL.
+pub struct Authorize {
+    pub verifier: CodeVerifier,
+    pub state: State,
+    pub request: AuthorizationRequest,
+}
+
+impl Authorize {
+    pub fn new(client_id: &ClientId) -> Self {
+        let verifier = CodeVerifier::generate().unwrap();
+        let state = State::generate().unwrap();
+        let request = AuthorizationRequest::new(client_id.clone(), verifier.challenge())
+            .with_redirect_uri(mcp_authz_metadata::RedirectUri::parse(REDIRECT).unwrap())
+            .with_state(state.clone())
+            .with_resource(resource());
+        Self {
+            verifier,
+            state,
+            request,
+        }
+    }
+
+    pub fn url(&self, server: &TestServer) -> String {
+        format!("{}?{}", server.url("/authorize"), self.request.to_query())
+    }
+}
+
+/// The value of a hidden input `name` in an HTML page.
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn callback(location: &str) -> AuthorizationCallback {
+    let url = url::Url::parse(location).unwrap();
+    AuthorizationCallback::from_url(&url).unwrap()
+}
+
+/// Logs in on the page at `response` (the login page) and returns the next page's response.
+pub async fn login(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    page: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    let response = browser
+        .post(server.url("/authorize/login"))
+        .form(&[
+            ("request", hidden_field(page, "request").as_str()),
+            ("csrf", hidden_field(page, "csrf").as_str()),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let next = location(&response);
+    browser.get(server.url(&next)).send().await.unwrap()
+}
+
+/// The full browser flow: authorize -> login -> consent (approve) -> the callback location.
+pub async fn browser_flow(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    authorize: &Authorize,
+) -> String {
+    let page = browser.get(authorize.url(server)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let next = if html.contains("name=\"password\"") {
+        login(server, browser, &html, USER, PASSWORD).await
+    } else {
+        return approve(server, browser, &html).await;
+    };
+    if next.status() == 303 || next.status() == 302 {
+        return location(&next);
+    }
+    let html = next.text().await.unwrap();
+    approve(server, browser, &html).await
+}
+
+/// Submits the consent page with "approve"; returns the redirect location.
+pub async fn approve(server: &TestServer, browser: &reqwest::Client, consent_page: &str) -> String {
+    assert!(consent_page.contains("value=\"approve\""), "{consent_page}");
+    let response = browser
+        .post(server.url("/authorize/consent"))
+        .form(&[
+            ("request", hidden_field(consent_page, "request").as_str()),
+            ("csrf", hidden_field(consent_page, "csrf").as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    location(&response)
+}
+
+/// Runs the browser flow and exchanges the code; returns the token response.
+pub async fn code_for_tokens(server: &TestServer, client: &ClientId) -> Value {
+    let browser = server.browser();
+    let authorize = Authorize::new(client);
+    let location = browser_flow(server, &browser, &authorize).await;
+    let AuthorizationCallback::Success(success) = callback(&location) else {
+        panic!("{location}")
+    };
+    let (status, _, body) = server
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", success.code.secret()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", authorize.verifier.secret()),
+            ("client_id", client.as_str()),
+            ("resource", RESOURCE),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The claims of a JWT, unverified (tests verify signatures separately).
+pub fn jwt_parts(jwt: &str) -> (Value, Value) {
+    let mut parts = jwt.split('.');
+    let decode = |p: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let header = decode(parts.next().unwrap());
+    let claims = decode(parts.next().unwrap());
+    (header, claims)
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
