@@ -20,7 +20,7 @@ pub(crate) enum Command {
     Pkce,
     /// Parse a WWW-Authenticate header value and explain its Bearer challenge (RFC 6750, RFC 9728).
     Challenge {
-        /// The header value, e.g. 'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource"'.
+        /// The header value, e.g. `Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource"`.
         value: String,
     },
     /// Validate an authorization server metadata document (RFC 8414) by MCP's rules.
