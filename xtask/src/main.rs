@@ -123,6 +123,12 @@ fn conformance() -> Result<(), String> {
         "bash",
         &["interop/conformance/run-client.sh"],
         &[],
+    )?;
+    run(
+        "conformance (authorization server)",
+        "bash",
+        &["interop/conformance/run-server.sh"],
+        &[],
     )
 }
 
