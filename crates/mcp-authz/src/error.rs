@@ -18,4 +18,46 @@ pub(crate) enum CliError {
     /// The input was checked and found wanting; the report was printed.
     #[error("{0}")]
     Failed(String),
+    /// `--dev` was asked for on an address other people can reach.
+    #[error("--dev is only allowed on a loopback address, not {0}")]
+    DevNotLoopback(std::net::SocketAddr),
+    /// The data directory could not be created or used.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// No data directory was given and none could be derived from the environment.
+    #[error("no data directory: set --data-dir (neither XDG_DATA_HOME nor HOME is set)")]
+    NoDataDir,
+    /// The SQLite database could not be opened (missing permission, locked, too new).
+    #[error("cannot open the SQLite store: {0}")]
+    Sqlite(#[from] mcp_authz_store_sqlite::OpenError),
+    /// The PostgreSQL database could not be reached or migrated.
+    #[error("cannot open the PostgreSQL store: {0}")]
+    Postgres(#[from] mcp_authz_store_postgres::ConnectError),
+    /// A storage operation at start-up failed.
+    #[error("storage: {0}")]
+    Store(#[from] mcp_authz_store::StoreError),
+    /// The authorization server configuration was refused.
+    #[error("authorization server configuration: {0}")]
+    ServerConfig(#[from] mcp_authz_server::ConfigError),
+    /// The protected resource configuration was refused.
+    #[error("protected resource configuration: {0}")]
+    ResourceConfig(#[from] mcp_authz_resource::ConfigError),
+    /// The first user could not be created.
+    #[error("cannot create the first user: {0}")]
+    CreateUser(#[from] mcp_authz_server::CreateUserError),
+    /// Random bytes for the first password were unavailable.
+    #[error("no operating system randomness: {0}")]
+    Random(getrandom::Error),
+    /// Listening on the address failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    /// The async runtime could not start, or serving failed.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
 }

@@ -3,6 +3,7 @@
 mod challenge;
 mod metadata;
 mod pkce;
+mod serve;
 
 use std::io::Write;
 
@@ -12,6 +13,7 @@ use crate::error::CliError;
 /// Runs one command, writing its report to `out`.
 pub(crate) fn run(command: Command, out: &mut impl Write) -> Result<(), CliError> {
     match command {
+        Command::Serve(args) => serve::run(args, out),
         Command::Pkce => pkce::run(out),
         Command::Challenge { value } => challenge::run(&value, out),
         Command::CheckAsMetadata { file, issuer } => metadata::check_as(&file, &issuer, out),

@@ -1,0 +1,74 @@
+//! The demo MCP server `serve` hosts at `/mcp`: an rmcp streamable-HTTP service with three tools
+//! behind `mcp_authz_resource::RequireBearerLayer`, whose tokens come from the same process's
+//! authorization server.
+//!
+//! Every request needs `mcp:tools`; `read_notes` needs `notes:read`, `add_note` needs `notes:write`
+//! (which implies `notes:read`); `whoami` needs nothing more.
+
+mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use mcp_authz_metadata::{Issuer, ResourceUri, Scope, ScopeToken};
+use mcp_authz_resource::{
+    ConfigError, JwtVerifier, RequireBearerLayer, ResourceServer, ResourceServerConfig,
+};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tower_layer::Layer as _;
+
+use tools::Notes;
+
+/// Every scope the demo server knows.
+pub(crate) const SCOPES: &str = "mcp:tools notes:read notes:write";
+
+fn scope(s: &str) -> Result<Scope, ConfigError> {
+    s.parse()
+        .map_err(|_| ConfigError::UnlistedScope(s.to_owned()))
+}
+
+fn token(s: &str) -> Result<ScopeToken, ConfigError> {
+    s.parse()
+        .map_err(|_| ConfigError::UnlistedScope(s.to_owned()))
+}
+
+/// The demo's authorization configuration.
+fn config(resource: ResourceUri, issuer: Issuer) -> Result<ResourceServerConfig, ConfigError> {
+    ResourceServerConfig::builder(resource)
+        .authorization_server(issuer)
+        .resource_name("mcp-authz demo server")
+        .scopes_supported(scope(SCOPES)?)
+        .required_scope(scope("mcp:tools")?)
+        .tool_scope("read_notes", scope("notes:read")?)
+        .tool_scope("add_note", scope("notes:write")?)
+        .scope_implies(token("notes:write")?, [token("notes:read")?])
+        .build()
+}
+
+/// The routes of the demo: the MCP service at the resource's path and its protected resource
+/// metadata at the RFC 9728 well-known path, both behind the bearer layer. Every other path is left
+/// to the router this is merged into.
+pub(crate) fn routes(
+    resource: &ResourceUri,
+    issuer: Issuer,
+    allowed_hosts: Vec<String>,
+) -> Result<Router, ConfigError> {
+    let verifier = JwtVerifier::builder(issuer.clone(), resource.clone()).build()?;
+    let server = ResourceServer::new(config(resource.clone(), issuer)?, verifier);
+    let notes = Notes::new();
+    let mcp = StreamableHttpService::new(
+        move || Ok(notes.clone()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default().with_allowed_hosts(allowed_hosts),
+    );
+    let guarded = RequireBearerLayer::new(server).layer(mcp);
+    let path = match resource.path() {
+        "" => "/",
+        path => path,
+    };
+    let metadata_path = format!("/.well-known/oauth-protected-resource{path}");
+    Ok(Router::new()
+        .route_service(path, guarded.clone())
+        .route_service(&metadata_path, guarded))
+}
