@@ -7,13 +7,11 @@ use mcp_authz_store::{
     Consent, ConsentStore, Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, PrivateKeyMaterial,
     SecretHashString, SigningKey, StoreError, Subject, UnixTime, User, UserStore, Username,
 };
-use sqlx::Connection;
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::codec::{col, opt_time, parsed, scope, time};
 use crate::error::db;
-use crate::store::BEGIN;
 
 /// A consent from `subject, client_id, scope, granted_at`.
 fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
@@ -29,7 +27,9 @@ fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
 #[async_trait]
 impl ConsentStore for SqliteStore {
     async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
-        sqlx::query(
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
             "INSERT INTO consents (subject, client_id, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, granted_at = ?4",
         )
@@ -37,10 +37,13 @@ impl ConsentStore for SqliteStore {
         .bind(consent.client_id.as_str())
         .bind(consent.scope.to_string())
         .bind(consent.granted_at.as_i64())
-        .execute(&mut *self.write(Entity::Consent).await?)
+        .execute(conn)
         .await
         .map_err(db(Entity::Consent))?;
-        Ok(())
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn get_consent(
@@ -77,13 +80,20 @@ impl ConsentStore for SqliteStore {
         subject: &Subject,
         client_id: &ClientId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM consents WHERE subject = ?1 AND client_id = ?2")
-            .bind(subject.as_str())
-            .bind(client_id.as_str())
-            .execute(&mut *self.write(Entity::Consent).await?)
-            .await
-            .map_err(db(Entity::Consent))?;
-        Ok(done.rows_affected() > 0)
+        let (subject, client_id) = (subject.clone(), client_id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done =
+                    sqlx::query("DELETE FROM consents WHERE subject = ?1 AND client_id = ?2")
+                        .bind(subject.as_str())
+                        .bind(client_id.as_str())
+                        .execute(conn)
+                        .await
+                        .map_err(db(Entity::Consent))?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
     }
 }
 
@@ -131,22 +141,27 @@ impl KeyStore for SqliteStore {
         };
         // A duplicate kid violates the primary key, a second active key the `one_active_key` index:
         // both are unique violations, so `Conflict`.
-        sqlx::query(concat!(
-            "INSERT INTO signing_keys (",
-            key_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-        ))
-        .bind(key.kid.as_str())
-        .bind(key.algorithm.as_str())
-        .bind(key.private_key.secret())
-        .bind(key.public_jwk_json.as_str())
-        .bind(key.created_at.as_i64())
-        .bind(state)
-        .bind(until)
-        .execute(&mut *self.write(E).await?)
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(concat!(
+                    "INSERT INTO signing_keys (",
+                    key_columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ))
+                .bind(key.kid.as_str())
+                .bind(key.algorithm.as_str())
+                .bind(key.private_key.secret())
+                .bind(key.public_jwk_json.as_str())
+                .bind(key.created_at.as_i64())
+                .bind(state)
+                .bind(until)
+                .execute(conn)
+                .await
+                .map_err(db(E))?;
+                Ok(())
+            })
+        })
         .await
-        .map_err(db(E))?;
-        Ok(())
     }
 
     async fn get_key(&self, kid: &KeyId) -> Result<Option<SigningKey>, StoreError> {
@@ -194,52 +209,47 @@ impl KeyStore for SqliteStore {
         retire_previous_until: UnixTime,
     ) -> Result<Option<KeyId>, StoreError> {
         const E: Entity = Entity::SigningKey;
-        let mut conn = self.write(E).await?;
-        let mut tx = conn.begin_with(BEGIN).await.map_err(db(E))?;
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM signing_keys WHERE kid = ?1")
-                .bind(kid.as_str())
-                .fetch_optional(&mut *tx)
+        let kid = kid.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let state: Option<String> =
+                    sqlx::query_scalar("SELECT state FROM signing_keys WHERE kid = ?1")
+                        .bind(kid.as_str())
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db(E))?;
+                match state.as_deref() {
+                    None => return Err(StoreError::NotFound { entity: E }),
+                    Some("active") => return Ok(None),
+                    Some("published") => {}
+                    Some(_) => {
+                        return Err(StoreError::InvalidTransition {
+                            entity: E,
+                            description: "a retired key cannot become active again".to_owned(),
+                        });
+                    }
+                }
+                let previous: Option<String> = sqlx::query_scalar(
+                    "UPDATE signing_keys SET state = 'retired', retired_until = ?1 \
+             WHERE state = 'active' RETURNING kid",
+                )
+                .bind(retire_previous_until.as_i64())
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db(E))?;
-        match state.as_deref() {
-            None => {
-                tx.rollback().await.map_err(db(E))?;
-                return Err(StoreError::NotFound { entity: E });
-            }
-            Some("active") => {
-                tx.rollback().await.map_err(db(E))?;
-                return Ok(None);
-            }
-            Some("published") => {}
-            Some(_) => {
-                tx.rollback().await.map_err(db(E))?;
-                return Err(StoreError::InvalidTransition {
-                    entity: E,
-                    description: "a retired key cannot become active again".to_owned(),
-                });
-            }
-        }
-        let previous: Option<String> = sqlx::query_scalar(
-            "UPDATE signing_keys SET state = 'retired', retired_until = ?1 \
-             WHERE state = 'active' RETURNING kid",
-        )
-        .bind(retire_previous_until.as_i64())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db(E))?;
-        sqlx::query(
+                sqlx::query(
             "UPDATE signing_keys SET state = 'active' WHERE kid = ?1 AND state = 'published'",
         )
         .bind(kid.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db(E))?;
-        let previous = previous
-            .map(|kid| parsed(E, "kid", KeyId::parse(&kid)))
-            .transpose()?;
-        tx.commit().await.map_err(db(E))?;
-        Ok(previous)
+                previous
+                    .map(|kid| parsed(E, "kid", KeyId::parse(&kid)))
+                    .transpose()
+            })
+        })
+        .await
     }
 }
 
@@ -265,20 +275,25 @@ fn user(row: &SqliteRow) -> Result<User, StoreError> {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: User) -> Result<(), StoreError> {
-        sqlx::query(concat!(
-            "INSERT INTO users (",
-            user_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5)"
-        ))
-        .bind(user.id.as_str())
-        .bind(user.username.as_str())
-        .bind(user.password_hash.secret())
-        .bind(user.created_at.as_i64())
-        .bind(user.disabled)
-        .execute(&mut *self.write(Entity::User).await?)
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(concat!(
+                    "INSERT INTO users (",
+                    user_columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+                ))
+                .bind(user.id.as_str())
+                .bind(user.username.as_str())
+                .bind(user.password_hash.secret())
+                .bind(user.created_at.as_i64())
+                .bind(user.disabled)
+                .execute(conn)
+                .await
+                .map_err(db(Entity::User))?;
+                Ok(())
+            })
+        })
         .await
-        .map_err(db(Entity::User))?;
-        Ok(())
     }
 
     async fn get_user(&self, id: &Subject) -> Result<Option<User>, StoreError> {
@@ -308,18 +323,24 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_user_disabled(&self, id: &Subject, disabled: bool) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET disabled = ?1 WHERE id = ?2")
-            .bind(disabled)
-            .bind(id.as_str())
-            .execute(&mut *self.write(Entity::User).await?)
-            .await
-            .map_err(db(Entity::User))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                entity: Entity::User,
-            });
-        }
-        Ok(())
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE users SET disabled = ?1 WHERE id = ?2")
+                    .bind(disabled)
+                    .bind(id.as_str())
+                    .execute(conn)
+                    .await
+                    .map_err(db(Entity::User))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: Entity::User,
+                    });
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn set_password_hash(
@@ -327,17 +348,23 @@ impl UserStore for SqliteStore {
         id: &Subject,
         password_hash: SecretHashString,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET password_hash = ?1 WHERE id = ?2")
-            .bind(password_hash.secret())
-            .bind(id.as_str())
-            .execute(&mut *self.write(Entity::User).await?)
-            .await
-            .map_err(db(Entity::User))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                entity: Entity::User,
-            });
-        }
-        Ok(())
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+                    .bind(password_hash.secret())
+                    .bind(id.as_str())
+                    .execute(conn)
+                    .await
+                    .map_err(db(Entity::User))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: Entity::User,
+                    });
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 }

@@ -37,8 +37,8 @@ macro_rules! client_assignments {
 }
 
 /// A client record as column values.
-struct Encoded<'a> {
-    record: &'a ClientRecord,
+struct Encoded {
+    record: ClientRecord,
     kind: &'static str,
     fetched_at: Option<i64>,
     cache_expires_at: Option<i64>,
@@ -47,9 +47,9 @@ struct Encoded<'a> {
     allowed_resources: Option<String>,
 }
 
-impl<'a> Encoded<'a> {
+impl Encoded {
     /// Encodes the list- and enum-valued fields; the rest is bound straight from the record.
-    fn new(record: &'a ClientRecord) -> Result<Self, StoreError> {
+    fn new(record: ClientRecord) -> Result<Self, StoreError> {
         let (kind, fetched_at, cache_expires_at) = match &record.kind {
             ClientKind::Dynamic => ("dynamic", None, None),
             ClientKind::PreRegistered => ("pre_registered", None, None),
@@ -68,24 +68,27 @@ impl<'a> Encoded<'a> {
                 ));
             }
         };
+        let redirect_uris = list(E, record.redirect_uris.iter().map(|u| u.as_str()))?;
+        let grant_types = list(E, record.grant_types.iter().map(|g| g.as_str()))?;
+        let allowed_resources = record
+            .allowed_resources
+            .as_ref()
+            .map(|resources| list(E, resources.iter().map(|r| r.as_str())))
+            .transpose()?;
         Ok(Self {
             record,
             kind,
             fetched_at,
             cache_expires_at,
-            redirect_uris: list(E, record.redirect_uris.iter().map(|u| u.as_str()))?,
-            grant_types: list(E, record.grant_types.iter().map(|g| g.as_str()))?,
-            allowed_resources: record
-                .allowed_resources
-                .as_ref()
-                .map(|resources| list(E, resources.iter().map(|r| r.as_str())))
-                .transpose()?,
+            redirect_uris,
+            grant_types,
+            allowed_resources,
         })
     }
 
     /// `sql` with the 15 columns bound as `?1`…`?15`.
     fn bind<'q>(&'q self, sql: &'q str) -> Query<'q, Sqlite, SqliteArguments<'q>> {
-        let r = self.record;
+        let r = &self.record;
         sqlx::query(sql)
             .bind(r.client_id.as_str())
             .bind(self.kind)
@@ -159,22 +162,29 @@ fn decode(row: &SqliteRow) -> Result<ClientRecord, StoreError> {
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn insert_client(&self, client: ClientRecord) -> Result<(), StoreError> {
-        let encoded = Encoded::new(&client)?;
-        encoded
+        let encoded = Encoded::new(client)?;
+        self.write(move |conn| {
+            Box::pin(async move {
+                encoded
             .bind(concat!(
                 "INSERT INTO clients (",
                 client_columns!(),
                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
             ))
-            .execute(&mut *self.write(E).await?)
+            .execute(conn)
             .await
             .map_err(db(E))?;
-        Ok(())
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn upsert_client(&self, client: ClientRecord) -> Result<(), StoreError> {
-        let encoded = Encoded::new(&client)?;
-        encoded
+        let encoded = Encoded::new(client)?;
+        self.write(move |conn| {
+            Box::pin(async move {
+                encoded
             .bind(concat!(
                 "INSERT INTO clients (",
                 client_columns!(),
@@ -182,27 +192,35 @@ impl ClientStore for SqliteStore {
                  ON CONFLICT (client_id) DO UPDATE SET ",
                 client_assignments!()
             ))
-            .execute(&mut *self.write(E).await?)
+            .execute(conn)
             .await
             .map_err(db(E))?;
-        Ok(())
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn update_client(&self, client: ClientRecord) -> Result<(), StoreError> {
-        let encoded = Encoded::new(&client)?;
-        let done = encoded
-            .bind(concat!(
-                "UPDATE clients SET ",
-                client_assignments!(),
-                " WHERE client_id = ?1"
-            ))
-            .execute(&mut *self.write(E).await?)
-            .await
-            .map_err(db(E))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { entity: E });
-        }
-        Ok(())
+        let encoded = Encoded::new(client)?;
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = encoded
+                    .bind(concat!(
+                        "UPDATE clients SET ",
+                        client_assignments!(),
+                        " WHERE client_id = ?1"
+                    ))
+                    .execute(conn)
+                    .await
+                    .map_err(db(E))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound { entity: E });
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn get_client(&self, client_id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
@@ -219,11 +237,17 @@ impl ClientStore for SqliteStore {
     }
 
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM clients WHERE client_id = ?1")
-            .bind(client_id.as_str())
-            .execute(&mut *self.write(E).await?)
-            .await
-            .map_err(db(E))?;
-        Ok(done.rows_affected() > 0)
+        let client_id = client_id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("DELETE FROM clients WHERE client_id = ?1")
+                    .bind(client_id.as_str())
+                    .execute(conn)
+                    .await
+                    .map_err(db(E))?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
     }
 }

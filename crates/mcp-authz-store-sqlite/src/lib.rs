@@ -14,6 +14,9 @@
 //!   once however many callers race (single guarded `UPDATE … RETURNING` statements inside
 //!   `BEGIN IMMEDIATE` transactions on one writer connection); reuse revokes the family; revocations
 //!   cascade. The shared test kit of `mcp-authz-store` runs unchanged against real files.
+//! - **Group commit.** A writer thread runs the write operations waiting at a moment in one
+//!   transaction, each in its own savepoint (a failing one is rolled back alone), and answers them
+//!   only once that transaction has committed: one commit serves many concurrent token requests.
 //! - **No secret in clear.** Codes and refresh tokens are stored only as SHA-256 digests.
 //!
 //! ```no_run
@@ -45,6 +48,7 @@ mod purge;
 mod rows;
 mod store;
 mod tokens;
+mod writer;
 
 pub use error::OpenError;
 pub use options::{SqliteOptions, Synchronous};

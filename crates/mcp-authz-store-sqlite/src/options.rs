@@ -81,8 +81,9 @@ impl SqliteOptions {
 
     /// The number of connections that serve reads, at least 1. Default 4.
     ///
-    /// Writes always go through one dedicated connection: SQLite admits one writer at a time, and
-    /// queueing writers in the process is much cheaper than letting them collide on the file lock.
+    /// Writes always go through one dedicated connection on a writer thread: SQLite admits one
+    /// writer at a time, and queueing writers in the process (committing those that wait together)
+    /// is much cheaper than letting them collide on the file lock.
     /// With WAL, readers never wait for the writer.
     #[must_use]
     pub fn max_connections(mut self, connections: u32) -> Self {
@@ -90,8 +91,10 @@ impl SqliteOptions {
         self
     }
 
-    /// How long an operation waits for a free connection of the store's pools before it fails with
-    /// [`StoreError::Unavailable`](mcp_authz_store::StoreError::Unavailable). Default 10 s.
+    /// How long an operation waits for a free connection of the store's pools, or a write operation
+    /// in the writer's queue before its transaction starts, before it fails with
+    /// [`StoreError::Unavailable`](mcp_authz_store::StoreError::Unavailable) (a write that timed out
+    /// is never run). Default 10 s.
     #[must_use]
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.acquire_timeout = timeout;

@@ -5,8 +5,6 @@ use mcp_authz_store::{Entity, PurgeCounts, PurgeStore, StoreError, UnixTime};
 
 use crate::SqliteStore;
 use crate::error::db;
-use crate::store::BEGIN;
-use sqlx::Connection;
 
 #[async_trait]
 impl PurgeStore for SqliteStore {
@@ -15,17 +13,18 @@ impl PurgeStore for SqliteStore {
     /// foreign key never has to act.
     async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
         let now = now.as_i64();
-        let mut conn = self.write(Entity::Grant).await?;
-        let mut tx = conn.begin_with(BEGIN).await.map_err(db(Entity::Grant))?;
-        let mut run = async |sql: &'static str, entity: Entity| -> Result<u64, StoreError> {
-            Ok(sqlx::query(sql)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db(entity))?
-                .rows_affected())
-        };
-        let counts = PurgeCounts {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut run =
+                    async |sql: &'static str, entity: Entity| -> Result<u64, StoreError> {
+                        Ok(sqlx::query(sql)
+                            .bind(now)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db(entity))?
+                            .rows_affected())
+                    };
+                let counts = PurgeCounts {
             codes: run(
                 "DELETE FROM codes WHERE expires_at <= ?1",
                 Entity::AuthorizationCode,
@@ -54,7 +53,9 @@ impl PurgeStore for SqliteStore {
             )
             .await?,
         };
-        tx.commit().await.map_err(db(Entity::Grant))?;
-        Ok(counts)
+                Ok(counts)
+            })
+        })
+        .await
     }
 }

@@ -9,13 +9,12 @@ use mcp_authz_store::{
     RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
     UnixTime,
 };
-use sqlx::{Connection, Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
 use crate::codec::{col, list, parsed};
 use crate::error::db;
 use crate::rows::{self, TOKEN_WIDTH, code_columns, grant_columns, token_columns};
-use crate::store::BEGIN;
 
 /// The state of a refresh token of `grant` at `now`, in the documented precedence order.
 fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
@@ -35,9 +34,10 @@ fn orphan() -> StoreError {
     StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
 }
 
-/// Revokes one grant inside `tx` if it is not revoked yet; `true` if this call revoked it.
+/// Revokes one grant on the write connection if it is not revoked yet; `true` if this call revoked
+/// it.
 async fn revoke_in(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     family_id: &FamilyId,
     reason: RevocationReason,
     now: UnixTime,
@@ -49,7 +49,7 @@ async fn revoke_in(
     .bind(now.as_i64())
     .bind(reason.as_str())
     .bind(family_id.as_str())
-    .execute(&mut **tx)
+    .execute(conn)
     .await
     .map_err(db(Entity::Grant))?;
     Ok(done.rows_affected() > 0)
@@ -60,26 +60,31 @@ impl CodeStore for SqliteStore {
     async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError> {
         const E: Entity = Entity::AuthorizationCode;
         let resources = list(E, code.resources.iter().map(|r| r.as_str()))?;
-        sqlx::query(concat!(
-            "INSERT INTO codes (",
-            code_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        ))
-        .bind(code.hash.as_bytes().as_slice())
-        .bind(code.client_id.as_str())
-        .bind(code.redirect_uri.as_str())
-        .bind(code.code_challenge.to_string())
-        .bind(resources)
-        .bind(code.scope.to_string())
-        .bind(code.subject.as_str())
-        .bind(code.family_id.as_str())
-        .bind(code.issued_at.as_i64())
-        .bind(code.expires_at.as_i64())
-        .bind(code.consumed_at.map(UnixTime::as_i64))
-        .execute(&mut *self.write(E).await?)
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(concat!(
+                    "INSERT INTO codes (",
+                    code_columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ))
+                .bind(code.hash.as_bytes().as_slice())
+                .bind(code.client_id.as_str())
+                .bind(code.redirect_uri.as_str())
+                .bind(code.code_challenge.to_string())
+                .bind(resources)
+                .bind(code.scope.to_string())
+                .bind(code.subject.as_str())
+                .bind(code.family_id.as_str())
+                .bind(code.issued_at.as_i64())
+                .bind(code.expires_at.as_i64())
+                .bind(code.consumed_at.map(UnixTime::as_i64))
+                .execute(conn)
+                .await
+                .map_err(db(E))?;
+                Ok(())
+            })
+        })
         .await
-        .map_err(db(E))?;
-        Ok(())
     }
 
     async fn find_code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
@@ -102,12 +107,13 @@ impl CodeStore for SqliteStore {
         now: UnixTime,
     ) -> Result<CodeConsumption, StoreError> {
         const E: Entity = Entity::AuthorizationCode;
-        let mut conn = self.write(E).await?;
-        let mut tx = conn.begin_with(BEGIN).await.map_err(db(E))?;
+        let hash = *hash;
+        self.write(move |conn| Box::pin(async move {
         // The hot path in one round trip: the guarded spend returning the code, then the grant and
         // (if given) the first refresh token, each inserted only if the previous statement changed
         // exactly one row (`changes()` is the count of the last *completed* statement). A duplicate
-        // family id or token hash fails its INSERT: the error drops `tx`, which rolls the spend back.
+        // family id or token hash fails its INSERT: the error rolls the operation's savepoint back, spend
+        // included.
         let sql = if exchange.refresh_token.is_some() {
             concat!(
                 "UPDATE codes SET consumed_at = ?1 \
@@ -141,7 +147,7 @@ impl CodeStore for SqliteStore {
                     .as_ref()
                     .map(|t| t.expires_at.as_i64()),
             )
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await
             .map_err(|error| match db(E)(error) {
                 // Which INSERT conflicted: a grant with this family id exists, or the refresh hash.
@@ -170,7 +176,6 @@ impl CodeStore for SqliteStore {
                 expires_at: exchange.grant_expires_at,
                 revoked: None,
             };
-            tx.commit().await.map_err(db(E))?;
             return Ok(CodeConsumption::Consumed { code, grant });
         }
 
@@ -178,27 +183,26 @@ impl CodeStore for SqliteStore {
             "SELECT consumed_at IS NOT NULL, family_id, client_id FROM codes WHERE hash = ?1",
         )
         .bind(hash.as_bytes().as_slice())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db(E))?;
         let Some(row) = row else {
-            tx.rollback().await.map_err(db(E))?;
             return Ok(CodeConsumption::Unknown);
         };
         let consumed: bool = col(&row, 0, E)?;
         if !consumed {
             // Not consumed, yet the guarded UPDATE missed it: `expires_at <= now`.
-            tx.rollback().await.map_err(db(E))?;
             return Ok(CodeConsumption::Expired);
         }
         let family_id = parsed(E, "family_id", FamilyId::parse(col(&row, 1, E)?))?;
         let client_id = parsed(E, "client_id", ClientId::parse(col(&row, 2, E)?))?;
-        revoke_in(&mut tx, &family_id, RevocationReason::CodeReplay, now).await?;
-        tx.commit().await.map_err(db(E))?;
+        revoke_in(conn, &family_id, RevocationReason::CodeReplay, now).await?;
         Ok(CodeConsumption::AlreadyConsumed {
             family_id,
             client_id,
         })
+        }))
+        .await
     }
 }
 
@@ -212,15 +216,16 @@ impl GrantStore for SqliteStore {
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         const E: Entity = Entity::RefreshToken;
-        let mut conn = self.write(E).await?;
-        let mut tx = conn.begin_with(BEGIN).await.map_err(db(E))?;
-        // The hot path in one round trip: three statements, each acting only if the previous one
-        // changed exactly one row (`changes()` is the count of the last *completed* statement).
-        // 1. the guarded rotation of the presented token; 2. its successor, in the same family;
-        // 3. the scope recorded on the family, returning the grant. A duplicate successor hash fails
-        // statement 2: the error drops `tx`, which rolls statement 1 back too.
-        let rotated = sqlx::query(concat!(
-            "UPDATE refresh_tokens SET rotated_at = ?1 \
+        let presented = *presented;
+        self.write(move |conn| {
+            Box::pin(async move {
+                // The hot path in one round trip: three statements, each acting only if the previous one
+                // changed exactly one row (`changes()` is the count of the last *completed* statement).
+                // 1. the guarded rotation of the presented token; 2. its successor, in the same family;
+                // 3. the scope recorded on the family, returning the grant. A duplicate successor hash fails
+                // statement 2: the error rolls the operation's savepoint back, statement 1 included.
+                let rotated = sqlx::query(concat!(
+                    "UPDATE refresh_tokens SET rotated_at = ?1 \
              WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1 \
                AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.family_id \
                            AND g.revoked_at IS NULL AND g.expires_at > ?1); \
@@ -229,31 +234,30 @@ impl GrantStore for SqliteStore {
              UPDATE grants SET scope = ?5 \
                WHERE changes() = 1 AND id = (SELECT family_id FROM refresh_tokens WHERE hash = ?3) \
                RETURNING ",
-            grant_columns!()
-        ))
-        .bind(now.as_i64())
-        .bind(presented.as_bytes().as_slice())
-        .bind(next.hash.as_bytes().as_slice())
-        .bind(next.expires_at.as_i64())
-        .bind(scope.to_string())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db(E))?;
+                    grant_columns!()
+                ))
+                .bind(now.as_i64())
+                .bind(presented.as_bytes().as_slice())
+                .bind(next.hash.as_bytes().as_slice())
+                .bind(next.expires_at.as_i64())
+                .bind(scope.to_string())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db(E))?;
 
-        if let Some(row) = rotated.first() {
-            let grant = rows::grant(row, 0)?;
-            tx.commit().await.map_err(db(E))?;
-            let token = RefreshToken {
-                hash: next.hash,
-                family_id: grant.id.clone(),
-                issued_at: now,
-                expires_at: next.expires_at,
-                rotated_at: None,
-            };
-            return Ok(Rotation::Rotated { grant, token });
-        }
+                if let Some(row) = rotated.first() {
+                    let grant = rows::grant(row, 0)?;
+                    let token = RefreshToken {
+                        hash: next.hash,
+                        family_id: grant.id.clone(),
+                        issued_at: now,
+                        expires_at: next.expires_at,
+                        rotated_at: None,
+                    };
+                    return Ok(Rotation::Rotated { grant, token });
+                }
 
-        let row = sqlx::query(concat!(
+                let row = sqlx::query(concat!(
             "SELECT ",
             token_columns!("t."),
             ", g.id IS NOT NULL, ",
@@ -261,42 +265,32 @@ impl GrantStore for SqliteStore {
             " FROM refresh_tokens t LEFT JOIN grants g ON g.id = t.family_id WHERE t.hash = ?1"
         ))
         .bind(presented.as_bytes().as_slice())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db(E))?;
-        let Some(row) = row else {
-            tx.rollback().await.map_err(db(E))?;
-            return Ok(Rotation::Unknown);
-        };
-        let token = rows::token(&row, 0)?;
-        if !col::<bool>(&row, TOKEN_WIDTH, E)? {
-            return Err(orphan());
-        }
-        let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
-        let family_id = grant.id.clone();
-        match status(&token, &grant, now) {
-            RefreshStatus::Rotated => {
-                revoke_in(
-                    &mut tx,
-                    &family_id,
-                    RevocationReason::RefreshTokenReuse,
-                    now,
-                )
-                .await?;
-                tx.commit().await.map_err(db(E))?;
-                Ok(Rotation::Reused { family_id })
-            }
-            RefreshStatus::Revoked => {
-                tx.rollback().await.map_err(db(E))?;
-                Ok(Rotation::Revoked { family_id })
-            }
-            // `Active` cannot be seen here (the guarded UPDATE would have matched): report the only
-            // remaining reason the UPDATE missed.
-            _ => {
-                tx.rollback().await.map_err(db(E))?;
-                Ok(Rotation::Expired)
-            }
-        }
+                let Some(row) = row else {
+                    return Ok(Rotation::Unknown);
+                };
+                let token = rows::token(&row, 0)?;
+                if !col::<bool>(&row, TOKEN_WIDTH, E)? {
+                    return Err(orphan());
+                }
+                let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
+                let family_id = grant.id.clone();
+                match status(&token, &grant, now) {
+                    RefreshStatus::Rotated => {
+                        revoke_in(conn, &family_id, RevocationReason::RefreshTokenReuse, now)
+                            .await?;
+                        Ok(Rotation::Reused { family_id })
+                    }
+                    RefreshStatus::Revoked => Ok(Rotation::Revoked { family_id }),
+                    // `Active` cannot be seen here (the guarded UPDATE would have matched): report the only
+                    // remaining reason the UPDATE missed.
+                    _ => Ok(Rotation::Expired),
+                }
+            })
+        })
+        .await
     }
 
     async fn find_refresh_token(
@@ -363,17 +357,11 @@ impl GrantStore for SqliteStore {
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
-             WHERE id = ?3 AND revoked_at IS NULL",
-        )
-        .bind(now.as_i64())
-        .bind(reason.as_str())
-        .bind(family_id.as_str())
-        .execute(&mut *self.write(Entity::Grant).await?)
+        let family_id = family_id.clone();
+        self.write(move |conn| {
+            Box::pin(async move { revoke_in(conn, &family_id, reason, now).await })
+        })
         .await
-        .map_err(db(Entity::Grant))?;
-        Ok(done.rows_affected() > 0)
     }
 
     async fn revoke_client_grants(
@@ -427,27 +415,30 @@ impl SqliteStore {
                 RevocationReason::Subject,
             ),
         };
-        let mut conn = self.write(Entity::Grant).await?;
-        let mut tx = conn.begin_with(BEGIN).await.map_err(db(Entity::Grant))?;
-        let grants = sqlx::query(revoke)
-            .bind(now.as_i64())
-            .bind(reason.as_str())
-            .bind(value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db(Entity::Grant))?
-            .rows_affected();
-        let pending_codes = sqlx::query(delete)
-            .bind(value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db(Entity::AuthorizationCode))?
-            .rows_affected();
-        tx.commit().await.map_err(db(Entity::Grant))?;
-        Ok(RevocationCounts {
-            grants,
-            pending_codes,
+        let value = value.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let grants = sqlx::query(revoke)
+                    .bind(now.as_i64())
+                    .bind(reason.as_str())
+                    .bind(value.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db(Entity::Grant))?
+                    .rows_affected();
+                let pending_codes = sqlx::query(delete)
+                    .bind(value.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db(Entity::AuthorizationCode))?
+                    .rows_affected();
+                Ok(RevocationCounts {
+                    grants,
+                    pending_codes,
+                })
+            })
         })
+        .await
     }
 }
 
@@ -458,16 +449,22 @@ impl RevokedTokenStore for SqliteStore {
         jti: &TokenId,
         expires_at: UnixTime,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) \
+        let jti = jti.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) \
              ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
-        )
-        .bind(jti.as_str())
-        .bind(expires_at.as_i64())
-        .execute(&mut *self.write(Entity::AccessToken).await?)
+                )
+                .bind(jti.as_str())
+                .bind(expires_at.as_i64())
+                .execute(conn)
+                .await
+                .map_err(db(Entity::AccessToken))?;
+                Ok(())
+            })
+        })
         .await
-        .map_err(db(Entity::AccessToken))?;
-        Ok(())
     }
 
     async fn is_access_token_revoked(
