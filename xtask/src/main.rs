@@ -79,6 +79,19 @@ fn ci() -> Result<(), String> {
         &[],
     )?;
     cargo("test", &["test", "--workspace", "--all-features"], &[])?;
+    for store in ["sqlite", "postgres"] {
+        cargo(
+            &format!("test (server on {store})"),
+            &[
+                "test",
+                "-p",
+                "mcp-authz-server",
+                "--all-features",
+                "--tests",
+            ],
+            &[("MCP_AUTHZ_TEST_STORE", store)],
+        )?;
+    }
     cargo(
         "doc",
         &["doc", "--workspace", "--no-deps", "--all-features"],

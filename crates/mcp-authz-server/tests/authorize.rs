@@ -49,11 +49,8 @@ async fn metadata_for_an_issuer_with_a_path() {
     let config = default_config(ServerConfig::builder(issuer.clone()).allow_http_loopback())
         .build()
         .unwrap();
-    let server = mcp_authz_server::AuthorizationServer::new(
-        config,
-        std::sync::Arc::new(mcp_authz_store::MemoryStore::new()),
-    )
-    .unwrap();
+    let backend = common::test_store().await;
+    let server = mcp_authz_server::AuthorizationServer::new(config, backend.store.clone()).unwrap();
     let app = server.router();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     for path in [
@@ -466,16 +463,11 @@ async fn request_without_scope_gets_the_default_scope() {
 
 #[tokio::test]
 async fn dangerous_auto_approve_skips_the_pages() {
-    let server = TestServer::start_with(
-        |b| {
-            default_config(b).dangerous_auto_approve(
-                mcp_authz_server::dangerous::AutoApprove::DevUser(
-                    mcp_authz_store::Subject::parse("dev-user").unwrap(),
-                ),
-            )
-        },
-        std::sync::Arc::new(mcp_authz_store::MemoryStore::new()),
-    )
+    let server = TestServer::start_configured(|b| {
+        default_config(b).dangerous_auto_approve(mcp_authz_server::dangerous::AutoApprove::DevUser(
+            mcp_authz_store::Subject::parse("dev-user").unwrap(),
+        ))
+    })
     .await;
     let client = server.public_client().await;
     let authorize = Authorize::new(&client);
@@ -505,8 +497,8 @@ async fn dangerous_auto_approve_skips_the_pages() {
 
 #[tokio::test]
 async fn https_issuers_set_secure_host_prefixed_cookies() {
-    let store: std::sync::Arc<dyn mcp_authz_store::Store> =
-        std::sync::Arc::new(mcp_authz_store::MemoryStore::new());
+    let backend = common::test_store().await;
+    let store = backend.store.clone();
     let config = default_config(ServerConfig::builder("https://auth.example.com"))
         .build()
         .unwrap();
@@ -577,10 +569,9 @@ impl mcp_authz_server::UpstreamIdentityProvider for FakeIdp {
 
 #[tokio::test]
 async fn upstream_identity_provider_login() {
-    let server = TestServer::start_with(
-        |b| default_config(b).upstream_identity_provider(std::sync::Arc::new(FakeIdp)),
-        std::sync::Arc::new(mcp_authz_store::MemoryStore::new()),
-    )
+    let server = TestServer::start_configured(|b| {
+        default_config(b).upstream_identity_provider(std::sync::Arc::new(FakeIdp))
+    })
     .await;
     let client = server.public_client().await;
     let browser = server.browser();

@@ -56,11 +56,9 @@ async fn setup(allow_private: bool) -> (TestServer, DocumentServer) {
         extra_root_certificates: vec![docs.root_der.clone()],
         ..MetadataDocumentConfig::default()
     };
-    let server = TestServer::start_with(
-        move |b| default_config(b).metadata_documents(config_docs),
-        Arc::new(mcp_authz_store::MemoryStore::new()),
-    )
-    .await;
+    let server =
+        TestServer::start_configured(move |b| default_config(b).metadata_documents(config_docs))
+            .await;
     (server, docs)
 }
 

@@ -123,10 +123,9 @@ async fn registration_validates_metadata_strictly() {
 
 #[tokio::test]
 async fn registration_is_rate_limited() {
-    let server = TestServer::start_with(
-        |b| default_config(b).register_rate_limit(mcp_authz_server::RateLimit::per_second(1, 3)),
-        std::sync::Arc::new(mcp_authz_store::MemoryStore::new()),
-    )
+    let server = TestServer::start_configured(|b| {
+        default_config(b).register_rate_limit(mcp_authz_server::RateLimit::per_second(1, 3))
+    })
     .await;
     let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
     let mut statuses = Vec::new();
@@ -148,14 +147,11 @@ async fn registration_is_rate_limited() {
 
 #[tokio::test]
 async fn token_and_authorize_endpoints_are_rate_limited() {
-    let server = TestServer::start_with(
-        |b| {
-            default_config(b)
-                .token_rate_limit(mcp_authz_server::RateLimit::per_second(1, 2))
-                .authorize_rate_limit(mcp_authz_server::RateLimit::per_second(1, 2))
-        },
-        std::sync::Arc::new(mcp_authz_store::MemoryStore::new()),
-    )
+    let server = TestServer::start_configured(|b| {
+        default_config(b)
+            .token_rate_limit(mcp_authz_server::RateLimit::per_second(1, 2))
+            .authorize_rate_limit(mcp_authz_server::RateLimit::per_second(1, 2))
+    })
     .await;
     let mut token_statuses = Vec::new();
     for _ in 0..4 {

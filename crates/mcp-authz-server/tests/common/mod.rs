@@ -30,6 +30,108 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
+    /// Keeps the SQLite backend's directory alive as long as the server.
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The storage backend of a test, chosen by `MCP_AUTHZ_TEST_STORE`: `memory` (default), `sqlite` (a
+/// file in a fresh temporary directory) or `postgres` (a fresh schema on
+/// `MCP_AUTHZ_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`).
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    dir: Option<tempfile::TempDir>,
+}
+
+/// Every PostgreSQL test schema starts with this prefix, then `<pid>_<counter>`.
+const PG_PREFIX: &str = "mcp_authz_server_test_";
+
+/// A fresh store of the backend chosen by `MCP_AUTHZ_TEST_STORE`.
+pub async fn test_store() -> TestStore {
+    let kind = std::env::var("MCP_AUTHZ_TEST_STORE").unwrap_or_default();
+    match kind.as_str() {
+        "" | "memory" => TestStore {
+            store: Arc::new(MemoryStore::new()),
+            dir: None,
+        },
+        "sqlite" => {
+            let dir = tempfile::tempdir().unwrap();
+            let store = mcp_authz_store_sqlite::SqliteStore::open(dir.path().join("authz.db"))
+                .await
+                .unwrap();
+            TestStore {
+                store: Arc::new(store),
+                dir: Some(dir),
+            }
+        }
+        "postgres" => postgres_store().await,
+        other => panic!("MCP_AUTHZ_TEST_STORE={other}: expected memory, sqlite or postgres"),
+    }
+}
+
+/// A migrated PostgreSQL store in a fresh schema. An unreachable database fails with `CI=true`;
+/// otherwise a loud notice is printed and the test runs on the memory store.
+async fn postgres_store() -> TestStore {
+    use sqlx::Executor as _;
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let url = std::env::var("MCP_AUTHZ_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let schema = format!(
+        "{PG_PREFIX}{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let store = mcp_authz_store_postgres::PostgresStore::builder(&url)
+        .unwrap()
+        .schema(&schema)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_lazy()
+        .unwrap();
+    if let Err(err) = store.pool().acquire().await {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("CI=true but the test PostgreSQL at {url} is unreachable ({err})");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** PostgreSQL at {url} is unreachable ({err}): running on the memory store.\n\
+             *** Set MCP_AUTHZ_TEST_POSTGRES_URL or start PostgreSQL; with CI=true this fails.\n"
+        );
+        return TestStore {
+            store: Arc::new(MemoryStore::new()),
+            dir: None,
+        };
+    }
+    // Schemas of earlier test processes that are gone, dropped best effort.
+    let stale: Vec<(String,)> = sqlx::query_as(
+        "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname::text, $1)",
+    )
+    .bind(PG_PREFIX)
+    .fetch_all(store.pool())
+    .await
+    .unwrap_or_default();
+    for (name,) in stale {
+        let pid = name[PG_PREFIX.len()..]
+            .split('_')
+            .next()
+            .unwrap_or_default();
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = store
+                .pool()
+                .execute(format!("DROP SCHEMA IF EXISTS {name} CASCADE").as_str())
+                .await;
+        }
+    }
+    store
+        .pool()
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    TestStore {
+        store: Arc::new(store),
+        dir: None,
+    }
 }
 
 pub fn resource() -> ResourceUri {
@@ -56,14 +158,31 @@ pub fn default_config(builder: ServerConfigBuilder) -> ServerConfigBuilder {
 }
 
 impl TestServer {
+    /// A server with the default configuration on the backend of `MCP_AUTHZ_TEST_STORE`.
     pub async fn start() -> Self {
-        Self::start_with(default_config, Arc::new(MemoryStore::new())).await
+        Self::start_configured(default_config).await
     }
 
+    /// A server configured by `configure` on the backend of `MCP_AUTHZ_TEST_STORE`.
+    pub async fn start_configured(
+        configure: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+    ) -> Self {
+        Self::start_on(configure, test_store().await).await
+    }
+
+    /// A server on a given store (tests that need a special one).
     pub async fn start_with(
         configure: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
         store: Arc<dyn Store>,
     ) -> Self {
+        Self::start_on(configure, TestStore { store, dir: None }).await
+    }
+
+    pub async fn start_on(
+        configure: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+        backend: TestStore,
+    ) -> Self {
+        let TestStore { store, dir } = backend;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
@@ -94,6 +213,7 @@ impl TestServer {
             store,
             clock,
             http,
+            _dir: dir,
         }
     }
 
