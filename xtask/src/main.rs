@@ -2,11 +2,17 @@
 //!
 //! - `ci`: everything CI checks, in the order a developer would want to learn about failures:
 //!   formatting, clippy (warnings denied), the whole test suite, rustdoc (warnings denied), then the MCP
-//!   conformance suite against our client (`interop/conformance/run-client.sh`).
+//!   conformance suite against our client (`interop/conformance/run-client.sh`), then the TypeScript
+//!   SDK interop check.
 //! - `conformance`: only the conformance suite.
-//! - `bench`: every benchmark of the workspace.
+//! - `interop`: interoperability with the official TypeScript MCP SDK, both directions
+//!   (`interop/typescript/run.sh`); also the last step of `ci`.
+//! - `bench`: every benchmark of the workspace, then the generated tables of `docs/performance.md`
+//!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it).
 //!
 //! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,9 +22,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("conformance") => conformance(),
+        Some("interop") => interop(),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|conformance|bench [bench args]>");
+            eprintln!(
+                "usage: cargo xtask <ci|conformance|interop|bench [--only <text>] [bench args]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -98,6 +107,7 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     conformance()?;
+    interop()?;
     eprintln!("xtask: ci passed");
     Ok(())
 }
@@ -145,11 +155,49 @@ fn conformance() -> Result<(), String> {
     )
 }
 
-fn bench(extra: &[String]) -> Result<(), String> {
-    let mut args = vec!["bench", "--workspace"];
-    if !extra.is_empty() {
-        args.push("--");
-        args.extend(extra.iter().map(String::as_str));
+/// Installs the pinned TypeScript MCP SDK and Node 22 (`npm ci`) when missing, then runs both
+/// directions of the interop check.
+fn interop() -> Result<(), String> {
+    let dir = root().join("interop/typescript");
+    let installed = dir.join("node_modules/.bin/node").exists()
+        && dir
+            .join("node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js")
+            .exists();
+    if !installed {
+        let npm_available = Command::new("npm")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !npm_available {
+            let message = "npm is not installed: the TypeScript SDK interop check cannot run";
+            if in_ci() {
+                return Err(message.to_owned());
+            }
+            eprintln!("xtask: *** SKIPPED interop: {message} (CI=true makes this an error)");
+            return Ok(());
+        }
+        run(
+            "install TypeScript SDK",
+            "npm",
+            &[
+                "ci",
+                "--prefix",
+                "interop/typescript",
+                "--no-audit",
+                "--no-fund",
+            ],
+            &[],
+        )?;
     }
-    cargo("bench", &args, &[])
+    run(
+        "interop (TypeScript SDK)",
+        "bash",
+        &["interop/typescript/run.sh"],
+        &[],
+    )
+}
+
+/// Every benchmark, then `docs/performance.md`'s generated tables rewritten (see `bench.rs`).
+fn bench(extra: &[String]) -> Result<(), String> {
+    bench::run(extra)
 }

@@ -42,6 +42,7 @@ pub struct OAuthClientBuilder {
     refresh_skew: Duration,
     flow: Flow,
     signer: Option<Arc<dyn ClientAssertionSigner>>,
+    scope: Option<Scope>,
 }
 
 /// How the client obtains its first token.
@@ -126,6 +127,14 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// The scope of the first authorization, instead of the challenge's or the protected resource's
+    /// `scopes_supported` (step-up still asks for the union of granted and challenged scopes).
+    /// Default: none (CL-6 selection).
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = (!scope.is_empty()).then_some(scope);
+        self
+    }
+
     /// Refresh this long before the access token expires. Default: 60 s.
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
         self.refresh_skew = skew;
@@ -152,6 +161,7 @@ impl OAuthClientBuilder {
             refresh_skew: self.refresh_skew,
             flow: self.flow,
             signer: self.signer,
+            scope: self.scope,
             session: Mutex::new(Session::default()),
         })
     }
@@ -199,6 +209,7 @@ pub struct OAuthClient {
     refresh_skew: Duration,
     flow: Flow,
     signer: Option<Arc<dyn ClientAssertionSigner>>,
+    scope: Option<Scope>,
     session: Mutex<Session>,
 }
 
@@ -249,6 +260,7 @@ impl OAuthClient {
             refresh_skew: Duration::from_secs(60),
             flow: Flow::AuthorizationCode,
             signer: None,
+            scope: None,
         })
     }
 
@@ -346,8 +358,15 @@ impl OAuthClient {
     /// Runs the whole authorization now (discovery without a challenge, registration, the
     /// user-agent step and the code exchange) and returns the new grant.
     pub async fn authorize(&self) -> Result<StoredGrant, ClientError> {
-        let mut session = self.session.lock().await;
         let discovery = self.discover().await?;
+        self.authorize_with(discovery).await
+    }
+
+    /// Runs the authorization (registration, the user-agent step and the code exchange) for a
+    /// discovery made earlier with [`discover`](Self::discover) or
+    /// [`discover_from`](Self::discover_from), and returns the new grant.
+    pub async fn authorize_with(&self, discovery: Discovery) -> Result<StoredGrant, ClientError> {
+        let mut session = self.session.lock().await;
         let scope = self.select_scope(&discovery, None, None);
         self.authorize_into(&mut session, discovery, scope).await
     }
@@ -357,6 +376,15 @@ impl OAuthClient {
     /// look up which issuer pre-registered credentials are for).
     pub async fn discover(&self) -> Result<Discovery, ClientError> {
         Ok(discover(&self.fetcher, &self.resource, None, self.flow).await?)
+    }
+
+    /// Runs discovery now from a challenge the MCP server sent: its `resource_metadata` URL when it
+    /// has one (RFC 9728 §5.1), else the well-known URLs, then the authorization server metadata.
+    pub async fn discover_from(
+        &self,
+        challenge: Option<&BearerChallenge>,
+    ) -> Result<Discovery, ClientError> {
+        Ok(discover(&self.fetcher, &self.resource, challenge, self.flow).await?)
     }
 
     /// The token to send: the session's, refreshed first when it expires within the skew.
@@ -493,6 +521,7 @@ impl OAuthClient {
     ) -> Scope {
         let mut scope = explicit
             .filter(|s| !s.is_empty())
+            .or_else(|| self.scope.clone())
             .or_else(|| challenge.and_then(|c| c.scope.clone()))
             .or_else(|| discovery.protected_resource.scopes_supported())
             .unwrap_or_default();

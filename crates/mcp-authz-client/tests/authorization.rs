@@ -298,3 +298,31 @@ async fn cl9_loopback_listener_takes_one_request_then_closes() {
         AuthorizationStepError::NotPrepared
     );
 }
+
+#[tokio::test]
+async fn configured_scope_comes_first_and_authorize_with_uses_the_given_discovery() {
+    let world = World::start(Cfg {
+        challenge_scope: Some("mcp:basic".into()),
+        prm_scopes: Some(vec!["mcp:basic".into(), "mcp:profile".into()]),
+        ..Cfg::default()
+    })
+    .await;
+    let client = world
+        .client()
+        .scope(mcp_authz_metadata::Scope::parse("mcp:profile").unwrap())
+        .build()
+        .unwrap();
+    let discovery = client.discover_from(None).await.unwrap();
+    assert_eq!(discovery.resource().as_str(), world.mcp_url());
+    let grant = client.authorize_with(discovery).await.unwrap();
+    assert_eq!(first_authorize(&world)["scope"], "mcp:profile");
+    assert_eq!(client.current_grant().await, Some(grant));
+    // The session uses the grant at once: no second authorization.
+    let url: Url = world.mcp_url().parse().unwrap();
+    let response = client
+        .send(HttpRequest::post(url, rpc("tools/list")))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(world.log().authorize.len(), 1);
+}

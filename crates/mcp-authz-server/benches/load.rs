@@ -8,6 +8,16 @@
 //! Scenarios: metadata GET; client_credentials token (ES256 JWT); refresh-token rotation on SQLite;
 //! full authorize (session + remembered consent) -> token flows on memory and on SQLite. Each
 //! scenario is bounded in time and in count.
+//!
+//! **The server runs in a child process**, a fresh one per scenario: this binary re-executes itself
+//! with `LOAD_SERVE=memory|sqlite`, the child prints its address, serves until its stdin closes, and
+//! the parent (the load generator) reads the child's peak resident set size (`VmHWM` in
+//! `/proc/<pid>/status`) before closing it. So the memory figure is the server's alone, and the two
+//! processes compete for the two cores as a real server and its clients would.
+//!
+//! Every result is also printed as a machine-readable line
+//! `PERF|<section>|<name>|<figure>|<target>|<command>`, which `cargo xtask bench` collects into
+//! `docs/performance.md`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,7 +25,9 @@
     clippy::indexing_slicing
 )]
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -33,13 +45,17 @@ use mcp_authz_token::{AuthorizationCallback, AuthorizationRequest};
 const RESOURCE: &str = "http://127.0.0.1:9/mcp";
 const REDIRECT: &str = "http://127.0.0.1:7777/callback";
 const MAX_REQUESTS: u64 = 2_000_000;
+const SECTION: &str = "server";
+const COMMAND: &str = "cargo bench -p mcp-authz-server --bench load";
 
+/// An in-process server (for the in-process measurements).
 struct Target {
     base: String,
     addr: SocketAddr,
     server: AuthorizationServer,
 }
 
+/// Starts a server on 127.0.0.1 over `store`, with the user `bench` / `bench-password`.
 async fn start(store: Arc<dyn Store>) -> Target {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -58,11 +74,143 @@ async fn start(store: Arc<dyn Store>) -> Target {
         .build()
         .unwrap();
     let server = AuthorizationServer::new(config, store).unwrap();
+    server
+        .local_users()
+        .create_user(
+            &RandomIds,
+            "bench",
+            "bench-password",
+            mcp_authz_store::Clock::now(&SystemClock),
+        )
+        .await
+        .unwrap();
     let app = server
         .router()
         .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Target { base, addr, server }
+}
+
+/// The child side: serves `store` (`memory` or `sqlite`) until stdin closes.
+fn serve_child(store: &str) {
+    // As `mcp-authz serve` does: a multi-threaded runtime with one worker per core.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = match store {
+            "memory" => Arc::new(MemoryStore::new()),
+            "sqlite" => Arc::new(
+                mcp_authz_store_sqlite::SqliteStore::open(dir.path().join("bench.db"))
+                    .await
+                    .unwrap(),
+            ),
+            other => panic!("LOAD_SERVE={other}: expected memory or sqlite"),
+        };
+        let target = start(store).await;
+        println!("LISTENING {}", target.addr);
+        std::io::stdout().flush().unwrap();
+        // Serve until the parent closes our stdin.
+        tokio::task::spawn_blocking(|| {
+            let mut sink = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+        })
+        .await
+        .unwrap();
+        drop(target);
+        drop(dir);
+    });
+}
+
+/// A server in a child process.
+struct ChildServer {
+    child: Child,
+    base: String,
+    addr: SocketAddr,
+}
+
+impl ChildServer {
+    fn spawn(store: &str) -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("LOAD_SERVE", store)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr: SocketAddr = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .unwrap_or_else(|| panic!("unexpected child output {line:?}"))
+            .parse()
+            .unwrap();
+        Self {
+            child,
+            base: format!("http://{addr}"),
+            addr,
+        }
+    }
+
+    /// The child's peak resident set size so far, in KiB (`VmHWM`).
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// The child's CPU time so far (user + system), in seconds, from `/proc/<pid>/stat`.
+    fn cpu_secs(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name (which may hold spaces) start at field 3; utime and stime
+        // are fields 14 and 15, in clock ticks (100 per second on Linux).
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        ticks as f64 / 100.0
+    }
+
+    /// Stops the child and reports its peak RSS.
+    fn finish(mut self, name: &str) -> f64 {
+        let mib = self.peak_rss_kib() as f64 / 1024.0;
+        drop(self.child.stdin.take());
+        self.child.wait().unwrap();
+        println!(
+            "{:<52} {mib:>9.1} MiB peak RSS (VmHWM), server process only",
+            ""
+        );
+        perf(
+            &format!("server peak RSS: {name}"),
+            &format!("{mib:.1} MiB"),
+            "< 64 MiB",
+        );
+        mib
+    }
+}
+
+/// One machine-readable result line for `cargo xtask bench`.
+fn perf(name: &str, figure: &str, target: &str) {
+    println!("PERF|{SECTION}|{name}|{figure}|{target}|{COMMAND}");
+}
+
+/// Thousands separators: 12345 -> "12,345".
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 async fn connect(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
@@ -119,7 +267,8 @@ async fn send(
 /// Runs `concurrency` workers, each looping `op` over its own connection, for `secs`.
 async fn run<S, F, Fut>(
     name: &str,
-    addr: SocketAddr,
+    target: &str,
+    server: &ChildServer,
     concurrency: usize,
     secs: u64,
     states: Vec<S>,
@@ -130,8 +279,10 @@ where
     F: Fn(SendRequest<Full<Bytes>>, S) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = (SendRequest<Full<Bytes>>, S)> + Send,
 {
+    let addr = server.addr;
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
+    let cpu = server.cpu_secs();
     let started = Instant::now();
     let mut handles = Vec::new();
     for state in states.into_iter().take(concurrency) {
@@ -155,7 +306,18 @@ where
     let elapsed = started.elapsed().as_secs_f64();
     let total = count.load(Ordering::Relaxed);
     let rate = total as f64 / elapsed;
-    println!("{name:<52} {total:>9} in {elapsed:>5.2} s = {rate:>9.0} /s");
+    let cpu_per = (server.cpu_secs() - cpu) / total.max(1) as f64 * 1e6;
+    println!(
+        "{name:<52} {total:>9} in {elapsed:>5.2} s = {rate:>9.0} /s; server CPU {cpu_per:.0} µs per request"
+    );
+    perf(
+        name,
+        &format!(
+            "{} /s (server CPU {cpu_per:.0} µs per request)",
+            thousands(rate)
+        ),
+        target,
+    );
     rate
 }
 
@@ -165,14 +327,14 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
-async fn register_public(target: &Target) -> ClientId {
+async fn register_public(base: &str) -> ClientId {
     let body = serde_json::json!({
         "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
         "grant_types": ["authorization_code", "refresh_token"], "application_type": "native",
         "client_name": "bench",
     });
     let response: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/register", target.base))
+        .post(format!("{base}/register"))
         .json(&body)
         .send()
         .await
@@ -181,6 +343,33 @@ async fn register_public(target: &Target) -> ClientId {
         .await
         .unwrap();
     ClientId::parse(response["client_id"].as_str().unwrap()).unwrap()
+}
+
+/// Registers a confidential machine client; returns its `Authorization: Basic` header value.
+async fn register_machine(base: &str) -> String {
+    let machine: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/register"))
+        .json(&serde_json::json!({
+            "redirect_uris": ["https://machine.example/cb"], "application_type": "web",
+            "grant_types": ["authorization_code", "client_credentials"],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!(
+                "{}:{}",
+                machine["client_id"].as_str().unwrap(),
+                machine["client_secret"].as_str().unwrap()
+            )
+        )
+    )
 }
 
 fn cookie_of(response: &reqwest::Response) -> String {
@@ -202,37 +391,23 @@ fn authorize_path(client: &ClientId, verifier: &CodeVerifier) -> String {
     format!("/authorize?{}", request.to_query())
 }
 
-/// Logs in once and consents once; returns the session cookie whose consent is remembered.
-async fn remembered_session(target: &Target, client: &ClientId) -> String {
-    target
-        .server
-        .local_users()
-        .create_user(
-            &RandomIds,
-            "bench",
-            "bench-password",
-            mcp_authz_store::Clock::now(&SystemClock),
-        )
-        .await
-        .unwrap();
+/// Logs in (as the user `bench`, which every server here has) once and consents once; returns the
+/// session cookie whose consent is remembered.
+async fn remembered_session(base: &str, client: &ClientId) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let verifier = CodeVerifier::generate().unwrap();
     let page = http
-        .get(format!(
-            "{}{}",
-            target.base,
-            authorize_path(client, &verifier)
-        ))
+        .get(format!("{base}{}", authorize_path(client, &verifier)))
         .send()
         .await
         .unwrap();
     let cookie = cookie_of(&page);
     let html = page.text().await.unwrap();
     let login = http
-        .post(format!("{}/authorize/login", target.base))
+        .post(format!("{base}/authorize/login"))
         .header("cookie", &cookie)
         .form(&[
             ("request", hidden(&html, "request")),
@@ -246,7 +421,7 @@ async fn remembered_session(target: &Target, client: &ClientId) -> String {
     let cookie = cookie_of(&login);
     let resume = login.headers()["location"].to_str().unwrap().to_owned();
     let html = http
-        .get(format!("{}{resume}", target.base))
+        .get(format!("{base}{resume}"))
         .header("cookie", &cookie)
         .send()
         .await
@@ -255,7 +430,7 @@ async fn remembered_session(target: &Target, client: &ClientId) -> String {
         .await
         .unwrap();
     let consent = http
-        .post(format!("{}/authorize/consent", target.base))
+        .post(format!("{base}/authorize/consent"))
         .header("cookie", &cookie)
         .form(&[
             ("request", hidden(&html, "request")),
@@ -303,7 +478,157 @@ async fn full_flow(
     serde_json::from_slice(&reply.body).unwrap()
 }
 
+/// The full-flow scenario against a fresh child server over `store`.
+async fn flows(store: &str, name: &str, target: &str, concurrency: usize, secs: u64) {
+    let server = ChildServer::spawn(store);
+    let client = Arc::new(register_public(&server.base).await);
+    let cookie = Arc::new(remembered_session(&server.base, &client).await);
+    run(
+        name,
+        target,
+        &server,
+        concurrency,
+        secs,
+        vec![(); concurrency],
+        move |mut s, ()| {
+            let client = client.clone();
+            let cookie = cookie.clone();
+            async move {
+                full_flow(&mut s, &client, &cookie).await;
+                (s, ())
+            }
+        },
+    )
+    .await;
+    server.finish(name);
+}
+
+/// Refresh rotation over HTTP against a fresh child server on SQLite: `concurrency` chains. With
+/// `scope`, every request names the (whole) granted scope, which takes the handler's narrowing path:
+/// a lookup of the token, then the rotation.
+async fn refresh_rotation(
+    name: &str,
+    target: &str,
+    scope: Option<&'static str>,
+    concurrency: usize,
+    secs: u64,
+) {
+    let server = ChildServer::spawn("sqlite");
+    let client = Arc::new(register_public(&server.base).await);
+    let cookie = remembered_session(&server.base, &client).await;
+    let mut chains = Vec::new();
+    let mut setup = connect(server.addr).await;
+    for _ in 0..concurrency {
+        let tokens = full_flow(&mut setup, &client, &cookie).await;
+        chains.push(tokens["refresh_token"].as_str().unwrap().to_owned());
+    }
+    drop(setup);
+    run(
+        name,
+        target,
+        &server,
+        concurrency,
+        secs,
+        chains,
+        move |mut s, token: String| {
+            let client = client.clone();
+            async move {
+                let mut pairs = vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", client.as_str()),
+                ];
+                if let Some(scope) = scope {
+                    pairs.push(("scope", scope));
+                }
+                let body = form(&pairs);
+                let reply = send(&mut s, "POST", "/token", &[], body).await;
+                assert_eq!(reply.status, 200, "{:?}", reply.body);
+                let json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+                (s, json["refresh_token"].as_str().unwrap().to_owned())
+            }
+        },
+    )
+    .await;
+    server.finish(name);
+}
+
+/// In-process costs, no HTTP: one client_credentials request through `AuthorizationServer::handle`
+/// (memory store), and one `SqliteStore::rotate_refresh_token` (store only, sequential).
+async fn in_process() {
+    let memory = start(Arc::new(MemoryStore::new())).await;
+    let auth = register_machine(&memory.base).await;
+    let n = 2000;
+    let started = Instant::now();
+    for _ in 0..n {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("/token")
+            .header("authorization", auth.as_str())
+            .body(Bytes::from_static(b"grant_type=client_credentials"))
+            .unwrap();
+        let response = memory.server.handle(request).await;
+        assert_eq!(response.status(), 200);
+    }
+    let per = started.elapsed() / n;
+    let name = "client_credentials via AuthorizationServer::handle";
+    println!("{name:<52} {per:>9.1?} per request in process");
+    perf(
+        name,
+        &format!("{:.1} µs per request", per.as_secs_f64() * 1e6),
+        "",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Arc::new(
+        mcp_authz_store_sqlite::SqliteStore::open(dir.path().join("bench.db"))
+            .await
+            .unwrap(),
+    );
+    let target = start(sqlite.clone()).await;
+    let client = register_public(&target.base).await;
+    let cookie = remembered_session(&target.base, &client).await;
+    let mut setup = connect(target.addr).await;
+    let tokens = full_flow(&mut setup, &client, &cookie).await;
+    let mut current = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let n = 500;
+    let started = Instant::now();
+    for _ in 0..n {
+        let next = mcp_authz_token::RefreshToken::generate().unwrap();
+        let now = mcp_authz_store::Clock::now(&SystemClock);
+        let rotation = mcp_authz_store::GrantStore::rotate_client_refresh_token(
+            sqlite.as_ref(),
+            &mcp_authz_store::SecretHash::of(&current),
+            &client,
+            mcp_authz_store::NewRefreshToken {
+                hash: mcp_authz_store::SecretHash::of(next.secret()),
+                expires_at: now.saturating_add(Duration::from_secs(3600)),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            rotation,
+            mcp_authz_store::Rotation::Rotated { .. }
+        ));
+        current = next.secret().to_owned();
+    }
+    let per = started.elapsed() / n;
+    let name = "SqliteStore::rotate_client_refresh_token, sequential";
+    println!("{name:<52} {per:>9.1?} per rotation, store only");
+    perf(
+        name,
+        &format!("{:.1} µs per rotation", per.as_secs_f64() * 1e6),
+        "",
+    );
+}
+
 fn main() {
+    if let Ok(store) = std::env::var("LOAD_SERVE") {
+        serve_child(&store);
+        return;
+    }
     let secs: u64 = std::env::var("LOAD_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -312,143 +637,70 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(32);
+    // Optional: run only the scenarios whose name contains this text.
+    let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+    let wanted = move |name: &str| only.is_empty() || name.contains(only.as_str());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async move {
-        println!("load: {concurrency} connections, {secs} s per scenario, server and generator on this machine");
-        let memory = start(Arc::new(MemoryStore::new())).await;
-
-        // 1. Metadata.
-        run("GET /.well-known/oauth-authorization-server", memory.addr, concurrency, secs, vec![(); concurrency], |mut s, ()| async move {
-            let reply = send(&mut s, "GET", "/.well-known/oauth-authorization-server", &[], String::new()).await;
-            assert_eq!(reply.status, 200);
-            (s, ())
-        })
-        .await;
-
-        // 2. client_credentials with an ES256 JWT.
-        let machine: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/register", memory.base))
-            .json(&serde_json::json!({
-                "redirect_uris": ["https://machine.example/cb"], "application_type": "web",
-                "grant_types": ["authorization_code", "client_credentials"],
-            }))
-            .send().await.unwrap().json().await.unwrap();
-        let auth = format!(
-            "Basic {}",
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD,
-                format!("{}:{}", machine["client_id"].as_str().unwrap(), machine["client_secret"].as_str().unwrap()))
+        println!(
+            "load: {concurrency} connections, {secs} s per scenario; each scenario's server is a child \
+             process (peak RSS of the server alone), the generator is this process"
         );
-        // In-process cost of one client_credentials request (no HTTP), to separate transport costs.
-        {
-            let n = 2000;
-            let started = Instant::now();
-            for _ in 0..n {
-                let request = http::Request::builder()
-                    .method("POST")
-                    .uri("/token")
-                    .header("authorization", auth.as_str())
-                    .body(Bytes::from_static(b"grant_type=client_credentials"))
-                    .unwrap();
-                let response = memory.server.handle(request).await;
-                assert_eq!(response.status(), 200);
-            }
-            let per = started.elapsed() / n;
-            println!("{:<52} {per:>9.1?} per request in process", "client_credentials via AuthorizationServer::handle");
+        if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+            let load: Vec<&str> = load.split_whitespace().take(3).collect();
+            println!("load average at start: {}", load.join(" "));
         }
-        let auth = Arc::new(auth);
-        run("POST /token client_credentials (ES256 JWT)", memory.addr, concurrency, secs, vec![(); concurrency], move |mut s, ()| {
-            let auth = auth.clone();
-            async move {
-                let reply = send(&mut s, "POST", "/token", &[("authorization", auth.as_str())], "grant_type=client_credentials".to_owned()).await;
+
+        let name = "GET /.well-known/oauth-authorization-server";
+        if wanted(name) {
+            let server = ChildServer::spawn("memory");
+            run(name, ">= 30,000 /s", &server, concurrency, secs, vec![(); concurrency], |mut s, ()| async move {
+                let reply = send(&mut s, "GET", "/.well-known/oauth-authorization-server", &[], String::new()).await;
                 assert_eq!(reply.status, 200);
                 (s, ())
-            }
-        })
-        .await;
+            })
+            .await;
+            server.finish(name);
+        }
 
-        // 3. Full flows on memory.
-        let client = Arc::new(register_public(&memory).await);
-        let cookie = Arc::new(remembered_session(&memory, &client).await);
-        {
-            let client = client.clone();
-            let cookie = cookie.clone();
-            run("authorize (remembered consent) -> token, memory", memory.addr, concurrency, secs, vec![(); concurrency], move |mut s, ()| {
-                let client = client.clone();
-                let cookie = cookie.clone();
+        let name = "POST /token client_credentials (ES256 JWT)";
+        if wanted(name) {
+            let server = ChildServer::spawn("memory");
+            let auth = Arc::new(register_machine(&server.base).await);
+            run(name, ">= 10,000 /s", &server, concurrency, secs, vec![(); concurrency], move |mut s, ()| {
+                let auth = auth.clone();
                 async move {
-                    full_flow(&mut s, &client, &cookie).await;
+                    let reply = send(&mut s, "POST", "/token", &[("authorization", auth.as_str())], "grant_type=client_credentials".to_owned()).await;
+                    assert_eq!(reply.status, 200);
                     (s, ())
                 }
             })
             .await;
+            server.finish(name);
         }
-        let _ = memory.server.metadata();
 
-        // 4. SQLite: refresh rotation and full flows.
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = Arc::new(mcp_authz_store_sqlite::SqliteStore::open(dir.path().join("bench.db")).await.unwrap());
-        let target = start(sqlite.clone()).await;
-        let client = Arc::new(register_public(&target).await);
-        let cookie = Arc::new(remembered_session(&target, &client).await);
-        let mut chains = Vec::new();
-        let mut setup = connect(target.addr).await;
-        for _ in 0..concurrency {
-            let tokens = full_flow(&mut setup, &client, &cookie).await;
-            chains.push(tokens["refresh_token"].as_str().unwrap().to_owned());
+        let name = "authorize (remembered consent) -> token, memory";
+        if wanted(name) {
+            flows("memory", name, ">= 2,000 /s", concurrency, secs).await;
         }
-        {
-            let client = client.clone();
-            run("POST /token refresh_token rotation, SQLite", target.addr, concurrency, secs, chains, move |mut s, token: String| {
-                let client = client.clone();
-                async move {
-                    let body = form(&[("grant_type", "refresh_token"), ("refresh_token", &token), ("client_id", client.as_str())]);
-                    let reply = send(&mut s, "POST", "/token", &[], body).await;
-                    assert_eq!(reply.status, 200, "{:?}", reply.body);
-                    let json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
-                    (s, json["refresh_token"].as_str().unwrap().to_owned())
-                }
-            })
-            .await;
+        let name = "POST /token refresh_token rotation, SQLite";
+        if wanted(name) {
+            refresh_rotation(name, ">= 5,000 /s", None, concurrency, secs).await;
         }
-        // Store-level cost of one rotation on SQLite, sequential (what bounds the HTTP figure above).
-        {
-            let tokens = full_flow(&mut setup, &client, &cookie).await;
-            let mut current = tokens["refresh_token"].as_str().unwrap().to_owned();
-            let n = 500;
-            let started = Instant::now();
-            for _ in 0..n {
-                let next = mcp_authz_token::RefreshToken::generate().unwrap();
-                let now = mcp_authz_store::Clock::now(&SystemClock);
-                let rotation = mcp_authz_store::GrantStore::rotate_refresh_token(
-                    sqlite.as_ref(),
-                    &mcp_authz_store::SecretHash::of(&current),
-                    mcp_authz_store::NewRefreshToken {
-                        hash: mcp_authz_store::SecretHash::of(next.secret()),
-                        expires_at: now.saturating_add(Duration::from_secs(3600)),
-                    },
-                    Scope::parse("tools:read").unwrap(),
-                    now,
-                )
-                .await
-                .unwrap();
-                assert!(matches!(rotation, mcp_authz_store::Rotation::Rotated { .. }));
-                current = next.secret().to_owned();
-            }
-            let per = started.elapsed() / n;
-            println!("{:<52} {per:>9.1?} per rotation, sequential", "SqliteStore::rotate_refresh_token (store only)");
+        let name = "POST /token refresh_token with scope (lookup + rotation), SQLite";
+        if wanted(name) {
+            refresh_rotation(name, "", Some("tools:read"), concurrency, secs).await;
         }
-        run("authorize (remembered consent) -> token, SQLite", target.addr, concurrency, secs, vec![(); concurrency], move |mut s, ()| {
-            let client = client.clone();
-            let cookie = cookie.clone();
-            async move {
-                full_flow(&mut s, &client, &cookie).await;
-                (s, ())
-            }
-        })
-        .await;
+        let name = "authorize (remembered consent) -> token, SQLite";
+        if wanted(name) {
+            flows("sqlite", name, "", concurrency, secs).await;
+        }
+        if wanted("in process") {
+            in_process().await;
+        }
     });
 }

@@ -39,6 +39,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Expired codes, tokens and cached documents are removed by a background task:
+//! [`AuthorizationServer::spawn_purge`] returns a [`PurgeTask`] that stops when dropped.
+//!
 //! Test-only shortcuts (skipping login and consent) live in [`dangerous`] and are refused unless the
 //! issuer is a loopback `http` URL.
 #![forbid(unsafe_code)]
@@ -47,6 +50,7 @@ mod cimd;
 mod config;
 pub mod dangerous;
 mod keys;
+mod purge;
 mod rate_limit;
 mod respond;
 mod router;
@@ -61,8 +65,9 @@ pub use config::{
     ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use keys::KeyError;
+pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::RateLimit;
 pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
-pub use server::AuthorizationServer;
+pub use server::{AuthorizationServer, OperatorRevocation};
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

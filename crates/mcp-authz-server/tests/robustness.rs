@@ -53,6 +53,7 @@ forward!(ClientStore {
     fn update_client(&self, client: ClientRecord) -> ();
     fn get_client(&self, client_id: &ClientId) -> Option<ClientRecord>;
     fn delete_client(&self, client_id: &ClientId) -> bool;
+    fn list_clients(&self) -> Vec<ClientRecord>;
 });
 forward!(CodeStore {
     fn insert_code(&self, code: AuthorizationCode) -> ();
@@ -83,6 +84,7 @@ forward!(KeyStore {
     fn get_key(&self, kid: &KeyId) -> Option<SigningKey>;
     fn active_key(&self) -> Option<SigningKey>;
     fn published_keys(&self, now: UnixTime) -> Vec<SigningKey>;
+    fn list_keys(&self) -> Vec<SigningKey>;
     fn activate_key(&self, kid: &KeyId, retire_previous_until: UnixTime) -> Option<KeyId>;
 });
 forward!(UserStore {
@@ -91,6 +93,8 @@ forward!(UserStore {
     fn find_user_by_username(&self, username: &Username) -> Option<User>;
     fn set_user_disabled(&self, id: &Subject, disabled: bool) -> ();
     fn set_password_hash(&self, id: &Subject, password_hash: SecretHashString) -> ();
+    fn list_users(&self) -> Vec<User>;
+    fn delete_user(&self, id: &Subject) -> bool;
 });
 forward!(PurgeStore {
     fn purge_expired(&self, now: UnixTime) -> PurgeCounts;

@@ -318,6 +318,68 @@ async fn refresh_rotates_narrows_never_widens_and_detects_reuse() {
     );
 }
 
+/// The plain refresh (no scope, no resource: one store round trip) keeps the grant's scope and
+/// audience, and is bound to the client: another client's attempt changes nothing, not even with an
+/// already rotated token (no family revocation).
+#[tokio::test]
+async fn plain_refresh_keeps_the_grant_and_is_bound_to_its_client() {
+    let (server, client) = setup().await;
+    let other = server.public_client().await;
+    let mut authorize = Authorize::new(&client);
+    authorize.request = authorize
+        .request
+        .with_scope(scope("tools:read tools:write"));
+    let browser = server.browser();
+    let location = browser_flow(&server, &browser, &authorize).await;
+    let AuthorizationCallback::Success(success) = callback(&location) else {
+        panic!()
+    };
+    let (_, _, tokens) = server
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", success.code.secret()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", authorize.verifier.secret()),
+            ("client_id", client.as_str()),
+        ])
+        .await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |token: String, client: mcp_authz_metadata::ClientId| {
+        let server = &server;
+        async move {
+            server
+                .token(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", client.as_str()),
+                ])
+                .await
+        }
+    };
+    let (status, _, body) = refresh(first.clone(), other.clone()).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The owner's token was not spent by that attempt.
+    let (status, _, second) = refresh(first.clone(), client.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["scope"], "tools:read tools:write");
+    let (_, claims) = jwt_parts(second["access_token"].as_str().unwrap());
+    assert_eq!(claims["aud"], RESOURCE);
+    assert_eq!(claims["client_id"], client.as_str());
+    // The rotated first token presented by the other client: refused, and the family lives on.
+    let (status, _, body) = refresh(first, other).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
+    let (status, _, third) = refresh(second_refresh, client).await;
+    assert_eq!(status, 200, "{third}");
+    assert_eq!(third["scope"], "tools:read tools:write");
+}
+
 #[tokio::test]
 async fn client_credentials_with_basic_and_post_and_invalid_client() {
     let server = TestServer::start().await;

@@ -72,6 +72,16 @@ fn report(name: &str, concurrency: usize, ops: u64, elapsed: Duration) {
         "postgres/{name}: {:.0} ops/s (concurrency {concurrency}, {ops} ops in {secs:.2} s)",
         ops as f64 / secs
     );
+    // The machine-readable line `cargo xtask bench` collects into docs/performance.md.
+    println!(
+        "PERF|storage|PostgreSQL `{name}`, concurrency {concurrency}|{:.0} ops/s|{}|cargo bench -p mcp-authz-store-postgres",
+        ops as f64 / secs,
+        if name == "rotate_refresh_token" && concurrency > 1 {
+            ">= 2,000 ops/s"
+        } else {
+            ""
+        }
+    );
 }
 
 /// Inserts codes `first..first + count` with 16 concurrent writers (not timed).

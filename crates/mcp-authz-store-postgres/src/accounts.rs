@@ -165,6 +165,16 @@ impl ClientStore for PostgresStore {
             .map_err(|err| store_error(&err, Entity::Client))?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients ORDER BY client_id"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|err| store_error(&err, Entity::Client))?;
+        rows.iter().map(client_at).collect()
+    }
 }
 
 /// A consent from `subject, client_id, scope, granted_at`.
@@ -335,5 +345,25 @@ impl UserStore for PostgresStore {
             password_hash.secret().to_owned(),
         )
         .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, username, password_hash, created_at, disabled FROM users \
+             ORDER BY username",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|err| store_error(&err, Entity::User))?;
+        rows.iter().map(user_at).collect()
+    }
+
+    async fn delete_user(&self, id: &Subject) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.as_str())
+            .execute(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::User))?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -153,6 +153,11 @@ impl KeyStore for PostgresStore {
         rows.iter().map(key_at).collect()
     }
 
+    async fn list_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        let rows = self.select_keys("ORDER BY created_at, kid", None).await?;
+        rows.iter().map(key_at).collect()
+    }
+
     async fn activate_key(
         &self,
         kid: &KeyId,

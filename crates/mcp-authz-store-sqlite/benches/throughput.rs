@@ -85,6 +85,17 @@ fn report(operation: &str, concurrency: usize, ops: usize, elapsed: Duration, cp
         ops as f64 / secs,
         ops as f64 / cpu.max(0.01)
     );
+    // The machine-readable line `cargo xtask bench` collects into docs/performance.md.
+    println!(
+        "PERF|storage|SQLite `{operation}`, concurrency {concurrency}|{:.0} ops/s ({:.0} per CPU-second)|{}|cargo bench -p mcp-authz-store-sqlite",
+        ops as f64 / secs,
+        ops as f64 / cpu.max(0.01),
+        if operation == "rotate_refresh_token" && concurrency > 1 {
+            ">= 5,000 ops/s"
+        } else {
+            ""
+        }
+    );
 }
 
 /// Spends `OPS` pre-inserted codes from `concurrency` tasks.

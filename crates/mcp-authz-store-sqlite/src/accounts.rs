@@ -203,6 +203,18 @@ impl KeyStore for SqliteStore {
         rows.iter().map(key).collect()
     }
 
+    async fn list_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM signing_keys ORDER BY created_at, kid"
+        ))
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::SigningKey))?;
+        rows.iter().map(key).collect()
+    }
+
     async fn activate_key(
         &self,
         kid: &KeyId,
@@ -363,6 +375,33 @@ impl UserStore for SqliteStore {
                     });
                 }
                 Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users ORDER BY username"
+        ))
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::User))?;
+        rows.iter().map(user).collect()
+    }
+
+    async fn delete_user(&self, id: &Subject) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("DELETE FROM users WHERE id = ?1")
+                    .bind(id.as_str())
+                    .execute(conn)
+                    .await
+                    .map_err(db(Entity::User))?;
+                Ok(done.rows_affected() > 0)
             })
         })
         .await

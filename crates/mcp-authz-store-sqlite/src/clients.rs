@@ -250,4 +250,16 @@ impl ClientStore for SqliteStore {
         })
         .await
     }
+
+    async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients ORDER BY client_id"
+        ))
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(E))?;
+        rows.iter().map(decode).collect()
+    }
 }

@@ -45,6 +45,7 @@ mod codec;
 mod error;
 mod options;
 mod purge;
+mod rotation;
 mod rows;
 mod store;
 mod tokens;

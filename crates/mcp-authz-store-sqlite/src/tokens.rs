@@ -14,10 +14,12 @@ use sqlx::SqliteConnection;
 use crate::SqliteStore;
 use crate::codec::{col, list, parsed};
 use crate::error::db;
+use crate::rotation::{Guard, rotate_in};
 use crate::rows::{self, TOKEN_WIDTH, code_columns, grant_columns, token_columns};
+use crate::writer::savepoint;
 
 /// The state of a refresh token of `grant` at `now`, in the documented precedence order.
-fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
+pub(crate) fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
     if token.rotated_at.is_some() {
         RefreshStatus::Rotated
     } else if grant.revoked.is_some() {
@@ -30,13 +32,13 @@ fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
 }
 
 /// A refresh token whose grant is missing: the store's own invariant is broken.
-fn orphan() -> StoreError {
+pub(crate) fn orphan() -> StoreError {
     StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
 }
 
 /// Revokes one grant on the write connection if it is not revoked yet; `true` if this call revoked
 /// it.
-async fn revoke_in(
+pub(crate) async fn revoke_in(
     conn: &mut SqliteConnection,
     family_id: &FamilyId,
     reason: RevocationReason,
@@ -108,14 +110,16 @@ impl CodeStore for SqliteStore {
     ) -> Result<CodeConsumption, StoreError> {
         const E: Entity = Entity::AuthorizationCode;
         let hash = *hash;
-        self.write(move |conn| Box::pin(async move {
-        // The hot path in one round trip: the guarded spend returning the code, then the grant and
+        self.write_in_savepoint(move |conn| Box::pin(async move {
+        // The hot path in one round trip: the operation's savepoint (see the `writer` module), the
+        // guarded spend returning the code, then the grant and
         // (if given) the first refresh token, each inserted only if the previous statement changed
         // exactly one row (`changes()` is the count of the last *completed* statement). A duplicate
         // family id or token hash fails its INSERT: the error rolls the operation's savepoint back, spend
         // included.
         let sql = if exchange.refresh_token.is_some() {
             concat!(
+                savepoint!(),
                 "UPDATE codes SET consumed_at = ?1 \
                  WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
                 code_columns!(),
@@ -127,6 +131,7 @@ impl CodeStore for SqliteStore {
             )
         } else {
             concat!(
+                savepoint!(),
                 "UPDATE codes SET consumed_at = ?1 \
                  WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
                 code_columns!(),
@@ -215,80 +220,35 @@ impl GrantStore for SqliteStore {
         scope: Scope,
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
-        const E: Entity = Entity::RefreshToken;
         let presented = *presented;
-        self.write(move |conn| {
-            Box::pin(async move {
-                // The hot path in one round trip: three statements, each acting only if the previous one
-                // changed exactly one row (`changes()` is the count of the last *completed* statement).
-                // 1. the guarded rotation of the presented token; 2. its successor, in the same family;
-                // 3. the scope recorded on the family, returning the grant. A duplicate successor hash fails
-                // statement 2: the error rolls the operation's savepoint back, statement 1 included.
-                let rotated = sqlx::query(concat!(
-                    "UPDATE refresh_tokens SET rotated_at = ?1 \
-             WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1 \
-               AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.family_id \
-                           AND g.revoked_at IS NULL AND g.expires_at > ?1); \
-             INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
-               SELECT ?3, family_id, ?1, ?4 FROM refresh_tokens WHERE hash = ?2 AND changes() = 1; \
-             UPDATE grants SET scope = ?5 \
-               WHERE changes() = 1 AND id = (SELECT family_id FROM refresh_tokens WHERE hash = ?3) \
-               RETURNING ",
-                    grant_columns!()
-                ))
-                .bind(now.as_i64())
-                .bind(presented.as_bytes().as_slice())
-                .bind(next.hash.as_bytes().as_slice())
-                .bind(next.expires_at.as_i64())
-                .bind(scope.to_string())
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db(E))?;
-
-                if let Some(row) = rotated.first() {
-                    let grant = rows::grant(row, 0)?;
-                    let token = RefreshToken {
-                        hash: next.hash,
-                        family_id: grant.id.clone(),
-                        issued_at: now,
-                        expires_at: next.expires_at,
-                        rotated_at: None,
-                    };
-                    return Ok(Rotation::Rotated { grant, token });
-                }
-
-                let row = sqlx::query(concat!(
-            "SELECT ",
-            token_columns!("t."),
-            ", g.id IS NOT NULL, ",
-            grant_columns!("g."),
-            " FROM refresh_tokens t LEFT JOIN grants g ON g.id = t.family_id WHERE t.hash = ?1"
-        ))
-        .bind(presented.as_bytes().as_slice())
-        .fetch_optional(&mut *conn)
+        self.write_in_savepoint(move |conn| {
+            Box::pin(rotate_in(
+                conn,
+                presented,
+                next,
+                Guard::RecordScope(scope),
+                now,
+            ))
+        })
         .await
-        .map_err(db(E))?;
-                let Some(row) = row else {
-                    return Ok(Rotation::Unknown);
-                };
-                let token = rows::token(&row, 0)?;
-                if !col::<bool>(&row, TOKEN_WIDTH, E)? {
-                    return Err(orphan());
-                }
-                let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
-                let family_id = grant.id.clone();
-                match status(&token, &grant, now) {
-                    RefreshStatus::Rotated => {
-                        revoke_in(conn, &family_id, RevocationReason::RefreshTokenReuse, now)
-                            .await?;
-                        Ok(Rotation::Reused { family_id })
-                    }
-                    RefreshStatus::Revoked => Ok(Rotation::Revoked { family_id }),
-                    // `Active` cannot be seen here (the guarded UPDATE would have matched): report the only
-                    // remaining reason the UPDATE missed.
-                    _ => Ok(Rotation::Expired),
-                }
-            })
+    }
+
+    async fn rotate_client_refresh_token(
+        &self,
+        presented: &SecretHash,
+        client_id: &ClientId,
+        next: NewRefreshToken,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        let (presented, client_id) = (*presented, client_id.clone());
+        self.write_in_savepoint(move |conn| {
+            Box::pin(rotate_in(
+                conn,
+                presented,
+                next,
+                Guard::Client(client_id),
+                now,
+            ))
         })
         .await
     }

@@ -10,12 +10,16 @@
 //! ```text
 //! BEGIN IMMEDIATE; SAVEPOINT op
 //!   operation 1                      -- its own statements, its outcome decided here
-//! RELEASE op; SAVEPOINT op           -- operation 1 succeeded   (ROLLBACK TO op if it failed)
+//!                                    -- (ROLLBACK TO op if it failed)
+//! RELEASE op; SAVEPOINT op
 //!   operation 2
-//! COMMIT                             -- last operation succeeded (ROLLBACK TO op; COMMIT if it failed)
+//! RELEASE op; SAVEPOINT op; operation 3   -- an operation that starts its first query with the
+//!                                         -- step itself: one round trip instead of two
+//! COMMIT
 //! ```
 //!
-//! Only when `COMMIT` has returned does the thread answer the batch's callers.
+//! Exactly one savepoint is open at a time (its sub-journal stays small). Only when `COMMIT` has
+//! returned does the thread answer the batch's callers.
 //!
 //! # Why it is safe
 //! - **Acknowledged only after COMMIT.** An operation's result is held back until the transaction
@@ -30,6 +34,12 @@
 //! - **Failures stay isolated.** Each operation runs inside its own savepoint. One that fails (a
 //!   `Conflict` on a duplicate hash, a corrupt row) is rolled back to its savepoint alone and answered
 //!   with its own error; the others of the batch are unaffected.
+//! - **Operations that open their own savepoint** ([`Writer::run_in_savepoint`]: the hot paths,
+//!   whose first query starts with [`savepoint!`], `RELEASE op; SAVEPOINT op;`) save a round trip
+//!   per operation. If such an operation fails with anything but a `Conflict` (which only a
+//!   statement after the `SAVEPOINT` can raise), it is not certain that its savepoint was opened,
+//!   and `ROLLBACK TO op` could undo the operation before it: the whole batch is then rolled back
+//!   instead, and every other operation of it fails with `Unavailable`.
 //! - **Cancellation.** The thread, not the caller, drives the transaction: a caller that stops
 //!   waiting cannot leave it half done. An operation whose caller is gone, or that waited longer than
 //!   the acquire timeout, before its batch starts is not run at all.
@@ -42,8 +52,9 @@
 //! # Why it is fast
 //! A commit is the expensive part of a small write (WAL frames written, wal-index updated, file
 //! locks taken and released: system calls and context switches). With `n` callers waiting, one commit
-//! serves `n` operations, and each step between two operations is one round trip to SQLite's worker
-//! thread (`RELEASE op; SAVEPOINT op` in one call). The writer thread's runtime has no I/O driver:
+//! serves `n` operations, and the step between two operations is at most one round trip to SQLite's
+//! worker thread (`RELEASE op; SAVEPOINT op`), none for an operation that takes that step in its own
+//! first query. The writer thread's runtime has no I/O driver:
 //! it parks on a futex rather than epoll, which makes each wake-up from SQLite's worker cheaper.
 
 use std::future::Future;
@@ -60,6 +71,16 @@ use tokio::sync::{mpsc, oneshot};
 /// for the others.
 pub(crate) const MAX_BATCH: usize = 64;
 
+/// The step an operation run by [`Writer::run_in_savepoint`] starts its first query with (it
+/// releases the previous operation's savepoint, or the one opened with `BEGIN`, and opens its own):
+/// `concat!(savepoint!(), "UPDATE …")`.
+macro_rules! savepoint {
+    () => {
+        "RELEASE op; SAVEPOINT op; "
+    };
+}
+pub(crate) use savepoint;
+
 /// A boxed, sendable future borrowing for `'a`.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -75,6 +96,8 @@ enum Message {
 trait Job: Send {
     /// Why the operation must not run any more: its caller is gone or it waited too long.
     fn stale(&self, now: Instant) -> Option<StoreError>;
+    /// Whether the operation's first query opens its savepoint ([`savepoint!`]).
+    fn opens_savepoint(&self) -> bool;
     /// Runs the operation on `conn` (inside its savepoint); the result is held, not yet answered.
     fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Box<dyn Ran>>;
     /// Answers `error` without running.
@@ -83,8 +106,10 @@ trait Job: Send {
 
 /// An operation that has run, its answer held until the batch's transaction ends.
 trait Ran: Send {
-    /// Whether the operation succeeded (its savepoint is released, else rolled back).
+    /// Whether the operation succeeded (its savepoint stays, else it is rolled back).
     fn succeeded(&self) -> bool;
+    /// Whether it failed with a `Conflict`, which only a statement after its savepoint can raise.
+    fn conflicted(&self) -> bool;
     /// Answers the caller: its own result if the batch committed (`None`), else the batch's error
     /// (its own error if it had failed anyway).
     fn answer(self: Box<Self>, batch_error: Option<&StoreError>);
@@ -96,6 +121,8 @@ struct Queued<T, F> {
     reply: oneshot::Sender<Result<T, StoreError>>,
     /// When the caller stops accepting that the operation starts; `None`: no limit.
     deadline: Option<Instant>,
+    /// The operation's first query opens its savepoint.
+    opens_savepoint: bool,
 }
 
 /// The concrete [`Ran`].
@@ -123,6 +150,10 @@ where
         }
     }
 
+    fn opens_savepoint(&self) -> bool {
+        self.opens_savepoint
+    }
+
     fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Box<dyn Ran>> {
         let Queued { op, reply, .. } = *self;
         Box::pin(async move {
@@ -140,6 +171,10 @@ where
 impl<T: Send> Ran for Done<T> {
     fn succeeded(&self) -> bool {
         self.result.is_ok()
+    }
+
+    fn conflicted(&self) -> bool {
+        matches!(self.result, Err(StoreError::Conflict { .. }))
     }
 
     fn answer(self: Box<Self>, batch_error: Option<&StoreError>) {
@@ -198,6 +233,29 @@ impl Writer {
             + Send
             + 'static,
     {
+        self.queue(op, false).await
+    }
+
+    /// [`run`](Self::run) for an operation whose **first query starts with [`savepoint!`]** and
+    /// which runs no statement before it: the writer does not open the savepoint for it, which
+    /// saves a round trip. See the [module](self) docs for how its failures are handled.
+    pub(crate) async fn run_in_savepoint<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.queue(op, true).await
+    }
+
+    async fn queue<T, F>(&self, op: F, opens_savepoint: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed());
         }
@@ -206,6 +264,7 @@ impl Writer {
             op,
             reply,
             deadline: Instant::now().checked_add(self.acquire_timeout),
+            opens_savepoint,
         };
         self.queue
             .send(Message::Job(Box::new(job)))
@@ -306,21 +365,35 @@ async fn batch(
 
     let mut pending = pending.into_iter();
     let mut ran: Vec<Box<dyn Ran>> = Vec::with_capacity(pending.len());
-    let outcome: Result<(), sqlx::Error> = async {
-        sqlx::query("BEGIN IMMEDIATE; SAVEPOINT op")
-            .execute(&mut *conn)
-            .await?;
-        while let Some(job) = pending.next() {
-            let done = job.run(conn).await;
-            let step = match (done.succeeded(), pending.len() == 0) {
-                (true, false) => "RELEASE op; SAVEPOINT op",
-                (true, true) => "COMMIT",
-                // The savepoint stays open after `ROLLBACK TO`, ready for the next operation.
-                (false, false) => "ROLLBACK TO op",
-                (false, true) => "ROLLBACK TO op; COMMIT",
+    let outcome: Result<(), StoreError> = async {
+        let mut begun = false;
+        for job in pending.by_ref() {
+            let opens = job.opens_savepoint();
+            let step = match (begun, opens) {
+                (false, _) => Some("BEGIN IMMEDIATE; SAVEPOINT op"),
+                (true, false) => Some("RELEASE op; SAVEPOINT op"),
+                (true, true) => None,
             };
+            if let Some(step) = step {
+                execute(conn, step).await?;
+            }
+            begun = true;
+            let done = job.run(conn).await;
+            let failed = !done.succeeded();
+            let uncertain = failed && opens && !done.conflicted();
             ran.push(done);
-            sqlx::query(step).execute(&mut *conn).await?;
+            if uncertain {
+                return Err(StoreError::unavailable(
+                    "another write of the same transaction failed",
+                ));
+            }
+            if failed {
+                // The savepoint stays open after `ROLLBACK TO`, for the next step to release.
+                execute(conn, "ROLLBACK TO op").await?;
+            }
+        }
+        if begun {
+            execute(conn, "COMMIT").await?;
         }
         Ok(())
     }
@@ -329,7 +402,6 @@ async fn batch(
     match outcome {
         Ok(()) => ran.into_iter().for_each(|done| done.answer(None)),
         Err(error) => {
-            let error = unavailable(&error);
             // Leave no transaction open. "No transaction is active" is a database error and fine;
             // anything else means the connection itself is lost: reconnect for the next batch.
             let rollback = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -340,4 +412,13 @@ async fn batch(
             pending.for_each(|job| job.fail(error.clone()));
         }
     }
+}
+
+/// Runs one transaction-control step; a failure fails the whole batch as `Unavailable`.
+async fn execute(conn: &mut SqliteConnection, step: &'static str) -> Result<(), StoreError> {
+    sqlx::query(step)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(|error| unavailable(&error))
 }

@@ -370,3 +370,84 @@ async fn closing_lets_queued_writes_finish_and_every_acknowledged_one_is_committ
         None
     );
 }
+
+/// A hot-path operation (one that opens its savepoint in its own first query) that fails with
+/// anything but a `Conflict` fails its whole batch: it cannot be told whether its savepoint was
+/// opened, so rolling back to it could undo the operation before. Nothing of the batch commits, the
+/// failed operation keeps its own error, the others are `Unavailable` and succeed when retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_path_operation_failing_uncertainly_rolls_back_its_whole_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+    for k in 0..3 {
+        let seed = format!("code-{k}");
+        store.insert_code(code(&seed, family(k))).await.unwrap();
+        let consumed = store
+            .consume_code(&SecretHash::of(&seed), exchange(token(k, 0)), NOW)
+            .await
+            .unwrap();
+        assert!(matches!(consumed, CodeConsumption::Consumed { .. }));
+    }
+    // Family 0's grant no longer decodes: its rotation writes, then fails as `Corrupt`.
+    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE grants SET resources = 'not json' WHERE id = 'fam-0'")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+
+    let lock = hold_write_lock(&path).await;
+    let blocker = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let jti = TokenId::parse("jti-blocker").unwrap();
+            store
+                .revoke_access_token(&jti, NOW.saturating_add(Duration::from_secs(60)))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let rotations: Vec<_> = (0..3)
+        .map(|k| rotate(&store, token(k, 0), token(k, 1)))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    release(lock).await;
+    blocker.await.unwrap().unwrap();
+
+    for (k, rotation) in rotations.into_iter().enumerate() {
+        let outcome = rotation.await.unwrap();
+        if k == 0 {
+            assert!(
+                matches!(outcome, Err(StoreError::Corrupt { .. })),
+                "family {k}: {outcome:?}"
+            );
+        } else {
+            assert!(
+                matches!(outcome, Err(StoreError::Unavailable { .. })),
+                "family {k}: {outcome:?}"
+            );
+        }
+    }
+    // Nothing of the batch committed: no token rotated, no successor stored.
+    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let (rotated, total): (i64, i64) =
+        sqlx::query_as("SELECT count(rotated_at), count(*) FROM refresh_tokens")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+    assert_eq!((rotated, total), (0, 3));
+    raw.close().await.unwrap();
+    // The others were only collateral: retried, they rotate.
+    for k in 1..3 {
+        let outcome = rotate(&store, token(k, 0), token(k, 1)).await.unwrap();
+        assert!(
+            matches!(outcome, Ok(Rotation::Rotated { ref grant, .. }) if grant.id == family(k)),
+            "family {k}: {outcome:?}"
+        );
+    }
+}

@@ -42,6 +42,22 @@ pub(crate) enum Command {
         #[arg(long)]
         resource: String,
     },
+    /// Sign in to an MCP server: discovery, registration, the browser step and the token exchange;
+    /// the tokens are stored in the configuration directory.
+    Login(crate::commands::login::LoginArgs),
+    /// Call a tool of an MCP server with the stored tokens (refreshed, or stepped up in the browser,
+    /// as the server demands) and print its result.
+    Call(crate::commands::call::CallArgs),
+    /// Check an MCP server's authorization discovery from outside, requirement by requirement.
+    Inspect(crate::commands::inspect::InspectArgs),
+    /// Manage the clients in the store `serve` uses (same --config, --data-dir, --store).
+    Clients(crate::commands::admin::ClientsArgs),
+    /// Manage the local users who sign in on the login page.
+    Users(crate::commands::admin::UsersArgs),
+    /// List and rotate the signing keys.
+    Keys(crate::commands::admin::KeysArgs),
+    /// Revoke tokens: one by value, or every grant of a client or a user.
+    Tokens(crate::commands::admin::TokensArgs),
     /// Print the canonical form of an MCP server URI (RFC 8707 §2, MCP "Canonical Server URI") and the
     /// well-known URLs a client tries for it.
     Canonical {
@@ -52,22 +68,76 @@ pub(crate) enum Command {
 
 /// The options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = crate::settings::PRECEDENCE_HELP)]
 pub(crate) struct ServeArgs {
-    /// The address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8400")]
-    pub(crate) bind: SocketAddr,
-    /// The public URL of the authorization server (the issuer). Default: `http://<bound address>`.
-    #[arg(long)]
+    /// The configuration file and the store.
+    #[command(flatten)]
+    pub(crate) storage: StoreArgs,
+    /// The address to listen on (port 0 picks a free port). Default: 127.0.0.1:8400.
+    #[arg(long, env = "MCP_AUTHZ_BIND")]
+    pub(crate) bind: Option<SocketAddr>,
+    /// The public URL of the authorization server (the issuer). Default: `http://<bound address>`
+    /// (`https://` with --tls-cert).
+    #[arg(long, env = "MCP_AUTHZ_ISSUER")]
     pub(crate) issuer: Option<String>,
-    /// The directory of the SQLite database. Default: `$XDG_DATA_HOME/mcp-authz`, else
-    /// `~/.local/share/mcp-authz`.
-    #[arg(long, conflicts_with = "store")]
-    pub(crate) data_dir: Option<PathBuf>,
-    /// A PostgreSQL URL (`postgres://...`) for state shared between instances, instead of SQLite.
-    #[arg(long)]
-    pub(crate) store: Option<String>,
     /// DANGEROUS, local development only: approve every authorization request at once as a demo
     /// user, without login or consent. Refused unless bound to a loopback address.
-    #[arg(long)]
-    pub(crate) dev: bool,
+    #[arg(long, env = "MCP_AUTHZ_DEV", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub(crate) dev: Option<bool>,
+    /// Serve https with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, env = "MCP_AUTHZ_TLS_CERT", value_name = "PEM")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "MCP_AUTHZ_TLS_KEY", value_name = "PEM")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Resource-server-only mode: serve only the demo MCP server at /mcp, accepting tokens of this
+    /// external authorization server (its issuer URL); no local store.
+    #[arg(long, env = "MCP_AUTHZ_AUTHORIZATION_SERVER", value_name = "URL")]
+    pub(crate) authorization_server: Option<String>,
+    /// Another protected resource to issue tokens for, e.g. a resource-server-only `serve`:
+    /// `URL[=SCOPE,SCOPE...]` (default scopes: the demo server's). Repeatable; the variable takes a
+    /// space-separated list.
+    #[arg(
+        long = "resource",
+        env = "MCP_AUTHZ_RESOURCES",
+        value_name = "URL[=SCOPES]",
+        value_delimiter = ' '
+    )]
+    pub(crate) resources: Vec<String>,
+    /// Access-token lifetime in seconds (default 600, at most 3600). Short lifetimes are for
+    /// exercising refresh in tests and demos.
+    #[arg(long, env = "MCP_AUTHZ_ACCESS_TOKEN_TTL", value_name = "SECONDS")]
+    pub(crate) access_token_ttl: Option<u64>,
+    /// How much to log (to standard error). Default: info.
+    #[arg(long, env = "MCP_AUTHZ_LOG_LEVEL", value_enum)]
+    pub(crate) log_level: Option<crate::settings::LogLevel>,
+    /// DANGEROUS, interoperability tests only: fetch Client ID Metadata Documents from loopback and
+    /// private addresses too (the SSRF guard refuses them otherwise), trusting the PEM certificates in
+    /// this file besides the web PKI roots. Documents still need https. Refused unless bound to a
+    /// loopback address.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) dangerous_allow_loopback_cimd: Option<PathBuf>,
+}
+
+/// Where the configuration and the state are: shared by `serve` and the admin commands.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct StoreArgs {
+    /// The configuration file (TOML). Default: `$XDG_CONFIG_HOME/mcp-authz/config.toml`, else
+    /// `~/.config/mcp-authz/config.toml`, when it exists.
+    #[arg(long, env = "MCP_AUTHZ_CONFIG", value_name = "PATH", global = true)]
+    pub(crate) config: Option<PathBuf>,
+    /// The directory of the SQLite database. Default: `$XDG_DATA_HOME/mcp-authz`, else
+    /// `~/.local/share/mcp-authz`.
+    #[arg(long, env = "MCP_AUTHZ_DATA_DIR", value_name = "DIR", global = true)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL (`postgres://...`) for state shared between instances, instead of SQLite.
+    #[arg(
+        long,
+        env = "MCP_AUTHZ_STORE",
+        value_name = "URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub(crate) store: Option<String>,
 }

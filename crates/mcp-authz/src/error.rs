@@ -27,9 +27,11 @@ pub(crate) enum CliError {
         path: String,
         source: std::io::Error,
     },
-    /// No data directory was given and none could be derived from the environment.
-    #[error("no data directory: set --data-dir (neither XDG_DATA_HOME nor HOME is set)")]
-    NoDataDir,
+    /// An admin command found no database where `serve` would keep it.
+    #[error(
+        "no database at {path}: run `mcp-authz serve` once, or pass the server's --data-dir/--store/--config"
+    )]
+    NoStore { path: String },
     /// The SQLite database could not be opened (missing permission, locked, too new).
     #[error("cannot open the SQLite store: {0}")]
     Sqlite(#[from] mcp_authz_store_sqlite::OpenError),
@@ -57,7 +59,42 @@ pub(crate) enum CliError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    /// The external authorization server's metadata could not be discovered.
+    #[error("cannot discover the authorization server {issuer}: {reason}")]
+    Discovery { issuer: String, reason: String },
+    /// The settings (flags, environment, configuration file) were refused.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// TLS could not be set up from the certificate and key files.
+    #[error(transparent)]
+    Tls(#[from] crate::commands::serve::TlsError),
+    /// An admin command failed.
+    #[error(transparent)]
+    Admin(#[from] crate::commands::admin::AdminError),
     /// The async runtime could not start, or serving failed.
     #[error("server: {0}")]
     Serve(std::io::Error),
+    /// The client configuration directory (tokens, registrations) could not be created or used.
+    #[error("cannot use configuration directory {path}: {source}")]
+    ConfigDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// No configuration directory was given and none could be derived from the environment.
+    #[error(
+        "no configuration directory: set --config-dir or MCP_AUTHZ_CONFIG_DIR (neither XDG_CONFIG_HOME nor HOME is set)"
+    )]
+    NoConfigDir,
+    /// Discovery, registration, authorization, a token request or the token store failed.
+    #[error("{0}")]
+    Client(#[from] mcp_authz_client::ClientError),
+    /// An MCP request failed.
+    #[error("{0}")]
+    Mcp(#[from] mcp_authz_client::McpError),
+    /// No usable stored grant for the MCP server: the user has to log in (again).
+    #[error("not logged in to {resource}: run `mcp-authz login {resource}`")]
+    NotLoggedIn { resource: String },
+    /// The tool ran and reported an error.
+    #[error("tool `{tool}` reported an error: {message}")]
+    ToolFailed { tool: String, message: String },
 }

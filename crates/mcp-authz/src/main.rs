@@ -1,7 +1,9 @@
 //! `mcp-authz`: the command-line face of the mcp-authz crates.
 //!
 //! `serve` runs an OAuth 2.1 authorization server with a demo protected MCP server on one listener
-//! (state in a SQLite file or PostgreSQL). The other subcommands are offline diagnostics built on the
+//! (state in a SQLite file or PostgreSQL; settings from flags, `MCP_AUTHZ_*` variables and a TOML file:
+//! [`settings`]), optionally over TLS or as a resource server only. `clients`, `users`, `keys` and
+//! `tokens` administer the same store ([`storage`]). The other subcommands are offline diagnostics built on the
 //! typed crates — generate a PKCE pair, explain a `WWW-Authenticate` challenge, validate metadata
 //! documents against the MCP rules.
 #![forbid(unsafe_code)]
@@ -10,6 +12,8 @@ mod cli;
 mod commands;
 mod demo;
 mod error;
+mod settings;
+mod storage;
 
 use std::process::ExitCode;
 
@@ -20,7 +24,19 @@ fn main() -> ExitCode {
     // Structured logs on standard error; standard output stays for results. Nothing logs tokens.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(match &cli.command {
+            cli::Command::Serve(args) => settings::serve_log_level(args),
+            // Admin commands print their result, and a failure as one line of their own.
+            cli::Command::Clients(_)
+            | cli::Command::Users(_)
+            | cli::Command::Keys(_)
+            | cli::Command::Tokens(_) => tracing::Level::ERROR,
+            // The client commands narrate on standard error themselves; only warnings join them.
+            cli::Command::Login(_) | cli::Command::Call(_) | cli::Command::Inspect(_) => {
+                tracing::Level::WARN
+            }
+            _ => tracing::Level::INFO,
+        })
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut out = std::io::stdout().lock();

@@ -1,6 +1,8 @@
 //! Finding clients (registered or by metadata document) and authenticating them (REQUIREMENTS AS-10,
 //! AS-13).
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::Request;
 use http::header::AUTHORIZATION;
@@ -14,6 +16,16 @@ use super::{AuthorizationServer, Failure};
 use crate::respond;
 use crate::secrets::{hash_client_secret, verify_secret};
 use crate::session::random_id;
+
+/// How long a registered (dynamic or pre-registered) client record read from the store is reused
+/// without asking the store again. Such records are written once at registration; a change made to
+/// the store by another process (an operator updating or deleting a client) is seen by this server
+/// within this time. Metadata-document clients are not cached here (their freshness follows the
+/// document's own cache lifetime and the injected clock).
+pub(crate) const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// The most client records [`CLIENT_CACHE_TTL`] keeps in memory.
+pub(crate) const CLIENT_CACHE_CAPACITY: usize = 512;
 
 /// `true` for a client that authenticates with a shared secret.
 pub(crate) fn is_confidential(client: &ClientRecord) -> bool {
@@ -65,11 +77,21 @@ impl AuthorizationServer {
         &self,
         client_id: &ClientId,
     ) -> Result<Option<ClientRecord>, Failure> {
+        if let Some(cached) = self.inner.clients.get(client_id.as_str()) {
+            return Ok(Some(cached));
+        }
         let now = self.now();
         let stored = self.inner.store.get_client(client_id).await?;
         if let Some(client) = &stored
             && client.is_fresh(now)
         {
+            if matches!(client.kind, ClientKind::Dynamic | ClientKind::PreRegistered) {
+                self.inner.clients.insert(
+                    client_id.as_str().to_owned(),
+                    client.clone(),
+                    CLIENT_CACHE_TTL,
+                );
+            }
             return Ok(stored);
         }
         let Some(fetcher) = &self.inner.fetcher else {

@@ -4,6 +4,7 @@ mod authorize;
 mod clients;
 mod introspect;
 mod metadata;
+mod operator;
 mod pages;
 mod register;
 mod token;
@@ -13,7 +14,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use mcp_authz_metadata::{AuthorizationServerMetadata, authorization_server_metadata_paths};
-use mcp_authz_store::{KeyId, Store, StoreError, UnixTime};
+pub use operator::OperatorRevocation;
+
+use mcp_authz_store::{ClientRecord, KeyId, Store, StoreError, UnixTime};
 
 use crate::cimd::MetadataFetcher;
 use crate::config::{ConfigError, ServerConfig};
@@ -119,6 +122,8 @@ pub(crate) struct Inner {
     pub(crate) pending: BoundedMap<Pending>,
     /// Upstream login `state` -> (session id, pending request id).
     pub(crate) upstream_states: BoundedMap<(String, String)>,
+    /// Recently read registered clients (see `clients::CLIENT_CACHE_TTL`).
+    pub(crate) clients: BoundedMap<ClientRecord>,
     pub(crate) authorize_limiter: RateLimiter,
     pub(crate) token_limiter: RateLimiter,
     pub(crate) register_limiter: RateLimiter,
@@ -168,6 +173,7 @@ impl AuthorizationServer {
             sessions: BoundedMap::new(cap),
             pending: BoundedMap::new(cap),
             upstream_states: BoundedMap::new(cap),
+            clients: BoundedMap::new(clients::CLIENT_CACHE_CAPACITY),
             authorize_limiter: RateLimiter::new(config.authorize_limit, cap),
             token_limiter: RateLimiter::new(config.token_limit, cap),
             register_limiter: RateLimiter::new(config.register_limit, cap),

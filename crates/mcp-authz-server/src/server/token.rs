@@ -191,6 +191,24 @@ impl AuthorizationServer {
         let now = self.now();
         let invalid = |d| reject(ErrorCode::InvalidGrant, d);
         let hash = SecretHash::of(grant.refresh_token.secret());
+        if grant.scope.is_none() && grant.resources.is_empty() {
+            // Nothing to narrow, so nothing to check against the grant before rotating: one store
+            // round trip, bound to the client (a token of another client changes nothing).
+            let next = RefreshToken::generate().map_err(|_| randomness())?;
+            let rotation = self
+                .inner
+                .store
+                .rotate_client_refresh_token(
+                    &hash,
+                    &client.client_id,
+                    self.new_refresh(&next, now),
+                    now,
+                )
+                .await?;
+            return self
+                .rotated(client, rotation, Vec::new(), None, next, now)
+                .await;
+        }
         let Some(lookup) = self.inner.store.find_refresh_token(&hash, now).await? else {
             return Err(invalid("unknown refresh token"));
         };
@@ -215,19 +233,40 @@ impl AuthorizationServer {
         };
         let next = RefreshToken::generate().map_err(|_| randomness())?;
         // The family keeps its granted scope; a narrower request narrows this access token only.
-        match self
+        let rotation = self
             .inner
             .store
             .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
-            .await?
-        {
+            .await?;
+        self.rotated(client, rotation, resources, Some(scope), next, now)
+            .await
+    }
+
+    /// Answers a rotation: the token response for `Rotated` (with `resources` and `scope`, or the
+    /// grant's own when `None` / empty), else `invalid_grant`.
+    async fn rotated(
+        &self,
+        client: &ClientRecord,
+        rotation: Rotation,
+        resources: Vec<ResourceUri>,
+        scope: Option<Scope>,
+        next: RefreshToken,
+        now: UnixTime,
+    ) -> Handled {
+        let invalid = |d| reject(ErrorCode::InvalidGrant, d);
+        match rotation {
             Rotation::Rotated { grant: stored, .. } => {
                 let jti = format!("{}.{}", stored.id, random_id().ok_or_else(randomness)?);
+                let resources = if resources.is_empty() {
+                    &stored.resources
+                } else {
+                    &resources
+                };
                 self.token_response(
                     stored.subject.as_str(),
                     &client.client_id,
-                    &resources,
-                    &scope,
+                    resources,
+                    scope.as_ref().unwrap_or(&stored.scope),
                     jti,
                     Some(next),
                     now,
@@ -240,6 +279,7 @@ impl AuthorizationServer {
             }
             Rotation::Revoked { .. } => Err(invalid("the grant was revoked")),
             Rotation::Expired => Err(invalid("the refresh token expired")),
+            Rotation::OtherClient => Err(invalid("the refresh token was issued to another client")),
             _ => Err(invalid("unknown refresh token")),
         }
     }

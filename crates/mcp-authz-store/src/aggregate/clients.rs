@@ -102,4 +102,7 @@ pub trait ClientStore: Send + Sync {
 
     /// Removes a client; `false` if there was none.
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError>;
+
+    /// Every stored client (also cached metadata documents), ordered by client id: for operators.
+    async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError>;
 }

@@ -166,6 +166,10 @@ pub enum Rotation {
     Expired,
     /// No refresh token with this hash (never issued, or purged).
     Unknown,
+    /// The token belongs to a grant of another client than the one
+    /// [`rotate_client_refresh_token`](GrantStore::rotate_client_refresh_token) was given. Nothing
+    /// changed: not even a rotated token presented by another client revokes its family.
+    OtherClient,
 }
 
 /// How many records a bulk revocation affected.
@@ -225,6 +229,35 @@ pub trait GrantStore: Send + Sync {
         scope: Scope,
         now: UnixTime,
     ) -> Result<Rotation, StoreError>;
+
+    /// [`rotate_refresh_token`](Self::rotate_refresh_token) for the client `client_id`, keeping the
+    /// family's recorded scope: the token request path when the request narrows neither scope nor
+    /// resources.
+    ///
+    /// If the presented token exists but its grant belongs to another client, answers
+    /// [`Rotation::OtherClient`] and changes nothing (whatever the token's state). Otherwise the
+    /// outcome, its precedence and its guarantees are those of `rotate_refresh_token` with the
+    /// family's current scope; `Rotated` carries the grant, so the caller needs no lookup before.
+    ///
+    /// The provided implementation looks the token up, then rotates: correct on any backend (the
+    /// rotation itself is the linearization point). A backend may do both in one round trip, as the
+    /// SQLite store does (the client check is part of the guarded `UPDATE`).
+    async fn rotate_client_refresh_token(
+        &self,
+        presented: &SecretHash,
+        client_id: &ClientId,
+        next: NewRefreshToken,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        let Some(lookup) = self.find_refresh_token(presented, now).await? else {
+            return Ok(Rotation::Unknown);
+        };
+        if lookup.grant.client_id != *client_id {
+            return Ok(Rotation::OtherClient);
+        }
+        self.rotate_refresh_token(presented, next, lookup.grant.scope, now)
+            .await
+    }
 
     /// The refresh token with this hash, its grant and its status at `now`, without changing anything.
     async fn find_refresh_token(

@@ -76,6 +76,10 @@ pub trait KeyStore: Send + Sync {
     /// The keys for the JWKS at `now` ([`SigningKey::is_published`]), oldest first (then by kid).
     async fn published_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>, StoreError>;
 
+    /// Every stored key in any state (also retired keys not yet purged), oldest first (then by kid):
+    /// for operators.
+    async fn list_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+
     /// Makes `kid` (which must be `Published`) the active key and retires the previous active key until
     /// `retire_previous_until`, atomically. Returns the retired key's kid, if there was one. Activating the
     /// active key changes nothing and returns `None`. [`StoreError::NotFound`] for an unknown kid,

@@ -51,4 +51,11 @@ pub trait UserStore: Send + Sync {
         id: &Subject,
         password_hash: SecretHashString,
     ) -> Result<(), StoreError>;
+
+    /// Every user, ordered by username: for operators.
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+
+    /// Removes a user; `false` if there was none. Their grants and consents stay: revoke them with
+    /// [`GrantStore::revoke_subject_grants`](crate::GrantStore::revoke_subject_grants).
+    async fn delete_user(&self, id: &Subject) -> Result<bool, StoreError>;
 }

@@ -45,6 +45,12 @@ impl ClientStore for MemoryStore {
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         Ok(self.lock().clients.remove(client_id).is_some())
     }
+
+    async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        let mut clients: Vec<ClientRecord> = self.lock().clients.values().cloned().collect();
+        clients.sort_by(|a, b| a.client_id.as_str().cmp(b.client_id.as_str()));
+        Ok(clients)
+    }
 }
 
 #[async_trait]
@@ -138,6 +144,16 @@ impl KeyStore for MemoryStore {
         Ok(keys)
     }
 
+    async fn list_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        let mut keys: Vec<SigningKey> = self.lock().keys.values().cloned().collect();
+        keys.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.kid.cmp(&b.kid))
+        });
+        Ok(keys)
+    }
+
     async fn activate_key(
         &self,
         kid: &KeyId,
@@ -223,5 +239,20 @@ impl UserStore for MemoryStore {
         })?;
         user.password_hash = password_hash;
         Ok(())
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut users: Vec<User> = self.lock().users.values().cloned().collect();
+        users.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
+        Ok(users)
+    }
+
+    async fn delete_user(&self, id: &Subject) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some(user) = inner.users.remove(id) else {
+            return Ok(false);
+        };
+        inner.usernames.remove(&user.username);
+        Ok(true)
     }
 }

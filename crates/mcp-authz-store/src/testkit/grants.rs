@@ -195,6 +195,109 @@ pub async fn refresh_concurrent_rotation_exactly_once<S: Store + 'static>(store:
     );
 }
 
+/// `rotate_client_refresh_token`: the owning client rotates and keeps the family's scope; another
+/// client changes nothing (not even with a rotated token: no revocation); reuse, revocation and
+/// expiry are reported as by `rotate_refresh_token`.
+pub async fn refresh_client_bound_rotation<S: Store>(store: S) {
+    let issued = grant(&store, "fam-1", "client-a", "alice", "A", T0).await;
+    let (a, b) = (client_id("client-a"), client_id("client-b"));
+    let other = store
+        .rotate_client_refresh_token(&hash("A"), &b, new_refresh("X", T0), T0)
+        .await
+        .unwrap();
+    assert_eq!(other, Rotation::OtherClient);
+    assert_eq!(
+        store.find_refresh_token(&hash("X"), T0).await.unwrap(),
+        None
+    );
+    let a_lookup = store
+        .find_refresh_token(&hash("A"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a_lookup.status, RefreshStatus::Active);
+
+    let rotated = store
+        .rotate_client_refresh_token(&hash("A"), &a, new_refresh("B", T0), T0)
+        .await
+        .unwrap();
+    let Rotation::Rotated { grant: g, token } = rotated else {
+        panic!("the owning client must rotate, got {rotated:?}");
+    };
+    assert_eq!(
+        (g.id.clone(), g.scope.clone()),
+        (issued.id.clone(), issued.scope.clone())
+    );
+    assert_eq!(
+        (g.client_id.clone(), g.subject.clone()),
+        (a.clone(), subject("alice"))
+    );
+    assert_eq!(g.resources, issued.resources);
+    assert_eq!(
+        (token.hash, token.family_id),
+        (hash("B"), issued.id.clone())
+    );
+    assert_eq!(
+        store
+            .find_refresh_token(&hash("B"), T0)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RefreshStatus::Active
+    );
+
+    // A rotated token presented by another client: refused, family untouched.
+    let other = store
+        .rotate_client_refresh_token(&hash("A"), &b, new_refresh("Y", T0), T0)
+        .await
+        .unwrap();
+    assert_eq!(other, Rotation::OtherClient);
+    assert_eq!(
+        store.get_grant(&issued.id).await.unwrap().unwrap().revoked,
+        None
+    );
+
+    // By its own client: reuse, the family is revoked.
+    let reuse = store
+        .rotate_client_refresh_token(&hash("A"), &a, new_refresh("Z", T0), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        reuse,
+        Rotation::Reused {
+            family_id: family("fam-1")
+        }
+    );
+    let revoked = store
+        .rotate_client_refresh_token(&hash("B"), &a, new_refresh("W", T0), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked,
+        Rotation::Revoked {
+            family_id: family("fam-1")
+        }
+    );
+    let unknown = store
+        .rotate_client_refresh_token(&hash("nope"), &a, new_refresh("V", T0), T0)
+        .await
+        .unwrap();
+    assert_eq!(unknown, Rotation::Unknown);
+
+    grant(&store, "fam-2", "client-a", "alice", "E", T0).await;
+    let expiry = T0.saturating_add(REFRESH_TTL);
+    let expired = store
+        .rotate_client_refresh_token(&hash("E"), &a, new_refresh("F", expiry), expiry)
+        .await
+        .unwrap();
+    assert_eq!(expired, Rotation::Expired);
+    assert_eq!(
+        store.find_refresh_token(&hash("F"), expiry).await.unwrap(),
+        None
+    );
+}
+
 /// An expired token, or a token of an expired grant, reports `Expired` and changes nothing; a purge
 /// removes expired tokens and grants.
 pub async fn refresh_expiry<S: Store>(store: S) {

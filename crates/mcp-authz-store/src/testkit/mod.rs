@@ -32,6 +32,7 @@ mod accounts;
 mod codes;
 mod fixtures;
 mod grants;
+mod operator;
 
 use std::future::Future;
 
@@ -45,10 +46,11 @@ pub use codes::{
     code_round_trip_and_consume, code_unknown_is_reported,
 };
 pub use grants::{
-    refresh_concurrent_rotation_exactly_once, refresh_expiry, refresh_reuse_revokes_family,
-    refresh_rotation_chain, revoke_by_client_cascades, revoke_by_subject_cascades,
-    revoke_single_grant_and_list, rotation_conflict_changes_nothing,
+    refresh_client_bound_rotation, refresh_concurrent_rotation_exactly_once, refresh_expiry,
+    refresh_reuse_revokes_family, refresh_rotation_chain, revoke_by_client_cascades,
+    revoke_by_subject_cascades, revoke_single_grant_and_list, rotation_conflict_changes_nothing,
 };
+pub use operator::operator_listings;
 
 use crate::Store;
 
@@ -98,6 +100,7 @@ macro_rules! __testkit_for_each {
             refresh_rotation_chain,
             refresh_reuse_revokes_family,
             refresh_concurrent_rotation_exactly_once,
+            refresh_client_bound_rotation,
             refresh_expiry,
             revoke_by_client_cascades,
             revoke_by_subject_cascades,
@@ -109,6 +112,7 @@ macro_rules! __testkit_for_each {
             signing_key_lifecycle,
             revoked_access_tokens,
             purge_counts,
+            operator_listings,
         }
     };
 }

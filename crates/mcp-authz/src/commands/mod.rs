@@ -1,9 +1,14 @@
 //! One module per subcommand; each writes its report to the given output.
 
+pub(crate) mod admin;
+pub(crate) mod call;
 mod challenge;
+mod client;
+pub(crate) mod inspect;
+pub(crate) mod login;
 mod metadata;
 mod pkce;
-mod serve;
+pub(crate) mod serve;
 
 use std::io::Write;
 
@@ -21,5 +26,12 @@ pub(crate) fn run(command: Command, out: &mut impl Write) -> Result<(), CliError
             metadata::check_resource(&file, &resource, out)
         }
         Command::Canonical { uri } => metadata::canonical(&uri, out),
+        Command::Login(args) => login::run(&args, out),
+        Command::Call(args) => call::run(&args, out),
+        Command::Inspect(args) => inspect::run(&args, out),
+        Command::Clients(args) => admin::clients(args, out),
+        Command::Users(args) => admin::users(args, out),
+        Command::Keys(args) => admin::keys(args, out),
+        Command::Tokens(args) => admin::tokens(args, out),
     }
 }

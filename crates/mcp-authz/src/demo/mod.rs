@@ -12,7 +12,8 @@ use std::sync::Arc;
 use axum::Router;
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope, ScopeToken};
 use mcp_authz_resource::{
-    ConfigError, JwtVerifier, RequireBearerLayer, ResourceServer, ResourceServerConfig,
+    ConfigError, JwtVerifier, RequireBearerLayer, ReqwestFetcher, ResourceServer,
+    ResourceServerConfig,
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -46,6 +47,36 @@ fn config(resource: ResourceUri, issuer: Issuer) -> Result<ResourceServerConfig,
         .build()
 }
 
+/// How long the demo waits for the authorization server's metadata and JWKS.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The demo's token verifier: RFC 9068 JWTs of `issuer` for `resource`, keys from `jwks_uri` (default:
+/// discovered from the issuer's metadata). `trusted_pem` is a certificate the HTTP client trusts
+/// besides the public roots: `serve`'s own, possibly self-signed, TLS certificate.
+pub(crate) fn verifier(
+    issuer: Issuer,
+    resource: ResourceUri,
+    jwks_uri: Option<url::Url>,
+    trusted_pem: Option<&[u8]>,
+) -> Result<JwtVerifier, ConfigError> {
+    let mut builder = JwtVerifier::builder(issuer, resource);
+    if let Some(uri) = jwks_uri {
+        builder = builder.jwks_uri(uri);
+    }
+    if let Some(pem) = trusted_pem {
+        let certificate = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        let client = reqwest::Client::builder()
+            .add_root_certificate(certificate)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        builder = builder.fetcher(Arc::new(ReqwestFetcher::from_client(client)));
+    }
+    builder.build()
+}
+
 /// The routes of the demo: the MCP service at the resource's path and its protected resource
 /// metadata at the RFC 9728 well-known path, both behind the bearer layer. Every other path is left
 /// to the router this is merged into.
@@ -53,8 +84,8 @@ pub(crate) fn routes(
     resource: &ResourceUri,
     issuer: Issuer,
     allowed_hosts: Vec<String>,
+    verifier: JwtVerifier,
 ) -> Result<Router, ConfigError> {
-    let verifier = JwtVerifier::builder(issuer.clone(), resource.clone()).build()?;
     let server = ResourceServer::new(config(resource.clone(), issuer)?, verifier);
     let notes = Notes::new();
     let mcp = StreamableHttpService::new(

@@ -2,12 +2,16 @@
 //! listener, over a SQLite file (default) or PostgreSQL.
 
 mod admin;
+mod cimd;
+mod listen;
+mod resource_only;
 mod signal;
-mod storage;
+mod tls;
+
+pub(crate) use tls::TlsError;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope};
 use mcp_authz_server::dangerous::AutoApprove;
@@ -17,51 +21,100 @@ use mcp_authz_store::Subject;
 use crate::cli::ServeArgs;
 use crate::demo;
 use crate::error::CliError;
+use crate::settings::ServeSettings;
+use crate::storage::{self, Missing};
 
 /// The subject `--dev` approves every request as.
 const DEV_SUBJECT: &str = "dev-user";
 
 /// Runs the server until SIGINT or SIGTERM.
 pub(crate) fn run(args: ServeArgs, out: &mut impl Write) -> Result<(), CliError> {
-    if args.dev && !args.bind.ip().is_loopback() {
-        return Err(CliError::DevNotLoopback(args.bind));
+    let settings = crate::settings::serve(&args, demo::SCOPES)?;
+    if settings.dev && !settings.bind.ip().is_loopback() {
+        return Err(CliError::DevNotLoopback(settings.bind));
+    }
+    // Bad certificate files fail before anything is created or bound.
+    let tls = settings.tls.as_ref().map(tls::load).transpose()?;
+    // Like --dev, refused off loopback; a bad certificate file fails here too.
+    if let Some(roots) = &settings.dangerous_loopback_cimd {
+        cimd::loopback_documents(settings.bind, roots)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(CliError::Serve)?;
-    runtime.block_on(serve(args, out))
+    if settings.authorization_server.is_some() {
+        return runtime.block_on(resource_only::serve(settings, tls, out));
+    }
+    runtime.block_on(serve(settings, tls, out))
 }
 
-async fn serve(args: ServeArgs, out: &mut impl Write) -> Result<(), CliError> {
-    let store = storage::open(&args).await?;
-    let listener = tokio::net::TcpListener::bind(args.bind)
+/// Binds the listener; the bound address (port 0 resolved) and `http` or `https`.
+async fn bind(
+    settings: &ServeSettings,
+    tls: Option<&tls::Tls>,
+) -> Result<(tokio::net::TcpListener, SocketAddr, &'static str), CliError> {
+    let addr = settings.bind;
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| CliError::Bind {
-            addr: args.bind,
-            source,
-        })?;
-    let local = listener.local_addr().map_err(|source| CliError::Bind {
-        addr: args.bind,
-        source,
-    })?;
-    let issuer_text = args
+        .map_err(|source| CliError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| CliError::Bind { addr, source })?;
+    Ok((
+        listener,
+        local,
+        if tls.is_some() { "https" } else { "http" },
+    ))
+}
+
+/// The issuer (or, in resource-server-only mode, the public base URL): `--issuer`, else
+/// `<scheme>://<bound address>`.
+fn public_base(
+    settings: &ServeSettings,
+    scheme: &str,
+    local: SocketAddr,
+) -> Result<Issuer, CliError> {
+    let text = settings
         .issuer
         .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
-    let issuer = Issuer::parse(&issuer_text).map_err(|e| CliError::InvalidArgument {
-        what: if args.issuer.is_some() {
+        .unwrap_or_else(|| format!("{scheme}://{local}"));
+    Issuer::parse(&text).map_err(|e| CliError::InvalidArgument {
+        what: if settings.issuer.is_some() {
             "--issuer"
         } else {
             "issuer derived from --bind (set --issuer to the public https URL)"
         },
         reason: e.to_string(),
-    })?;
+    })
+}
+
+async fn serve(
+    args: ServeSettings,
+    tls: Option<tls::Tls>,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let store = storage::open(&args.storage.location()?, Missing::Create).await?;
+    let (listener, local, scheme) = bind(&args, tls.as_ref()).await?;
+    let issuer = public_base(&args, scheme, local)?;
     let resource = resource_of(&issuer)?;
 
     let mut config = ServerConfig::builder(issuer.as_str())
         .allow_http_loopback()
         .resource(resource.clone(), scope(demo::SCOPES)?);
+    for extra in &args.resources {
+        config = config.resource(extra.resource.clone(), extra.scopes.clone());
+    }
+    if let Some(seconds) = args.access_token_ttl {
+        config = config.access_token_lifetime(std::time::Duration::from_secs(seconds));
+    }
+    if let Some(roots) = &args.dangerous_loopback_cimd {
+        config = config.metadata_documents(cimd::loopback_documents(local, roots)?);
+        eprintln!(
+            "mcp-authz: WARNING: --dangerous-allow-loopback-cimd lets clients make this server fetch \
+             metadata documents from loopback and private addresses. Interoperability tests only."
+        );
+    }
     if args.dev {
         let subject = Subject::parse(DEV_SUBJECT).map_err(|e| CliError::InvalidArgument {
             what: "dev subject",
@@ -70,6 +123,8 @@ async fn serve(args: ServeArgs, out: &mut impl Write) -> Result<(), CliError> {
         config = config.dangerous_auto_approve(AutoApprove::DevUser(subject));
     }
     let server = AuthorizationServer::new(config.build()?, store.clone())?;
+    // Expired codes, tokens and cached documents are purged every minute while serving.
+    let _purge = server.spawn_purge(std::time::Duration::from_secs(60));
     if args.dev {
         tracing::warn!(
             subject = DEV_SUBJECT,
@@ -82,22 +137,25 @@ async fn serve(args: ServeArgs, out: &mut impl Write) -> Result<(), CliError> {
     }
     admin::ensure_first_user(&server, store.as_ref(), &issuer).await?;
 
+    let verifier = demo::verifier(
+        issuer.clone(),
+        resource.clone(),
+        None,
+        tls.as_ref().map(|t| t.chain_pem.as_slice()),
+    )?;
     let app = server.router().merge(demo::routes(
         &resource,
         issuer.clone(),
         allowed_hosts(&issuer, local),
+        verifier,
     )?);
 
-    writeln!(out, "listening on http://{local}")?;
+    writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;
     tracing::info!(%issuer, %resource, %local, "mcp-authz serving");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal::shutdown())
-    .await
-    .map_err(CliError::Serve)?;
+    listen::serve(listener, app, tls.map(|t| t.acceptor))
+        .await
+        .map_err(CliError::Serve)?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -131,6 +189,3 @@ fn allowed_hosts(issuer: &Issuer, local: SocketAddr) -> Vec<String> {
     }
     hosts
 }
-
-/// Keeps the store handle type in one place.
-type SharedStore = Arc<dyn mcp_authz_store::Store>;

@@ -1,0 +1,138 @@
+//! The background purge of expired records: authorization codes, grants and their refresh tokens,
+//! revoked access-token ids, cached metadata documents, retired signing keys
+//! ([`PurgeStore::purge_expired`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_authz_store::{Clock, PurgeCounts, PurgeStore};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use crate::AuthorizationServer;
+
+/// The shortest interval [`PurgeTask::spawn`] uses: a shorter one is raised to this.
+pub const MIN_PURGE_INTERVAL: Duration = Duration::from_millis(10);
+
+/// What the purge task has done so far, published after every pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PurgeProgress {
+    /// Passes finished, successful or not.
+    pub passes: u64,
+    /// Passes whose store call failed (logged; retried at the next tick).
+    pub failures: u64,
+    /// What the last successful pass removed.
+    pub last: Option<PurgeCounts>,
+    /// Records removed by every pass so far.
+    pub removed: u64,
+}
+
+/// A running background purge: every `interval` it calls the store's
+/// [`purge_expired`](PurgeStore::purge_expired) at the injected clock's `now`, logs what was removed
+/// (`tracing`, target `mcp_authz_server::purge`) and goes on after a failure (logged as a warning;
+/// the next tick tries again).
+///
+/// The first pass runs at once. A pass that takes longer than the interval delays the next one (no
+/// burst of catch-up passes). The task stops when this handle is dropped or [`stop`](Self::stop)ped,
+/// and with the Tokio runtime it runs on.
+///
+/// ```no_run
+/// # async fn demo(server: mcp_authz_server::AuthorizationServer) {
+/// let purge = server.spawn_purge(std::time::Duration::from_secs(60));
+/// // ... serve ...
+/// purge.stop().await;
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "the purge task stops when its handle is dropped"]
+pub struct PurgeTask {
+    /// `None` only once [`stop`](Self::stop) has taken it.
+    handle: Option<JoinHandle<()>>,
+    progress: watch::Receiver<PurgeProgress>,
+}
+
+impl PurgeTask {
+    /// Spawns the purge of `store` on the current Tokio runtime, every `interval` (at least
+    /// [`MIN_PURGE_INTERVAL`]), at `clock`'s time.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime (as `tokio::spawn` does).
+    pub fn spawn(store: Arc<dyn PurgeStore>, clock: Arc<dyn Clock>, interval: Duration) -> Self {
+        let (publish, progress) = watch::channel(PurgeProgress::default());
+        let interval = interval.max(MIN_PURGE_INTERVAL);
+        let handle = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let outcome = store.purge_expired(clock.now()).await;
+                publish.send_modify(|p| {
+                    p.passes += 1;
+                    match outcome {
+                        Ok(counts) => {
+                            p.last = Some(counts);
+                            p.removed = p.removed.saturating_add(counts.total());
+                        }
+                        Err(_) => p.failures += 1,
+                    }
+                });
+                match outcome {
+                    Ok(counts) if counts.total() > 0 => tracing::info!(
+                        codes = counts.codes,
+                        grants = counts.grants,
+                        refresh_tokens = counts.refresh_tokens,
+                        revoked_access_tokens = counts.revoked_access_tokens,
+                        metadata_document_clients = counts.metadata_document_clients,
+                        signing_keys = counts.signing_keys,
+                        "purged expired records"
+                    ),
+                    Ok(_) => tracing::debug!("purge: nothing expired"),
+                    Err(error) => tracing::warn!(
+                        %error,
+                        retry_in = ?interval,
+                        "purge of expired records failed; retrying at the next tick"
+                    ),
+                }
+            }
+        });
+        Self {
+            handle: Some(handle),
+            progress,
+        }
+    }
+
+    /// A receiver of the task's [`PurgeProgress`], updated after every pass (for health checks and
+    /// tests: `progress().wait_for(|p| p.passes >= n)`).
+    pub fn progress(&self) -> watch::Receiver<PurgeProgress> {
+        self.progress.clone()
+    }
+
+    /// Stops the task and waits until it has stopped (a pass in progress is abandoned; each store
+    /// deletion is atomic on its own, so nothing is left half done).
+    pub async fn stop(mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+            // `Err(cancelled)` is the expected outcome.
+            let _ = handle.await;
+        }
+    }
+}
+
+impl Drop for PurgeTask {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
+    }
+}
+
+impl AuthorizationServer {
+    /// Spawns the background purge of this server's store with this server's clock, every
+    /// `interval`; see [`PurgeTask`]. Keep the handle for as long as the server serves.
+    pub fn spawn_purge(&self, interval: Duration) -> PurgeTask {
+        let store: Arc<dyn PurgeStore> = self.inner.store.clone();
+        PurgeTask::spawn(store, self.inner.config.clock.clone(), interval)
+    }
+}

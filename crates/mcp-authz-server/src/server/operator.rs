@@ -1,0 +1,82 @@
+//! Revocation by an operator (the `mcp-authz tokens revoke` command): no client authentication.
+
+use jsonwebtoken::{Algorithm, Validation};
+use mcp_authz_store::{RevocationReason, SecretHash, StoreError, TokenId, UnixTime};
+use mcp_authz_token::JwtAccessTokenClaims;
+
+use super::AuthorizationServer;
+use crate::KeyError;
+
+/// What [`AuthorizationServer::revoke_as_operator`] found and revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperatorRevocation {
+    /// An access token signed by one of the store's keys: its `jti` is on the deny-list until it
+    /// expires.
+    AccessToken,
+    /// A refresh token: its grant, and so its whole token family, is revoked.
+    Grant,
+    /// Not a token of this server (or its key is gone): nothing changed.
+    Unknown,
+}
+
+impl AuthorizationServer {
+    /// Revokes a token of this server by value, for an operator: any client's token, without client
+    /// authentication. An access token counts as this server's when its signature verifies with a
+    /// published key of the store (its `iss` is not compared, so that an admin tool configured with
+    /// another public URL of the same deployment works).
+    pub async fn revoke_as_operator(&self, token: &str) -> Result<OperatorRevocation, StoreError> {
+        let now = self.now();
+        let token = token.trim();
+        if token.split('.').count() == 3 {
+            return self.revoke_jwt(token, now).await;
+        }
+        match self
+            .inner
+            .store
+            .find_refresh_token(&SecretHash::of(token), now)
+            .await?
+        {
+            Some(lookup) => {
+                self.inner
+                    .store
+                    .revoke_grant(&lookup.grant.id, RevocationReason::Requested, now)
+                    .await?;
+                Ok(OperatorRevocation::Grant)
+            }
+            None => Ok(OperatorRevocation::Unknown),
+        }
+    }
+
+    async fn revoke_jwt(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<OperatorRevocation, StoreError> {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return Ok(OperatorRevocation::Unknown);
+        };
+        let (Some(kid), Algorithm::ES256) = (header.kid.as_deref(), header.alg) else {
+            return Ok(OperatorRevocation::Unknown);
+        };
+        let key = match self.inner.keys.decoding_key(kid, now).await {
+            Ok(Some(key)) => key,
+            Err(KeyError::Store(e)) => return Err(e),
+            Ok(None) | Err(_) => return Ok(OperatorRevocation::Unknown),
+        };
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let Ok(data) = jsonwebtoken::decode::<JwtAccessTokenClaims>(token, &key, &validation)
+        else {
+            return Ok(OperatorRevocation::Unknown);
+        };
+        let Ok(jti) = TokenId::parse(&data.claims.jti) else {
+            return Ok(OperatorRevocation::Unknown);
+        };
+        let expires = UnixTime::from_secs(data.claims.exp.secs());
+        self.inner.store.revoke_access_token(&jti, expires).await?;
+        Ok(OperatorRevocation::AccessToken)
+    }
+}

@@ -1,0 +1,105 @@
+//! Kit tests of the operator listings: every client, user and signing key, and removing a user.
+
+use std::time::Duration;
+
+use super::fixtures::{T0, client, client_id, key, subject, user};
+use crate::{KeyId, KeyState, Store, Username};
+
+/// `list_clients` returns every client ordered by id; `list_users` every user ordered by username;
+/// `delete_user` removes the user and frees the username; `list_keys` returns keys in every state,
+/// also retired ones past their `until`, oldest first.
+pub async fn operator_listings<S: Store>(store: S) {
+    assert!(store.list_clients().await.unwrap().is_empty());
+    assert!(store.list_users().await.unwrap().is_empty());
+    assert!(store.list_keys().await.unwrap().is_empty());
+
+    for id in [
+        "client-b",
+        "client-a",
+        "https://app.example.com/client.json",
+    ] {
+        store.insert_client(client(id, T0)).await.unwrap();
+    }
+    let clients: Vec<String> = store
+        .list_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        clients,
+        [
+            "client-a",
+            "client-b",
+            "https://app.example.com/client.json"
+        ]
+    );
+    assert_eq!(
+        store.list_clients().await.unwrap().first(),
+        Some(&client("client-a", T0))
+    );
+    assert!(store.delete_client(&client_id("client-b")).await.unwrap());
+    assert_eq!(store.list_clients().await.unwrap().len(), 2);
+
+    store.insert_user(user("user-2", "bob", T0)).await.unwrap();
+    store
+        .insert_user(user("user-1", "alice", T0))
+        .await
+        .unwrap();
+    let users = store.list_users().await.unwrap();
+    assert_eq!(
+        users,
+        [user("user-1", "alice", T0), user("user-2", "bob", T0)]
+    );
+    assert!(store.delete_user(&subject("user-1")).await.unwrap());
+    assert!(!store.delete_user(&subject("user-1")).await.unwrap());
+    assert_eq!(store.get_user(&subject("user-1")).await.unwrap(), None);
+    let alice = Username::parse("alice").unwrap();
+    assert_eq!(store.find_user_by_username(&alice).await.unwrap(), None);
+    // The username is free again.
+    store
+        .insert_user(user("user-3", "alice", T0))
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| format!("{}={}", u.username.as_str(), u.id.as_str()))
+        .collect();
+    assert_eq!(names, ["alice=user-3", "bob=user-2"]);
+
+    let t1 = T0.saturating_add(Duration::from_secs(10));
+    store
+        .insert_key(key("k1", KeyState::Active, T0))
+        .await
+        .unwrap();
+    store
+        .insert_key(key("k2", KeyState::Published, t1))
+        .await
+        .unwrap();
+    let until = t1.saturating_add(Duration::from_secs(60));
+    store
+        .activate_key(&KeyId::parse("k2").unwrap(), until)
+        .await
+        .unwrap();
+    // Past `until`, k1 leaves the JWKS but the operator still sees it until it is purged.
+    let later = until.saturating_add(Duration::from_secs(1));
+    assert_eq!(store.published_keys(later).await.unwrap().len(), 1);
+    let keys: Vec<(String, KeyState)> = store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.kid.as_str().to_owned(), k.state))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("k1".to_owned(), KeyState::Retired { until }),
+            ("k2".to_owned(), KeyState::Active),
+        ]
+    );
+}

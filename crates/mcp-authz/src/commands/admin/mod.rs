@@ -1,0 +1,118 @@
+//! The admin commands — `clients`, `users`, `keys`, `tokens` — on the store `serve` uses, found by the
+//! same `--config`, `--data-dir` and `--store` resolution. A running server sees their changes at once
+//! (new signing keys within seconds: see `keys`).
+
+mod clients;
+mod keys;
+mod time;
+mod tokens;
+mod users;
+
+use std::io::Write;
+
+use mcp_authz_metadata::{ResourceUri, Scope};
+use mcp_authz_server::{AuthorizationServer, MAX_ACCESS_TOKEN_LIFETIME, ServerConfig};
+
+pub(crate) use clients::ClientsArgs;
+pub(crate) use keys::KeysArgs;
+pub(crate) use tokens::TokensArgs;
+pub(crate) use users::UsersArgs;
+
+use crate::cli::StoreArgs;
+use crate::error::CliError;
+use crate::storage::{self, Missing, SharedStore};
+
+/// Why an admin command failed. One line each.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AdminError {
+    /// No client with this id.
+    #[error("unknown client {0}")]
+    UnknownClient(String),
+    /// No user with this name.
+    #[error("unknown user {0}")]
+    UnknownUser(String),
+    /// The client id exists already.
+    #[error("client {0} exists already")]
+    ClientExists(String),
+    /// The username exists already.
+    #[error("user {0} exists already")]
+    UserExists(String),
+    /// The password was refused or could not be read.
+    #[error("password: {0}")]
+    Password(String),
+    /// Signing key generation or storage failed.
+    #[error("signing key: {0}")]
+    Key(#[from] mcp_authz_server::KeyError),
+}
+
+/// The store and an authorization server over it (for what the server crate owns: secret and
+/// password hashing, key generation).
+struct Admin {
+    store: SharedStore,
+    server: AuthorizationServer,
+}
+
+/// A placeholder issuer: admin commands never issue tokens, and compare no issuer.
+const ADMIN_ISSUER: &str = "http://127.0.0.1/";
+
+impl Admin {
+    /// Opens the store the arguments (or the environment, or the configuration file) name. Refuses
+    /// to create a database: a typo in `--data-dir` must not silently make an empty one.
+    async fn open(args: &StoreArgs) -> Result<Self, CliError> {
+        let (storage_settings, _file) = crate::settings::storage(args)?;
+        let store = storage::open(&storage_settings.location()?, Missing::Refuse).await?;
+        let resource =
+            ResourceUri::parse("http://127.0.0.1/mcp").map_err(|e| CliError::InvalidArgument {
+                what: "resource",
+                reason: e.to_string(),
+            })?;
+        // Key rotation keeps the previous key for the longest access-token lifetime any server may
+        // be configured with, so it is safe whatever the running server's setting.
+        let config = ServerConfig::builder(ADMIN_ISSUER)
+            .allow_http_loopback()
+            .resource(resource, Scope::new())
+            .access_token_lifetime(MAX_ACCESS_TOKEN_LIFETIME)
+            .registration(false)
+            .build()?;
+        let server = AuthorizationServer::new(config, store.clone())?;
+        Ok(Self { store, server })
+    }
+}
+
+/// Runs an admin command on its own runtime.
+fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
+    future: F,
+) -> Result<(), CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Serve)?
+        .block_on(future)
+}
+
+/// `mcp-authz clients …`.
+pub(crate) fn clients(args: ClientsArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(clients::run(args, out))
+}
+
+/// `mcp-authz users …`.
+pub(crate) fn users(args: UsersArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(users::run(args, out))
+}
+
+/// `mcp-authz keys …`.
+pub(crate) fn keys(args: KeysArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(keys::run(args, out))
+}
+
+/// `mcp-authz tokens …`.
+pub(crate) fn tokens(args: TokensArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(tokens::run(args, out))
+}
+
+/// Writes `value` as pretty JSON and a newline.
+fn write_json(out: &mut impl Write, value: &serde_json::Value) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(e.to_string()))?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}

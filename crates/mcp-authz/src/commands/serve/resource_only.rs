@@ -1,0 +1,109 @@
+//! `serve --authorization-server <issuer>`: only the demo MCP server at `/mcp` (and its RFC 9728
+//! metadata), accepting the access tokens an external authorization server issues for it. No local
+//! store: nothing is created on disk.
+
+use std::io::Write;
+
+use mcp_authz_metadata::{AuthorizationServerMetadata, Issuer, authorization_server_metadata_urls};
+use mcp_authz_resource::{FetchRequest, HttpFetcher as _, ReqwestFetcher};
+
+use super::{allowed_hosts, bind, listen, public_base, resource_of, tls::Tls};
+use crate::demo;
+use crate::error::CliError;
+use crate::settings::ServeSettings;
+
+/// The largest metadata document read.
+const MAX_METADATA: usize = 64 * 1024;
+
+/// Serves the demo MCP server against the external authorization server until SIGINT or SIGTERM.
+pub(super) async fn serve(
+    settings: ServeSettings,
+    tls: Option<Tls>,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let Some(authorization_server) = settings.authorization_server.clone() else {
+        return Err(CliError::InvalidArgument {
+            what: "--authorization-server",
+            reason: "missing".into(),
+        });
+    };
+    if settings.dev {
+        return Err(CliError::InvalidArgument {
+            what: "--dev",
+            reason: "it approves requests at a local authorization server; with \
+                     --authorization-server there is none"
+                .into(),
+        });
+    }
+    let metadata = discover(&authorization_server).await?;
+    let jwks_uri = metadata.jwks_uri.ok_or_else(|| CliError::InvalidArgument {
+        what: "--authorization-server",
+        reason: format!(
+            "the metadata of {} has no jwks_uri (only JWT access tokens are supported)",
+            authorization_server.as_str()
+        ),
+    })?;
+    let (listener, local, scheme) = bind(&settings, tls.as_ref()).await?;
+    let base = public_base(&settings, scheme, local)?;
+    let resource = resource_of(&base)?;
+    let verifier = demo::verifier(
+        authorization_server.clone(),
+        resource.clone(),
+        Some(jwks_uri),
+        tls.as_ref().map(|t| t.chain_pem.as_slice()),
+    )?;
+    let app = demo::routes(
+        &resource,
+        authorization_server.clone(),
+        allowed_hosts(&base, local),
+        verifier,
+    )?;
+    writeln!(out, "listening on {scheme}://{local}")?;
+    out.flush()?;
+    tracing::info!(
+        authorization_server = %authorization_server,
+        %resource,
+        %local,
+        "mcp-authz serving the demo MCP server only"
+    );
+    listen::serve(listener, app, tls.map(|t| t.acceptor))
+        .await
+        .map_err(CliError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// RFC 8414 discovery: the first document at the issuer's well-known URLs whose `issuer` is the
+/// issuer, exactly (RFC 8414 §3.3).
+async fn discover(issuer: &Issuer) -> Result<AuthorizationServerMetadata, CliError> {
+    let fail = |reason: String| CliError::Discovery {
+        issuer: issuer.as_str().to_owned(),
+        reason,
+    };
+    let fetcher = ReqwestFetcher::new().map_err(|e| fail(e.to_string()))?;
+    let mut last = String::from("no metadata URL");
+    for url in authorization_server_metadata_urls(issuer) {
+        let body = match fetcher
+            .fetch(FetchRequest::get(url.clone(), MAX_METADATA))
+            .await
+        {
+            Ok(body) => body,
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        match AuthorizationServerMetadata::parse_with_limit(&body, MAX_METADATA) {
+            Ok(doc) if doc.issuer.as_str() == issuer.as_str() => return Ok(doc),
+            Ok(doc) => {
+                last = format!(
+                    "{url}: issuer {:?} is not {:?}",
+                    doc.issuer.as_str(),
+                    issuer.as_str()
+                );
+            }
+            Err(e) => last = format!("{url}: {e}"),
+        }
+    }
+    Err(fail(last))
+}

@@ -1,0 +1,65 @@
+//! Where `serve` and the admin commands keep state: a SQLite file in the data directory, or
+//! PostgreSQL. One opener for both, so that they always agree on the store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mcp_authz_store::Store;
+use mcp_authz_store_postgres::PostgresStore;
+use mcp_authz_store_sqlite::SqliteStore;
+
+use crate::error::CliError;
+use crate::settings::StoreLocation;
+
+/// The SQLite file's name inside the data directory.
+const DATABASE_FILE: &str = "mcp-authz.sqlite3";
+
+/// The store handle type.
+pub(crate) type SharedStore = Arc<dyn Store>;
+
+/// Whether a missing data directory is created (`serve`) or an error (admin commands, which must not
+/// make an empty second database next to the one the server uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// Create the directory and the database.
+    Create,
+    /// Refuse with [`CliError::NoStore`].
+    Refuse,
+}
+
+/// Opens (and migrates) the store at `location`.
+pub(crate) async fn open(
+    location: &StoreLocation,
+    missing: Missing,
+) -> Result<SharedStore, CliError> {
+    let dir = match location {
+        StoreLocation::Postgres(url) => {
+            let store = PostgresStore::connect(url).await?;
+            tracing::info!("using the PostgreSQL store");
+            return Ok(Arc::new(store));
+        }
+        StoreLocation::Sqlite(dir) => dir,
+    };
+    let path = dir.join(DATABASE_FILE);
+    if missing == Missing::Refuse && !path.is_file() {
+        return Err(CliError::NoStore {
+            path: path.display().to_string(),
+        });
+    }
+    let data_dir_error = |source| CliError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(data_dir_error)?;
+    // Fails early, with the directory named, if it is not a writable directory.
+    let probe = tempfile_probe(dir);
+    std::fs::write(&probe, b"").map_err(data_dir_error)?;
+    std::fs::remove_file(&probe).map_err(data_dir_error)?;
+    let store = SqliteStore::open(&path).await?;
+    tracing::info!(path = %path.display(), "using the SQLite store");
+    Ok(Arc::new(store))
+}
+
+fn tempfile_probe(dir: &Path) -> PathBuf {
+    dir.join(format!(".mcp-authz-write-test-{}", std::process::id()))
+}

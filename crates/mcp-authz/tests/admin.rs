@@ -1,0 +1,348 @@
+//! The admin commands against a data directory, then against a running `serve` using what they
+//! created: a machine client gets a token, a revoked token is inactive, a rotated key is published.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod operator_support;
+
+use std::path::Path;
+
+use operator_support::{Server, command, machine_token, mcp_initialize, run, secret_of};
+
+fn admin(home: &Path, data: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut cmd = command(home);
+    cmd.args(args).arg("--data-dir").arg(data);
+    run(cmd, stdin)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn admin_commands_refuse_a_missing_database_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nowhere");
+    for args in [
+        &["clients", "list"][..],
+        &["users", "list"],
+        &["keys", "list"],
+        &["tokens", "revoke", "--client", "x"],
+    ] {
+        let (ok, out, err) = admin(dir.path(), &data, args, "");
+        assert!(!ok, "{args:?}");
+        assert!(out.is_empty(), "{out}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("mcp-authz: no database at "), "{err}");
+    }
+    // And none was created.
+    assert!(!data.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_manage_the_store_a_running_server_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = home.join("data");
+    let mut serve = command(home);
+    serve
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data);
+    let server = Server::start(serve, &home.join("serve.log"));
+    let base = server.base.clone();
+    let resource = format!("{base}/mcp");
+
+    // clients: a machine client, a public client; list; duplicate; remove unknown.
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &[
+            "clients",
+            "add",
+            "robot",
+            "--client-credentials",
+            "--name",
+            "Robot",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("shown only this once"), "{err}");
+    let secret = secret_of(&out);
+    assert!(secret.len() >= 32, "{secret}");
+    let (ok, _, err) = admin(
+        home,
+        &data,
+        &[
+            "clients",
+            "add",
+            "desktop",
+            "--redirect-uri",
+            "http://127.0.0.1:7777/callback",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = admin(
+        home,
+        &data,
+        &["clients", "add", "robot", "--client-credentials"],
+        "",
+    );
+    assert!(!ok);
+    assert_eq!(err, "mcp-authz: client robot exists already\n");
+    let (ok, out, _) = admin(home, &data, &["clients", "list", "--json"], "");
+    assert!(ok);
+    let clients = json(&out);
+    let ids: Vec<&str> = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["desktop", "robot"]);
+    assert_eq!(clients[0]["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        clients[0]["redirect_uris"][0],
+        "http://127.0.0.1:7777/callback"
+    );
+    assert_eq!(clients[1]["grant_types"][0], "client_credentials");
+    assert_eq!(clients[1]["client_name"], "Robot");
+    let (ok, out, _) = admin(home, &data, &["clients", "list"], "");
+    assert!(ok);
+    assert!(out.starts_with("CLIENT_ID"), "{out}");
+    let (ok, _, err) = admin(home, &data, &["clients", "remove", "nobody"], "");
+    assert!(!ok);
+    assert_eq!(err, "mcp-authz: unknown client nobody\n");
+
+    // The running server accepts the machine client at once.
+    let response = machine_token(&base, "robot", &secret, &resource).await;
+    assert_eq!(response.status(), 200);
+    let token: serde_json::Value = response.json().await.unwrap();
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    assert_eq!(
+        mcp_initialize(&http, &resource, &access).await.status(),
+        200
+    );
+    let wrong = machine_token(&base, "robot", "not-the-secret", &resource).await;
+    assert_eq!(wrong.status(), 401);
+
+    // tokens revoke: the access token from standard input goes onto the deny-list.
+    let introspect = || async {
+        let body: serde_json::Value = http
+            .post(format!("{base}/introspect"))
+            .basic_auth("robot", Some(&secret))
+            .form(&[("token", access.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["active"].as_bool().unwrap()
+    };
+    assert!(introspect().await);
+    let (ok, out, err) = admin(home, &data, &["tokens", "revoke"], &format!("{access}\n"));
+    assert!(ok, "{err}");
+    assert_eq!(out, "revoked the access token\n");
+    assert!(!introspect().await);
+    let (ok, _, err) = admin(home, &data, &["tokens", "revoke"], "not-a-token");
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &["tokens", "revoke", "--client", "desktop"],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "revoked 0 grant(s) of client desktop\n");
+    let (ok, _, err) = admin(home, &data, &["tokens", "revoke", "--client", "ghost"], "");
+    assert!(!ok);
+    assert_eq!(err, "mcp-authz: unknown client ghost\n");
+
+    // clients remove: the server refuses the removed client.
+    let (ok, out, _) = admin(home, &data, &["clients", "remove", "robot"], "");
+    assert!(ok);
+    assert!(out.starts_with("removed client robot"), "{out}");
+    // The server caches client records for a few seconds (mcp-authz-server's CLIENT_CACHE_TTL):
+    // the removal is seen once that entry expires.
+    let mut refused = false;
+    for _ in 0..100 {
+        if machine_token(&base, "robot", &secret, &resource)
+            .await
+            .status()
+            == 401
+        {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(refused, "the removed client still gets tokens");
+
+    // users: add from standard input (never a flag), list, remove.
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &["users", "add", "alice"],
+        "correct horse battery\n",
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("created user alice (subject "), "{out}");
+    let (ok, _, err) = admin(home, &data, &["users", "add", "bob"], "short\n");
+    assert!(!ok);
+    assert!(err.contains("at least 8 characters"), "{err}");
+    let (ok, _, err) = admin(
+        home,
+        &data,
+        &["users", "add", "alice"],
+        "another password\n",
+    );
+    assert!(!ok);
+    assert_eq!(err, "mcp-authz: user alice exists already\n");
+    let (ok, out, _) = admin(home, &data, &["users", "list", "--json"], "");
+    assert!(ok);
+    let names: Vec<String> = json(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["admin", "alice"]);
+    // The password is stored hashed: it appears nowhere in the database file.
+    let database = std::fs::read(data.join("mcp-authz.sqlite3")).unwrap();
+    assert!(!database.windows(21).any(|w| w == b"correct horse battery"));
+    let (ok, out, err) = admin(home, &data, &["tokens", "revoke", "--user", "alice"], "");
+    assert!(ok, "{err}");
+    assert!(out.starts_with("revoked 0 grant(s) of user "), "{out}");
+    let (ok, _, err) = admin(home, &data, &["tokens", "revoke", "--user", "nobody"], "");
+    assert!(!ok);
+    assert_eq!(err, "mcp-authz: unknown user nobody\n");
+    let (ok, out, _) = admin(home, &data, &["users", "remove", "alice"], "");
+    assert!(ok);
+    assert!(out.starts_with("removed user alice"), "{out}");
+    let (ok, _, err) = admin(home, &data, &["users", "remove", "alice"], "");
+    assert!(!ok);
+    assert_eq!(err, "mcp-authz: unknown user alice\n");
+
+    // keys: one active key; rotation publishes a second, keeps the first for verification.
+    let (ok, out, _) = admin(home, &data, &["keys", "list", "--json"], "");
+    assert!(ok);
+    let keys = json(&out);
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    assert_eq!(keys[0]["status"], "active");
+    assert_eq!(keys[0]["alg"], "ES256");
+    let first = keys[0]["kid"].as_str().unwrap().to_owned();
+    let (ok, out, _) = admin(home, &data, &["keys", "rotate"], "");
+    assert!(ok);
+    let new = out.trim().strip_prefix("active key: ").unwrap().to_owned();
+    assert_ne!(new, first);
+    let (ok, out, _) = admin(home, &data, &["keys", "list", "--json"], "");
+    assert!(ok);
+    let keys = json(&out);
+    assert_eq!(keys[0]["kid"], first.as_str());
+    assert!(
+        keys[0]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("retired until "),
+        "{keys}"
+    );
+    assert_eq!(keys[1]["kid"], new.as_str());
+    assert_eq!(keys[1]["status"], "active");
+    // The running server publishes both at once.
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    kids.sort_unstable();
+    let mut expected = vec![first.as_str(), new.as_str()];
+    expected.sort_unstable();
+    assert_eq!(kids, expected);
+
+    // Nothing secret reached the server's log.
+    let log = server.stderr();
+    assert!(!log.contains(&secret), "{log}");
+    assert!(!log.contains("eyJ"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_find_the_store_through_the_same_config_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let config = home.join("mcp.toml");
+    std::fs::write(&config, "bind = \"127.0.0.1:0\"\ndata_dir = \"state\"\n").unwrap();
+    let mut serve = command(home);
+    serve.arg("serve").env("MCP_AUTHZ_CONFIG", &config);
+    let server = Server::start(serve, &home.join("serve.log"));
+
+    // The configuration file, given as a flag.
+    let mut users = command(home);
+    users
+        .args(["users", "list", "--json", "--config"])
+        .arg(&config);
+    let (ok, out, err) = run(users, "");
+    assert!(ok, "{err}");
+    assert_eq!(json(&out)[0]["username"], "admin");
+
+    // The data directory, from the environment.
+    let mut add = command(home);
+    add.args(["clients", "add", "robot", "--client-credentials"])
+        .env("MCP_AUTHZ_DATA_DIR", home.join("state"));
+    let (ok, out, err) = run(add, "");
+    assert!(ok, "{err}");
+    let secret = secret_of(&out);
+    let response = machine_token(
+        &server.base,
+        "robot",
+        &secret,
+        &format!("{}/mcp", server.base),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_database_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = home.join("data");
+    let mut serve = command(home);
+    serve
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data);
+    drop(Server::start(serve, &home.join("serve.log")));
+
+    // Another process holds the write lock (as a long migration or a stuck writer would).
+    use sqlx::Connection as _;
+    let url = format!("sqlite://{}", data.join("mcp-authz.sqlite3").display());
+    let mut holder = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &["clients", "add", "robot", "--client-credentials"],
+        "",
+    );
+    assert!(!ok);
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("mcp-authz: "), "{err}");
+    assert!(
+        err.contains("lock") || err.contains("busy") || err.contains("unavailable"),
+        "{err}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+}

@@ -1,0 +1,354 @@
+//! The login and consent pages in a real headless Chromium, driven through WebDriver, against the
+//! built `mcp-authz serve` without `--dev`: sign in (a new session id: no fixation) and approve
+//! (AS-11, AS-6: `code`, `state` and `iss` on the redirect; the code works at `/token`), deny
+//! (`access_denied`), and the authorization page framed by another origin, which the browser
+//! refuses to render (SEC-9).
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian `chromium`, `chromium-driver`;
+//! `.ci/run` installs them). Without them the tests fail under `CI=true` and are skipped loudly
+//! otherwise.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod browser_support;
+mod common;
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use browser_support::{Chromedriver, Session, Site};
+use common::{ADMIN, Serve};
+use mcp_authz_pkce::CodeVerifier;
+
+/// One Chromium at a time: the tests share two cores with the build.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const CLIENT_NAME: &str = "Browser Test Client";
+/// The session cookie of a loopback `http` issuer (`__Host-` prefixed and `Secure` under https).
+const SESSION_COOKIE: &str = "mcp_authz_session";
+/// Two of the demo server's scopes, sorted.
+const SCOPES: [&str; 2] = ["mcp:tools", "notes:read"];
+
+/// A registered public client and an authorization request for it (PKCE S256, `resource`, `state`).
+struct Authorization {
+    client_id: String,
+    redirect_uri: String,
+    resource: String,
+    verifier: CodeVerifier,
+    state: String,
+    url: String,
+}
+
+impl Authorization {
+    /// Registers a native public client through `/register` (RFC 7591) whose redirect URI is the
+    /// test site's `/callback`, and builds its authorization URL.
+    async fn new(server: &Serve, site: &Site) -> Self {
+        let redirect_uri = site.url("/callback");
+        let response = reqwest::Client::new()
+            .post(format!("{}/register", server.base))
+            .json(&serde_json::json!({
+                "redirect_uris": [redirect_uri],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+                "client_name": CLIENT_NAME,
+                "application_type": "native",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let registered: serde_json::Value = response.json().await.unwrap();
+        let client_id = registered["client_id"].as_str().unwrap().to_owned();
+        assert!(registered.get("client_secret").is_none());
+
+        let verifier = CodeVerifier::generate().unwrap();
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).unwrap();
+        let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random);
+        let resource = server.mcp_url();
+        let mut url = reqwest::Url::parse(&format!("{}/authorize", server.base)).unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("code_challenge", &verifier.challenge().to_string())
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", &state)
+            .append_pair("resource", &resource)
+            .append_pair("scope", &SCOPES.join(" "));
+        Self {
+            client_id,
+            redirect_uri,
+            resource,
+            verifier,
+            state,
+            url: url.into(),
+        }
+    }
+}
+
+/// `mcp-authz serve` without `--dev` on a fresh data directory (kept alive by the returned guard).
+fn start_serve() -> (tempfile::TempDir, Serve) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&dir.path().join("data"), &[]);
+    (dir, server)
+}
+
+/// The query parameters of a URL (each name once).
+fn query(url: &str) -> BTreeMap<String, String> {
+    let url = reqwest::Url::parse(url).unwrap();
+    let mut map = BTreeMap::new();
+    for (k, v) in url.query_pairs() {
+        assert!(
+            map.insert(k.into_owned(), v.into_owned()).is_none(),
+            "repeated parameter in {url}"
+        );
+    }
+    map
+}
+
+/// The rendered texts of every element matching `css`.
+async fn texts(browser: &Session, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for element in browser.find_all(css).await.unwrap() {
+        out.push(browser.text(&element).await.unwrap());
+    }
+    out
+}
+
+/// Navigates to the authorization URL, fills in the login form as `admin` and submits it; returns
+/// when the consent page is shown, after checking what it says (AS-11), with the subject it shows.
+async fn sign_in_and_see_consent(
+    browser: &Session,
+    server: &Serve,
+    site: &Site,
+    auth: &Authorization,
+) -> String {
+    browser.goto(&auth.url).await.unwrap();
+    assert_eq!(texts(browser, "h1").await, ["Sign in"]);
+    let before = browser.cookie(SESSION_COOKIE).await.unwrap().unwrap();
+    assert_eq!(before["httpOnly"], true, "{before}");
+    assert_eq!(before["sameSite"], "Lax", "{before}");
+    let username = browser.find("input[name=username]").await.unwrap();
+    browser.send_keys(&username, ADMIN).await.unwrap();
+    let password = browser.find("input[name=password]").await.unwrap();
+    browser
+        .send_keys(&password, &server.admin_password())
+        .await
+        .unwrap();
+    let submit = browser.find("form button[type=submit]").await.unwrap();
+    browser.click(&submit).await.unwrap();
+    browser
+        .wait_for_url("the consent page", |url| url.contains("/authorize/resume"))
+        .await
+        .unwrap();
+    // Signing in issued a new session id: the one an attacker could have planted is worthless.
+    let after = browser.cookie(SESSION_COOKIE).await.unwrap().unwrap();
+    assert_ne!(after["value"], before["value"]);
+
+    // The consent page: who asks, where the result goes, for what, on which resource.
+    assert_eq!(
+        texts(browser, "h1").await,
+        ["Authorize access"],
+        "{}",
+        browser.source().await.unwrap()
+    );
+    let strong = texts(browser, "strong").await;
+    let redirect_host = site.base.trim_start_matches("http://").to_owned();
+    // "Signed in as <subject>", then the client's name and the host the result goes to.
+    assert_eq!(strong.len(), 3, "{strong:?}");
+    assert_eq!(strong[1..], [CLIENT_NAME, redirect_host.as_str()]);
+    let mut scopes = texts(browser, "li.scope").await;
+    scopes.sort();
+    assert_eq!(scopes, SCOPES);
+    assert_eq!(
+        texts(browser, "li.resource").await,
+        [auth.resource.as_str()]
+    );
+    let client_ids = texts(browser, "code").await;
+    assert_eq!(client_ids, [auth.client_id.as_str()]);
+    strong[0].clone()
+}
+
+/// Clicks the consent button with `decision` and returns the URL the browser lands on, once it is
+/// the client's redirect URI.
+async fn decide(browser: &Session, auth: &Authorization, decision: &str) -> String {
+    let button = browser
+        .find(&format!("button[name=decision][value={decision}]"))
+        .await
+        .unwrap();
+    browser.click(&button).await.unwrap();
+    let landed = browser
+        .wait_for_url("the client's redirect URI", |url| {
+            url.starts_with(&format!("{}?", auth.redirect_uri))
+        })
+        .await
+        .unwrap();
+    // The browser really loaded the client's page.
+    assert_eq!(texts(browser, "#callback").await.len(), 1);
+    landed
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_signs_in_approves_and_lands_on_the_redirect_uri_with_code_state_and_iss() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(driver) = Chromedriver::start() else {
+        return;
+    };
+    let (_dir, server) = start_serve();
+    let site = Site::start().await;
+    let auth = Authorization::new(&server, &site).await;
+    let browser = driver.session().await;
+
+    let subject = sign_in_and_see_consent(&browser, &server, &site, &auth).await;
+    let landed = decide(&browser, &auth, "approve").await;
+    let params = query(&landed);
+    assert_eq!(
+        params.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["code", "iss", "state"],
+        "{landed}"
+    );
+    assert_eq!(params["state"], auth.state);
+    assert_eq!(params["iss"], server.base);
+    browser.quit().await.unwrap();
+
+    // The code is real: it buys tokens for the requested resource and scopes, once.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", params["code"].as_str()),
+        ("redirect_uri", auth.redirect_uri.as_str()),
+        ("client_id", auth.client_id.as_str()),
+        ("code_verifier", auth.verifier.secret()),
+        ("resource", auth.resource.as_str()),
+    ];
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{}/token", server.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], SCOPES.join(" "));
+    assert!(tokens["refresh_token"].is_string());
+    // The access token (RFC 9068) is for the user who consented, this client and the resource.
+    let jwt = tokens["access_token"].as_str().unwrap();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["iss"], server.base);
+    assert_eq!(claims["sub"], subject);
+    assert_eq!(claims["client_id"], auth.client_id);
+    assert_eq!(claims["scope"], SCOPES.join(" "));
+    let audience = match &claims["aud"] {
+        serde_json::Value::Array(list) => list.clone(),
+        one => vec![one.clone()],
+    };
+    assert_eq!(audience, [auth.resource.as_str()]);
+    let replay = http
+        .post(format!("{}/token", server.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 400);
+    let replay: serde_json::Value = replay.json().await.unwrap();
+    assert_eq!(replay["error"], "invalid_grant");
+
+    // Neither the password nor the code reached the server's log.
+    let log = server.log();
+    assert!(!log.contains(params["code"].as_str()), "{log}");
+    assert_eq!(log.matches(&server.admin_password()).count(), 1, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_deny_redirects_with_access_denied_state_and_iss() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(driver) = Chromedriver::start() else {
+        return;
+    };
+    let (_dir, server) = start_serve();
+    let site = Site::start().await;
+    let auth = Authorization::new(&server, &site).await;
+    let browser = driver.session().await;
+
+    sign_in_and_see_consent(&browser, &server, &site, &auth).await;
+    let landed = decide(&browser, &auth, "deny").await;
+    let params = query(&landed);
+    assert_eq!(params["error"], "access_denied", "{landed}");
+    assert_eq!(params["state"], auth.state);
+    assert_eq!(params["iss"], server.base);
+    assert!(!params.contains_key("code"), "{landed}");
+    browser.quit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_refuses_to_render_the_authorization_page_framed_by_another_origin() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(driver) = Chromedriver::start() else {
+        return;
+    };
+    let (_dir, server) = start_serve();
+    let site = Site::start().await;
+    let auth = Authorization::new(&server, &site).await;
+
+    // The headers that forbid framing, on the very page the frame asks for.
+    let page = reqwest::get(&auth.url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert!(page.text().await.unwrap().contains("name=\"password\""));
+
+    // Another origin (the test site's port) frames a harmless form of its own, as a control that
+    // framed forms are visible to this harness, and the authorization URL.
+    site.put(
+        "/control",
+        "<!DOCTYPE html><title>control</title><form><input name=\"password\" type=\"password\">\
+         </form>"
+            .to_owned(),
+    );
+    site.put(
+        "/frame",
+        format!(
+            "<!DOCTYPE html><title>framing</title>\
+             <iframe id=\"control\" src=\"/control\"></iframe>\
+             <iframe id=\"authz\" src=\"{}\"></iframe>",
+            auth.url.replace('&', "&amp;")
+        ),
+    );
+    let browser = driver.session().await;
+    browser.goto(&site.url("/frame")).await.unwrap();
+
+    let control = browser.find("iframe#control").await.unwrap();
+    browser.switch_to_frame(&control).await.unwrap();
+    assert!(browser.find("input[name=password]").await.is_ok());
+    browser.switch_to_top().await.unwrap();
+
+    let framed = browser.find("iframe#authz").await.unwrap();
+    browser.switch_to_frame(&framed).await.unwrap();
+    let missing = browser.find("input[name=password]").await.unwrap_err();
+    assert_eq!(missing.error, "no such element", "{missing}");
+    let source = browser.source().await.unwrap();
+    assert!(!source.contains("Sign in"), "{source}");
+    // Chromium replaced the refused document with its own error page.
+    let location = browser
+        .execute("return document.location.href")
+        .await
+        .unwrap();
+    assert_eq!(location, "chrome-error://chromewebdata/");
+    browser.switch_to_top().await.unwrap();
+    browser.quit().await.unwrap();
+}

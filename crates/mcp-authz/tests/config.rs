@@ -1,0 +1,153 @@
+//! Settings of `serve`: flag > `MCP_AUTHZ_*` environment variable > configuration file > default,
+//! observed through the address the server binds; and one-line errors for bad files.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod operator_support;
+
+use operator_support::{Server, command, run};
+
+#[test]
+fn flags_beat_environment_beat_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    // Relative paths in the file are relative to the file.
+    std::fs::write(&config, "bind = \"127.0.0.2:0\"\ndata_dir = \"state\"\n").unwrap();
+    let log = dir.path().join("serve.log");
+
+    let mut file_only = command(dir.path());
+    file_only.arg("serve").arg("--config").arg(&config);
+    let server = Server::start(file_only, &log);
+    assert!(
+        server.base.starts_with("http://127.0.0.2:"),
+        "{}",
+        server.base
+    );
+    assert!(dir.path().join("state/mcp-authz.sqlite3").exists());
+    drop(server);
+
+    let mut env = command(dir.path());
+    env.arg("serve")
+        .env("MCP_AUTHZ_CONFIG", &config)
+        .env("MCP_AUTHZ_BIND", "127.0.0.3:0");
+    let server = Server::start(env, &log);
+    assert!(
+        server.base.starts_with("http://127.0.0.3:"),
+        "{}",
+        server.base
+    );
+    drop(server);
+
+    let mut flag = command(dir.path());
+    flag.args(["serve", "--bind", "127.0.0.4:0", "--config"])
+        .arg(&config)
+        .env("MCP_AUTHZ_BIND", "127.0.0.3:0");
+    let server = Server::start(flag, &log);
+    assert!(
+        server.base.starts_with("http://127.0.0.4:"),
+        "{}",
+        server.base
+    );
+    drop(server);
+}
+
+#[test]
+fn the_default_configuration_file_is_read_when_it_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("config/mcp-authz");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(config_dir.join("config.toml"), "bind = \"127.0.0.5:0\"\n").unwrap();
+    let mut serve = command(dir.path());
+    serve.args(["serve"]);
+    let server = Server::start(serve, &dir.path().join("serve.log"));
+    assert!(
+        server.base.starts_with("http://127.0.0.5:"),
+        "{}",
+        server.base
+    );
+    // The default data directory follows XDG_DATA_HOME.
+    assert!(dir.path().join("data/mcp-authz/mcp-authz.sqlite3").exists());
+}
+
+#[test]
+fn an_unknown_key_is_a_one_line_error_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "bind = \"127.0.0.1:0\"\n# comment\nlisten = \"x\"\n",
+    )
+    .unwrap();
+    let mut serve = command(dir.path());
+    serve.arg("serve").arg("--config").arg(&config);
+    let (ok, out, err) = run(serve, "");
+    assert!(!ok);
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "mcp-authz: invalid configuration file {}, line 3: ",
+            config.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("listen"), "{err}");
+    // Nothing was created.
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn a_corrupt_or_missing_file_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("corrupt.toml");
+    std::fs::write(&config, "dev = true\nbind = [\n").unwrap();
+    let mut serve = command(dir.path());
+    serve.arg("serve").arg("--config").arg(&config);
+    let (ok, _, err) = run(serve, "");
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("invalid configuration file"), "{err}");
+    assert!(err.contains("corrupt.toml, line "), "{err}");
+
+    let mut missing = command(dir.path());
+    missing
+        .arg("serve")
+        .arg("--config")
+        .arg(dir.path().join("nope.toml"));
+    let (ok, _, err) = run(missing, "");
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot read the configuration file"), "{err}");
+}
+
+#[test]
+fn dev_from_the_environment_is_still_refused_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = command(dir.path());
+    serve
+        .args(["serve", "--bind", "0.0.0.0:0"])
+        .env("MCP_AUTHZ_DEV", "yes");
+    let (ok, _, err) = run(serve, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: --dev is only allowed on a loopback address, not 0.0.0.0:0\n"
+    );
+}
+
+#[test]
+fn serve_help_documents_the_precedence_and_the_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut help = command(dir.path());
+    help.args(["serve", "--help"]);
+    let (ok, out, _) = run(help, "");
+    assert!(ok);
+    assert!(out.contains("in this order of precedence"), "{out}");
+    for variable in [
+        "MCP_AUTHZ_BIND",
+        "MCP_AUTHZ_CONFIG",
+        "MCP_AUTHZ_TLS_CERT",
+        "MCP_AUTHZ_LOG_LEVEL",
+    ] {
+        assert!(out.contains(variable), "{variable} missing: {out}");
+    }
+}

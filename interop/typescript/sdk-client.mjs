@@ -1,0 +1,347 @@
+// The official TypeScript MCP SDK's client against `mcp-authz serve --dev`.
+//
+//   node sdk-client.mjs --server http://127.0.0.1:PORT/mcp --registration dcr
+//   node sdk-client.mjs --server http://127.0.0.1:PORT/mcp --registration cimd --cimd-cert C --cimd-key K
+//
+// Drives `Client` + `StreamableHTTPClientTransport` with an in-memory `OAuthClientProvider` through
+// discovery, registration (dynamic registration, or a Client ID Metadata Document this script serves
+// over https on 127.0.0.1), authorization (acting as the browser: `--dev` approves at once, so the
+// authorization endpoint redirects straight to the redirect URI), token exchange, tool calls, a
+// refresh (the access token is spoiled in the provider, the server answers 401 and the SDK uses the
+// refresh token) and step-up (`add_note` needs `notes:write`: 403 insufficient_scope).
+//
+// Prints one `ok` line per step; on the first failure prints the error and the whole HTTP
+// transcript (tokens redacted) and exits 1.
+
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { parseArgs } from 'node:util';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+import { Transcript } from './transcript.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    registration: { type: 'string', default: 'dcr' },
+    'cimd-cert': { type: 'string' },
+    'cimd-key': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+if (!args.server || !['dcr', 'cimd'].includes(args.registration)) {
+  console.error('usage: sdk-client.mjs --server URL --registration dcr|cimd [--cimd-cert PEM --cimd-key PEM]');
+  process.exit(2);
+}
+const label = `sdk-client (${args.registration})`;
+const transcript = new Transcript();
+// The redirect URI is never listened on: the script reads the authorization endpoint's redirect.
+const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
+
+class StepError extends Error {}
+/** The authorization endpoint redirected with an `error`. */
+class AuthorizationRefused extends Error {
+  constructor(code, description) {
+    super(`authorization error: ${code} ${description ?? ''}`);
+    this.code = code;
+  }
+}
+function check(condition, message) {
+  if (!condition) throw new StepError(message);
+}
+function ok(step) {
+  console.log(`  ✓ ${label}: ${step}`);
+  transcript.note(`passed: ${step}`);
+}
+
+/** An in-memory OAuthClientProvider that acts as the browser in redirectToAuthorization. */
+class InteropProvider {
+  constructor(clientMetadataUrl) {
+    this.clientMetadataUrl = clientMetadataUrl;
+    this._client = undefined;
+    this._tokens = undefined;
+    this._verifier = undefined;
+    this._state = undefined;
+    this._discovery = undefined;
+    this.pendingCode = undefined;
+    this.authorizations = [];
+  }
+
+  get redirectUrl() {
+    return REDIRECT_URI;
+  }
+
+  get clientMetadata() {
+    return {
+      client_name: 'mcp-authz interop (TypeScript SDK)',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  state() {
+    this._state = crypto.randomUUID();
+    return this._state;
+  }
+
+  clientInformation() {
+    return this._client;
+  }
+
+  saveClientInformation(info) {
+    this._client = info;
+  }
+
+  tokens() {
+    return this._tokens;
+  }
+
+  saveTokens(tokens) {
+    this._tokens = tokens;
+  }
+
+  saveCodeVerifier(verifier) {
+    this._verifier = verifier;
+  }
+
+  codeVerifier() {
+    return this._verifier;
+  }
+
+  saveDiscoveryState(state) {
+    this._discovery = state;
+  }
+
+  discoveryState() {
+    return this._discovery;
+  }
+
+  invalidateCredentials(scope) {
+    transcript.note(`SDK invalidated credentials: ${scope}`);
+    if (scope === 'all' || scope === 'tokens') this._tokens = undefined;
+    if (scope === 'all' || scope === 'client') this._client = undefined;
+    if (scope === 'all' || scope === 'discovery') this._discovery = undefined;
+  }
+
+  /** The browser: GET the authorization URL, read the redirect, check `state` and `iss` (RFC 9207). */
+  async redirectToAuthorization(authorizationUrl) {
+    this.authorizations.push(authorizationUrl);
+    const response = await transcript.fetch(authorizationUrl, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    check(
+      response.status >= 300 && response.status < 400 && location,
+      `the authorization endpoint answered ${response.status} without a redirect`,
+    );
+    const callback = new URL(location, authorizationUrl);
+    check(
+      `${callback.origin}${callback.pathname}` === REDIRECT_URI,
+      `redirected to ${callback.origin}${callback.pathname}, not the redirect URI`,
+    );
+    const error = callback.searchParams.get('error');
+    if (error) throw new AuthorizationRefused(error, callback.searchParams.get('error_description'));
+    check(callback.searchParams.get('state') === this._state, 'the redirect does not carry the state sent');
+    // The SDK leaves the RFC 9207 check to the application (finishAuth takes only the code).
+    const issuer = this._discovery?.authorizationServerMetadata?.issuer;
+    check(issuer && callback.searchParams.get('iss') === issuer, 'the redirect `iss` is not the issuer');
+    this.pendingCode = callback.searchParams.get('code');
+    check(this.pendingCode, 'the redirect carries no code');
+  }
+
+  /** Forgets the refresh token (the application's step-up workaround, see stepUp). */
+  forgetRefreshToken() {
+    const { refresh_token: _dropped, ...rest } = this._tokens ?? {};
+    this._tokens = rest;
+  }
+
+  /** Replaces the access token with a value the server cannot verify, keeping the refresh token. */
+  spoilAccessToken() {
+    check(this._tokens?.refresh_token, 'no refresh token was issued');
+    this._tokens = { ...this._tokens, access_token: 'spoiled-access-token' };
+  }
+}
+
+/** Serves the Client ID Metadata Document over https on 127.0.0.1 and sets the provider's URL. */
+async function serveMetadataDocument(provider) {
+  check(args['cimd-cert'] && args['cimd-key'], '--registration cimd needs --cimd-cert and --cimd-key');
+  const server = createServer(
+    { cert: readFileSync(args['cimd-cert']), key: readFileSync(args['cimd-key']) },
+    (req, res) => {
+      transcript.note(`metadata document server: ${req.method} ${req.url}`);
+      server.fetches += 1;
+      if (req.method !== 'GET' || req.url !== '/client-metadata.json') {
+        res.writeHead(404).end();
+        return;
+      }
+      const document = { client_id: provider.clientMetadataUrl, ...provider.clientMetadata };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document));
+    },
+  );
+  server.fetches = 0;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  provider.clientMetadataUrl = `https://127.0.0.1:${server.address().port}/client-metadata.json`;
+  return server;
+}
+
+/** Connects a fresh Client; on UnauthorizedError completes the authorization and connects again. */
+async function connect(provider) {
+  const attempt = async () => {
+    const client = new Client({ name: 'mcp-authz-interop', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(args.server), {
+      authProvider: provider,
+      fetch: transcript.fetch,
+    });
+    await client.connect(transport);
+    return { client, transport };
+  };
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!(error instanceof UnauthorizedError) || !provider.pendingCode) throw error;
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(args.server), {
+    authProvider: provider,
+    fetch: transcript.fetch,
+  });
+  await transport.finishAuth(provider.pendingCode);
+  provider.pendingCode = undefined;
+  return attempt();
+}
+
+/** Calls a tool; an UnauthorizedError means the SDK started an authorization: finish it, call again. */
+async function callTool(session, provider, name, toolArgs = {}) {
+  try {
+    return await session.client.callTool({ name, arguments: toolArgs });
+  } catch (error) {
+    if (!(error instanceof UnauthorizedError) || !provider.pendingCode) throw error;
+  }
+  await session.transport.finishAuth(provider.pendingCode);
+  provider.pendingCode = undefined;
+  return session.client.callTool({ name, arguments: toolArgs });
+}
+
+function text(result) {
+  check(!result.isError, `the tool failed: ${JSON.stringify(result.content)}`);
+  return (result.content ?? []).map((c) => c.text ?? '').join('\n');
+}
+
+async function main() {
+  const provider = new InteropProvider(undefined);
+  const metadataServer = args.registration === 'cimd' ? await serveMetadataDocument(provider) : undefined;
+  try {
+    // 1. Discovery, registration, authorization, token exchange, initialize.
+    const session = await connect(provider);
+    const metadata = provider.discoveryState()?.authorizationServerMetadata;
+    check(metadata, 'the SDK saved no authorization server metadata');
+    const tokenEndpoint = metadata.token_endpoint;
+    const registrations = transcript.exchanges.filter(
+      (e) => e.method === 'POST' && e.url === metadata.registration_endpoint,
+    );
+    const clientId = provider.clientInformation()?.client_id;
+    if (args.registration === 'cimd') {
+      check(metadata.client_id_metadata_document_supported === true, 'the AS does not advertise CIMD');
+      check(clientId === provider.clientMetadataUrl, `the client id is ${clientId}, not the document URL`);
+      check(registrations.length === 0, 'the SDK registered dynamically although CIMD was offered');
+      check(metadataServer.fetches >= 1, 'the authorization server never fetched the metadata document');
+      ok(`discovery + Client ID Metadata Document ${clientId} (fetched ${metadataServer.fetches}x by the AS)`);
+    } else {
+      check(registrations.length === 1 && registrations[0].status === 201, 'no successful dynamic registration');
+      ok(`discovery + dynamic registration (client ${clientId})`);
+    }
+    const first = provider.authorizations[0];
+    check(first, 'the SDK never sent the user to the authorization endpoint');
+    check(first.searchParams.get('resource') === args.server, `resource=${first.searchParams.get('resource')}`);
+    check(first.searchParams.get('code_challenge_method') === 'S256', 'no S256 PKCE');
+    const grants = transcript.tokenGrants(tokenEndpoint);
+    check(grants.some((g) => g.grant === 'authorization_code' && g.status === 200), 'no code exchange');
+    ok(`authorization (scope "${first.searchParams.get('scope')}", resource, PKCE S256, state, iss) + token exchange`);
+
+    // 2. Tool calls with the token.
+    const tools = (await session.client.listTools()).tools.map((t) => t.name);
+    for (const name of ['whoami', 'read_notes', 'add_note']) check(tools.includes(name), `no tool ${name}`);
+    const who = text(await callTool(session, provider, 'whoami'));
+    check(who.includes(`client=${clientId}`), `whoami: ${who}`);
+    ok(`tools/list + tools/call whoami (${who})`);
+
+    // 3. Refresh: the server rejects the spoiled access token with 401; the SDK refreshes.
+    const before = provider.tokens().refresh_token;
+    provider.spoilAccessToken();
+    const again = text(await callTool(session, provider, 'whoami'));
+    check(again.includes(`client=${clientId}`), `whoami after refresh: ${again}`);
+    const refreshes = transcript.tokenGrants(tokenEndpoint).filter((g) => g.grant === 'refresh_token');
+    check(refreshes.length === 1 && refreshes[0].status === 200, 'no successful refresh_token grant');
+    check(provider.tokens().refresh_token !== before, 'the refresh token was not rotated');
+    ok('refresh on 401 invalid_token (refresh token rotated)');
+
+    // 4. Step-up: add_note needs notes:write; the server answers 403 insufficient_scope.
+    await stepUp(session, provider);
+  } finally {
+    metadataServer?.close();
+  }
+}
+
+/**
+ * Step-up on 403 insufficient_scope. Two SDK 1.32.2 behaviours get in the way (docs/conformance.md,
+ * "Interoperability with the TypeScript SDK"), and the application works around both, as done here:
+ *
+ * 1. `auth()` answers the 403 with the stored refresh token first: a refresh_token grant without
+ *    `scope` returns the old scope, the retry gets the same 403 and the transport gives up ("Server
+ *    returned 403 after trying upscoping"). Workaround: forget the refresh token, call again on a new
+ *    session, so that `auth()` starts a new authorization with the challenge's scope.
+ * 2. Dynamic registration sent `scope` = the first challenge's scope (`mcp:tools`), and the AS keeps a
+ *    client within its registered scope (RFC 7591 §2), so that authorization ends in invalid_scope.
+ *    Workaround: forget the client; the SDK registers again with the wider scope.
+ *
+ * Each path taken is printed; an SDK that steps up by itself also passes.
+ */
+async function stepUp(session, provider) {
+  const authorizationsBefore = provider.authorizations.length;
+  const call = (s) => callTool(s, provider, 'add_note', { text: 'from the TypeScript SDK' });
+  let result;
+  try {
+    result = await call(session);
+    ok('step-up on 403 insufficient_scope handled by the SDK alone');
+  } catch (error) {
+    check(/403 after trying upscoping/.test(String(error)), `add_note: ${error}`);
+    check(provider.authorizations.length === authorizationsBefore, 'the SDK re-authorized but still failed');
+    ok('SDK deviation: on 403 insufficient_scope it refreshes without scope and gives up; forgetting the refresh token');
+    provider.forgetRefreshToken();
+    try {
+      result = await call(await connect(provider));
+    } catch (refused) {
+      check(refused instanceof AuthorizationRefused && refused.code === 'invalid_scope', `add_note: ${refused}`);
+      check(args.registration === 'dcr', 'invalid_scope for a metadata-document client, which registers no scope');
+      ok('AS refused notes:write beyond the scope the SDK registered ("mcp:tools"); forgetting the client');
+      provider.invalidateCredentials('client');
+      result = await call(await connect(provider));
+      check(
+        transcript.exchanges.filter((e) => e.url.endsWith('/register') && e.status === 201).length === 2,
+        'the SDK did not register again',
+      );
+    }
+  }
+  const note = text(result);
+  check(note.endsWith('from the TypeScript SDK'), `add_note: ${note}`);
+  const stepped = provider.authorizations.slice(authorizationsBefore);
+  check(stepped.length >= 1, 'no authorization for the step-up');
+  const scope = stepped[stepped.length - 1].searchParams.get('scope') ?? '';
+  check(scope.split(' ').includes('notes:write'), `step-up authorization asked scope "${scope}"`);
+  const who = text(await callTool(await connect(provider), provider, 'whoami'));
+  check(who.includes('notes:write'), `whoami after step-up: ${who}`);
+  ok(`step-up: authorized with scope "${scope}", add_note succeeded (${who})`);
+}
+
+try {
+  await main();
+  if (args.verbose) transcript.print(label);
+  console.log(`${label}: passed`);
+  process.exit(0);
+} catch (error) {
+  console.error(`${label}: FAILED: ${error instanceof StepError ? error.message : error?.stack ?? error}`);
+  transcript.print(label);
+  process.exit(1);
+}
