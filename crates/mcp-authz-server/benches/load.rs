@@ -5,7 +5,8 @@
 //! LOAD_SECS=5 LOAD_CONCURRENCY=32 cargo bench -p mcp-authz-server --bench load
 //! ```
 //!
-//! Scenarios: metadata GET; client_credentials token (ES256 JWT); refresh-token rotation on SQLite;
+//! Scenarios: metadata GET; client_credentials token (ES256 JWT, and EdDSA JWT); refresh-token
+//! rotation on SQLite;
 //! full authorize (session + remembered consent) -> token flows on memory and on SQLite. Each
 //! scenario is bounded in time and in count.
 //!
@@ -38,7 +39,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_pkce::CodeVerifier;
-use mcp_authz_server::{AuthorizationServer, RateLimit, ServerConfig};
+use mcp_authz_server::{AuthorizationServer, RateLimit, ServerConfig, SigningAlgorithm};
 use mcp_authz_store::{MemoryStore, RandomIds, Store, SystemClock};
 use mcp_authz_token::{AuthorizationCallback, AuthorizationRequest};
 
@@ -55,8 +56,12 @@ struct Target {
     server: AuthorizationServer,
 }
 
-/// Starts a server on 127.0.0.1 over `store`, with the user `bench` / `bench-password`.
+/// Starts a server on 127.0.0.1 over `store`, with the user `bench` / `bench-password`. Its keys
+/// are ES256, or EdDSA when `LOAD_SIGNING_ALG=EdDSA` (set by [`ChildServer::spawn_with`]).
 async fn start(store: Arc<dyn Store>) -> Target {
+    let algorithm = std::env::var("LOAD_SIGNING_ALG")
+        .map(|name| SigningAlgorithm::parse(&name).unwrap())
+        .unwrap_or_default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
@@ -71,6 +76,7 @@ async fn start(store: Arc<dyn Store>) -> Target {
         .register_rate_limit(RateLimit::unlimited())
         .clock(Arc::new(SystemClock))
         .ids(Arc::new(RandomIds))
+        .signing_algorithm(algorithm)
         .build()
         .unwrap();
     let server = AuthorizationServer::new(config, store).unwrap();
@@ -133,8 +139,14 @@ struct ChildServer {
 
 impl ChildServer {
     fn spawn(store: &str) -> Self {
+        Self::spawn_with(store, SigningAlgorithm::Es256)
+    }
+
+    /// A child server whose signing keys are of `algorithm`.
+    fn spawn_with(store: &str, algorithm: SigningAlgorithm) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .env("LOAD_SERVE", store)
+            .env("LOAD_SIGNING_ALG", algorithm.as_str())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -672,6 +684,22 @@ fn main() {
             let server = ChildServer::spawn("memory");
             let auth = Arc::new(register_machine(&server.base).await);
             run(name, ">= 10,000 /s", &server, concurrency, secs, vec![(); concurrency], move |mut s, ()| {
+                let auth = auth.clone();
+                async move {
+                    let reply = send(&mut s, "POST", "/token", &[("authorization", auth.as_str())], "grant_type=client_credentials".to_owned()).await;
+                    assert_eq!(reply.status, 200);
+                    (s, ())
+                }
+            })
+            .await;
+            server.finish(name);
+        }
+
+        let name = "POST /token client_credentials (EdDSA JWT)";
+        if wanted(name) {
+            let server = ChildServer::spawn_with("memory", SigningAlgorithm::EdDsa);
+            let auth = Arc::new(register_machine(&server.base).await);
+            run(name, "", &server, concurrency, secs, vec![(); concurrency], move |mut s, ()| {
                 let auth = auth.clone();
                 async move {
                     let reply = send(&mut s, "POST", "/token", &[("authorization", auth.as_str())], "grant_type=client_credentials".to_owned()).await;

@@ -8,6 +8,7 @@ use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
 use crate::rate_limit::RateLimit;
+use crate::signing::SigningAlgorithm;
 use crate::users::{UpstreamIdentityProvider, UserAuthenticator};
 
 /// The longest access-token lifetime the builder accepts (REQUIREMENTS AS-9).
@@ -116,6 +117,7 @@ pub struct ServerConfig {
     pub(crate) registration_enabled: bool,
     pub(crate) metadata_documents: MetadataDocumentConfig,
     pub(crate) max_pending: usize,
+    pub(crate) signing_algorithm: SigningAlgorithm,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -126,6 +128,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("access_token_lifetime", &self.access_token_lifetime)
             .field("code_lifetime", &self.code_lifetime)
             .field("auto_approve", &self.auto_approve)
+            .field("signing_algorithm", &self.signing_algorithm)
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +170,7 @@ impl ServerConfig {
             registration_enabled: true,
             metadata_documents: MetadataDocumentConfig::default(),
             max_pending: 10_000,
+            signing_algorithm: SigningAlgorithm::Es256,
         }
     }
 
@@ -183,6 +187,11 @@ impl ServerConfig {
     /// The access-token lifetime.
     pub fn access_token_lifetime(&self) -> Duration {
         self.access_token_lifetime
+    }
+
+    /// The algorithm of signing keys the server creates.
+    pub fn signing_algorithm(&self) -> SigningAlgorithm {
+        self.signing_algorithm
     }
 
     /// `true` when cookies may omit `Secure`: a loopback `http` issuer.
@@ -224,6 +233,7 @@ pub struct ServerConfigBuilder {
     registration_enabled: bool,
     metadata_documents: MetadataDocumentConfig,
     max_pending: usize,
+    signing_algorithm: SigningAlgorithm,
 }
 
 impl ServerConfigBuilder {
@@ -351,6 +361,15 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// The algorithm of the signing keys the server creates: the first key of an empty store and every
+    /// [rotation](crate::AuthorizationServer::rotate_signing_key). Existing keys keep theirs, so
+    /// changing it takes effect at the next rotation; tokens of keys of the other algorithm stay
+    /// verifiable while their key is published. Default [`SigningAlgorithm::Es256`].
+    pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
+        self.signing_algorithm = algorithm;
+        self
+    }
+
     /// Validates the configuration.
     pub fn build(self) -> Result<ServerConfig, ConfigError> {
         let issuer = Issuer::parse(&self.issuer).map_err(ConfigError::Issuer)?;
@@ -407,6 +426,7 @@ impl ServerConfigBuilder {
             registration_enabled: self.registration_enabled,
             metadata_documents: self.metadata_documents,
             max_pending: self.max_pending,
+            signing_algorithm: self.signing_algorithm,
         })
     }
 }

@@ -8,14 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
-use mcp_authz_store::{
-    IdGenerator, KeyAlgorithm, KeyId, KeyState, PrivateKeyMaterial, SigningKey, Store, StoreError,
-    UnixTime,
-};
-use p256::pkcs8::DecodePrivateKey;
-use p256::pkcs8::{EncodePrivateKey, LineEnding};
+use mcp_authz_store::{IdGenerator, KeyId, KeyState, Store, StoreError, UnixTime};
 use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+
+use crate::signing::{Signer, SigningAlgorithm, generate};
 
 /// How long the active key is trusted from the in-memory cache before the store is asked again (so
 /// a rotation on another instance is picked up).
@@ -33,30 +29,39 @@ pub enum KeyError {
     Crypto(String),
 }
 
-/// The active key, parsed once: the signing key and the encoded JWS header. Signing uses ring's
-/// constant-time assembly P-256 (several times faster than a pure-Rust implementation: the token
-/// endpoint's throughput is bounded by it); keys are generated and stored with `p256`.
+/// The active key, parsed once: the signing key and the encoded JWS header.
 #[derive(Clone)]
 struct ActiveKey {
-    key: Arc<EcdsaKeyPair>,
+    key: Arc<Signer>,
     header_b64: Arc<str>,
     loaded_at: UnixTime,
 }
+
+/// A published verification key with the one algorithm it verifies (from the store, never from a
+/// token's header).
+pub(crate) type VerificationKey = (SigningAlgorithm, Arc<DecodingKey>);
 
 /// The server's keys: the store is the truth, this is a cache.
 pub(crate) struct Keys {
     store: Arc<dyn Store>,
     ids: Arc<dyn IdGenerator>,
+    /// The algorithm of keys created from now on (existing keys keep theirs).
+    algorithm: SigningAlgorithm,
     active: RwLock<Option<ActiveKey>>,
     rng: SystemRandom,
-    decoding: RwLock<HashMap<KeyId, Arc<DecodingKey>>>,
+    decoding: RwLock<HashMap<KeyId, VerificationKey>>,
 }
 
 impl Keys {
-    pub(crate) fn new(store: Arc<dyn Store>, ids: Arc<dyn IdGenerator>) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        ids: Arc<dyn IdGenerator>,
+        algorithm: SigningAlgorithm,
+    ) -> Self {
         Self {
             store,
             ids,
+            algorithm,
             active: RwLock::new(None),
             rng: SystemRandom::new(),
             decoding: RwLock::new(HashMap::new()),
@@ -77,7 +82,7 @@ impl Keys {
         let stored = match self.store.active_key().await? {
             Some(key) => key,
             None => {
-                let key = generate(self.ids.key_id()?, now, KeyState::Active)?;
+                let key = generate(self.algorithm, self.ids.key_id()?, now, KeyState::Active)?;
                 match self.store.insert_key(key.clone()).await {
                     Ok(()) => key,
                     // Another instance bootstrapped at the same time: use its key.
@@ -90,21 +95,11 @@ impl Keys {
                 }
             }
         };
-        let pem = std::str::from_utf8(stored.private_key.secret())
+        let algorithm = SigningAlgorithm::parse(stored.algorithm.as_str())
             .map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let secret =
-            p256::SecretKey::from_pkcs8_pem(pem).map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let der = secret
-            .to_pkcs8_der()
-            .map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let key = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-            der.as_bytes(),
-            &SystemRandom::new(),
-        )
-        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let key = Signer::load(algorithm, stored.private_key.secret())?;
         let header = serde_json::json!({
-            "alg": "ES256",
+            "alg": key.algorithm().as_str(),
             "typ": mcp_authz_token::AT_JWT_TYP,
             "kid": stored.kid.as_str(),
         });
@@ -117,8 +112,8 @@ impl Keys {
         Ok(active)
     }
 
-    /// Signs `claims` as an RFC 9068 JWT (`typ: at+jwt`, ES256, RFC 7515 compact serialization) with
-    /// the active key.
+    /// Signs `claims` as an RFC 9068 JWT (`typ: at+jwt`, the active key's algorithm, RFC 7515 compact
+    /// serialization) with the active key.
     pub(crate) async fn sign<T: serde::Serialize>(
         &self,
         claims: &T,
@@ -130,10 +125,7 @@ impl Keys {
         jwt.push_str(&active.header_b64);
         jwt.push('.');
         URL_SAFE_NO_PAD.encode_string(claims, &mut jwt);
-        let signature = active
-            .key
-            .sign(&self.rng, jwt.as_bytes())
-            .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let signature = active.key.sign(&self.rng, jwt.as_bytes())?;
         jwt.push('.');
         URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut jwt);
         Ok(jwt)
@@ -152,12 +144,12 @@ impl Keys {
             .map_err(|e| KeyError::Crypto(e.to_string()))
     }
 
-    /// The verification key of `kid`, if the key is still published.
+    /// The verification key of `kid` and its algorithm, if the key is still published.
     pub(crate) async fn decoding_key(
         &self,
         kid: &str,
         now: UnixTime,
-    ) -> Result<Option<Arc<DecodingKey>>, KeyError> {
+    ) -> Result<Option<VerificationKey>, KeyError> {
         let Ok(kid) = KeyId::parse(kid) else {
             return Ok(None);
         };
@@ -175,10 +167,14 @@ impl Keys {
         if !stored.is_published(now) {
             return Ok(None);
         }
+        let algorithm = SigningAlgorithm::parse(stored.algorithm.as_str())
+            .map_err(|e| KeyError::Crypto(e.to_string()))?;
         let jwk: Jwk = serde_json::from_str(&stored.public_jwk_json)
             .map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let key =
-            Arc::new(DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Crypto(e.to_string()))?);
+        let key = (
+            algorithm,
+            Arc::new(DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Crypto(e.to_string()))?),
+        );
         let mut cache = self
             .decoding
             .write()
@@ -190,49 +186,19 @@ impl Keys {
         Ok(Some(key))
     }
 
-    /// Generates a new key, makes it active and keeps the previous one published until
-    /// `retire_previous_until`. Returns the new kid.
+    /// Generates a new key of `algorithm`, makes it active and keeps the previous one (of any
+    /// algorithm) published until `retire_previous_until`. Returns the new kid.
     pub(crate) async fn rotate(
         &self,
+        algorithm: SigningAlgorithm,
         now: UnixTime,
         retire_previous_until: UnixTime,
     ) -> Result<KeyId, KeyError> {
-        let key = generate(self.ids.key_id()?, now, KeyState::Published)?;
+        let key = generate(algorithm, self.ids.key_id()?, now, KeyState::Published)?;
         let kid = key.kid.clone();
         self.store.insert_key(key).await?;
         self.store.activate_key(&kid, retire_previous_until).await?;
         *self.active.write().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(kid)
     }
-}
-
-/// A fresh P-256 key: the private key as PKCS#8 PEM, the public key as a JWK with `kid`, `alg`, `use`.
-fn generate(kid: KeyId, now: UnixTime, state: KeyState) -> Result<SigningKey, KeyError> {
-    let secret = loop {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|_| KeyError::Crypto("no randomness".into()))?;
-        // Out-of-range scalars (probability ~2^-32) are drawn again.
-        if let Ok(secret) = p256::SecretKey::from_slice(&bytes) {
-            break secret;
-        }
-    };
-    let pem = secret
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| KeyError::Crypto(e.to_string()))?;
-    let mut jwk = serde_json::to_value(secret.public_key().to_jwk())
-        .map_err(|e| KeyError::Crypto(e.to_string()))?;
-    if let Some(object) = jwk.as_object_mut() {
-        object.insert("kid".into(), kid.as_str().into());
-        object.insert("alg".into(), "ES256".into());
-        object.insert("use".into(), "sig".into());
-    }
-    let algorithm = KeyAlgorithm::parse("ES256").map_err(|e| KeyError::Crypto(e.to_string()))?;
-    Ok(SigningKey {
-        kid,
-        algorithm,
-        private_key: PrivateKeyMaterial::new(pem.as_bytes().to_vec()),
-        public_jwk_json: jwk.to_string(),
-        created_at: now,
-        state,
-    })
 }

@@ -13,7 +13,8 @@
 //! | revocation (RFC 7009), introspection (RFC 7662) | `/revoke`, `/introspect` | AS-15 |
 //!
 //! URL client ids are resolved as Client ID Metadata Documents behind an SSRF guard (AS-10, SEC-6).
-//! Access tokens are RFC 9068 JWTs signed with ES256 keys kept in the store.
+//! Access tokens are RFC 9068 JWTs signed with keys kept in the store: ES256 by default, EdDSA
+//! (Ed25519) with [`ServerConfigBuilder::signing_algorithm`].
 //!
 //! The core is framework-neutral (`http::Request<Bytes>` in, `http::Response<Bytes>` out:
 //! [`AuthorizationServer::handle`] and one method per endpoint); [`AuthorizationServer::router`] is the
@@ -57,6 +58,7 @@ mod router;
 mod secrets;
 mod server;
 mod session;
+mod signing;
 mod users;
 
 pub use cimd::{FetchError, GuardedResolver, is_public_address};
@@ -70,4 +72,5 @@ pub use rate_limit::RateLimit;
 pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
 pub use server::{AuthorizationServer, OperatorRevocation};
+pub use signing::{SigningAlgorithm, UnsupportedAlgorithm};
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

@@ -109,6 +109,10 @@ pub(crate) struct ServeArgs {
     /// exercising refresh in tests and demos.
     #[arg(long, env = "MCP_AUTHZ_ACCESS_TOKEN_TTL", value_name = "SECONDS")]
     pub(crate) access_token_ttl: Option<u64>,
+    /// The algorithm of the signing keys the server creates (its first key, and rotations). Existing
+    /// keys keep theirs: after a change, `keys rotate` switches. Default: es256.
+    #[arg(long, env = "MCP_AUTHZ_SIGNING_ALG", value_enum)]
+    pub(crate) signing_alg: Option<crate::settings::SigningAlg>,
     /// How much to log (to standard error). Default: info.
     #[arg(long, env = "MCP_AUTHZ_LOG_LEVEL", value_enum)]
     pub(crate) log_level: Option<crate::settings::LogLevel>,

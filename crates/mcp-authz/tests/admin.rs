@@ -269,6 +269,44 @@ async fn admin_commands_manage_the_store_a_running_server_uses() {
     expected.sort_unstable();
     assert_eq!(kids, expected);
 
+    // Rotation to EdDSA (issue #5): an Ed25519 key, published as an OKP JWK next to the EC ones.
+    let (ok, out, err) = admin(home, &data, &["keys", "rotate", "--alg", "eddsa"], "");
+    assert!(ok, "{err}");
+    let eddsa = out.trim().strip_prefix("active key: ").unwrap().to_owned();
+    let (ok, out, _) = admin(home, &data, &["keys", "list", "--json"], "");
+    assert!(ok);
+    let keys = json(&out);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 3);
+    // Keys created in the same second are ordered by kid: find each by its kid.
+    let key = |kid: &str| keys.iter().find(|k| k["kid"] == kid).unwrap().clone();
+    assert_eq!(key(&eddsa)["alg"], "EdDSA");
+    assert_eq!(key(&eddsa)["status"], "active");
+    assert_eq!(key(&new)["alg"], "ES256");
+    assert!(
+        key(&new)["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("retired until ")
+    );
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let okp = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == eddsa.as_str())
+        .unwrap();
+    assert_eq!(okp["kty"], "OKP");
+    assert_eq!(okp["crv"], "Ed25519");
+    let (ok, _, err) = admin(home, &data, &["keys", "rotate", "--alg", "rs256"], "");
+    assert!(!ok);
+    assert!(err.contains("rs256"), "{err}");
+
     // Nothing secret reached the server's log.
     let log = server.stderr();
     assert!(!log.contains(&secret), "{log}");

@@ -147,7 +147,71 @@ fn serve_help_documents_the_precedence_and_the_variables() {
         "MCP_AUTHZ_CONFIG",
         "MCP_AUTHZ_TLS_CERT",
         "MCP_AUTHZ_LOG_LEVEL",
+        "MCP_AUTHZ_SIGNING_ALG",
     ] {
         assert!(out.contains(variable), "{variable} missing: {out}");
     }
+}
+
+/// The key types in the JWKS of a running `serve` (its first key is created on the first request).
+async fn jwks_key_types(base: &str) -> Vec<String> {
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kty"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_alg_comes_from_the_file_the_environment_or_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        "bind = \"127.0.0.1:0\"\ndata_dir = \"file-state\"\nsigning_alg = \"eddsa\"\n",
+    )
+    .unwrap();
+    let log = dir.path().join("serve.log");
+
+    // The file's eddsa: the first key is an Ed25519 (OKP) key.
+    let mut file_only = command(dir.path());
+    file_only.arg("serve").arg("--config").arg(&config);
+    let server = Server::start(file_only, &log);
+    assert_eq!(jwks_key_types(&server.base).await, ["OKP"]);
+    drop(server);
+
+    // The flag beats the variable, which beats the file (fresh data directories: existing keys keep
+    // their algorithm).
+    let mut flag = command(dir.path());
+    flag.args(["serve", "--signing-alg", "es256", "--data-dir"])
+        .arg(dir.path().join("flag-state"))
+        .arg("--config")
+        .arg(&config)
+        .env("MCP_AUTHZ_SIGNING_ALG", "eddsa");
+    let server = Server::start(flag, &log);
+    assert_eq!(jwks_key_types(&server.base).await, ["EC"]);
+    drop(server);
+
+    let mut env = command(dir.path());
+    env.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("env-state"))
+        .env("MCP_AUTHZ_SIGNING_ALG", "eddsa");
+    let server = Server::start(env, &log);
+    assert_eq!(jwks_key_types(&server.base).await, ["OKP"]);
+    drop(server);
+
+    // An unknown algorithm is refused in one line.
+    let mut bad = command(dir.path());
+    bad.args(["serve", "--signing-alg", "hs256", "--data-dir"])
+        .arg(dir.path().join("bad-state"));
+    let (ok, _, err) = run(bad, "");
+    assert!(!ok);
+    assert!(err.contains("hs256"), "{err}");
 }

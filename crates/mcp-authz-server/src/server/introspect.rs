@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Validation;
 use mcp_authz_store::{
     ClientRecord, RefreshStatus, RevocationReason, SecretHash, TokenId, UnixTime,
 };
@@ -64,14 +64,17 @@ impl AuthorizationServer {
             .typ
             .as_deref()
             .is_some_and(mcp_authz_token::is_at_jwt_typ);
-        let (Some(kid), true, Algorithm::ES256) = (header.kid.as_deref(), typ_ok, header.alg)
-        else {
+        let (Some(kid), true) = (header.kid.as_deref(), typ_ok) else {
             return Ok(Known::Inactive);
         };
-        let Some(key) = self.inner.keys.decoding_key(kid, now).await? else {
+        // The key's stored algorithm, not the header, decides: a header naming another one is refused.
+        let Some((algorithm, key)) = self.inner.keys.decoding_key(kid, now).await? else {
             return Ok(Known::Inactive);
         };
-        let mut validation = Validation::new(Algorithm::ES256);
+        if header.alg != algorithm.jose() {
+            return Ok(Known::Inactive);
+        }
+        let mut validation = Validation::new(algorithm.jose());
         validation.validate_exp = false; // checked below against the injected clock
         validation.validate_aud = false; // visibility is checked per caller
         validation.set_issuer(&[self.inner.config.issuer.as_str()]);

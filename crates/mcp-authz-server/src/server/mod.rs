@@ -24,6 +24,7 @@ use crate::keys::{KeyError, Keys};
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, ClientAddr};
 use crate::session::{BoundedMap, Pending, Session};
+use crate::signing::SigningAlgorithm;
 use crate::users::{LocalUsers, UserAuthenticator};
 
 /// The endpoint paths, derived from the issuer's path.
@@ -168,7 +169,7 @@ impl AuthorizationServer {
             .unwrap_or_else(|| Arc::new(LocalUsers::new(store.clone())));
         let cap = config.max_pending;
         let inner = Inner {
-            keys: Keys::new(store.clone(), config.ids.clone()),
+            keys: Keys::new(store.clone(), config.ids.clone(), config.signing_algorithm),
             authenticator,
             sessions: BoundedMap::new(cap),
             pending: BoundedMap::new(cap),
@@ -204,14 +205,26 @@ impl AuthorizationServer {
         LocalUsers::new(self.inner.store.clone())
     }
 
-    /// Generates a new signing key and makes it active; the previous key stays in the JWKS until every
-    /// token it signed has expired (REQUIREMENTS AS-9).
+    /// Generates a new signing key of the configured algorithm
+    /// ([`ServerConfigBuilder::signing_algorithm`](crate::ServerConfigBuilder::signing_algorithm)) and
+    /// makes it active; the previous key stays in the JWKS until every token it signed has expired
+    /// (REQUIREMENTS AS-9).
     pub async fn rotate_signing_key(&self) -> Result<KeyId, KeyError> {
+        self.rotate_signing_key_to(self.inner.config.signing_algorithm)
+            .await
+    }
+
+    /// Like [`rotate_signing_key`](Self::rotate_signing_key) with a key of `algorithm`: switching
+    /// algorithms keeps the tokens of the previous key verifiable (the JWKS lists both).
+    pub async fn rotate_signing_key_to(
+        &self,
+        algorithm: SigningAlgorithm,
+    ) -> Result<KeyId, KeyError> {
         let now = self.now();
         let until = now.saturating_add(
             self.inner.config.access_token_lifetime + std::time::Duration::from_secs(60),
         );
-        self.inner.keys.rotate(now, until).await
+        self.inner.keys.rotate(algorithm, now, until).await
     }
 
     pub(crate) fn now(&self) -> UnixTime {

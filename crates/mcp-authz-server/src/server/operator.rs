@@ -1,6 +1,6 @@
 //! Revocation by an operator (the `mcp-authz tokens revoke` command): no client authentication.
 
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Validation;
 use mcp_authz_store::{RevocationReason, SecretHash, StoreError, TokenId, UnixTime};
 use mcp_authz_token::JwtAccessTokenClaims;
 
@@ -56,15 +56,18 @@ impl AuthorizationServer {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(OperatorRevocation::Unknown);
         };
-        let (Some(kid), Algorithm::ES256) = (header.kid.as_deref(), header.alg) else {
+        let Some(kid) = header.kid.as_deref() else {
             return Ok(OperatorRevocation::Unknown);
         };
-        let key = match self.inner.keys.decoding_key(kid, now).await {
+        let (algorithm, key) = match self.inner.keys.decoding_key(kid, now).await {
             Ok(Some(key)) => key,
             Err(KeyError::Store(e)) => return Err(e),
             Ok(None) | Err(_) => return Ok(OperatorRevocation::Unknown),
         };
-        let mut validation = Validation::new(Algorithm::ES256);
+        if header.alg != algorithm.jose() {
+            return Ok(OperatorRevocation::Unknown);
+        }
+        let mut validation = Validation::new(algorithm.jose());
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{LogLevel, SettingsError};
+use super::{LogLevel, SettingsError, SigningAlg};
 
 /// The file's name under the configuration directory.
 const FILE_NAME: &str = "mcp-authz/config.toml";
@@ -24,6 +24,7 @@ pub(crate) struct FileSettings {
     pub(crate) authorization_server: Option<String>,
     pub(crate) resources: Option<Vec<String>>,
     pub(crate) access_token_ttl: Option<u64>,
+    pub(crate) signing_alg: Option<SigningAlg>,
     pub(crate) log_level: Option<LogLevel>,
 }
 
@@ -101,12 +102,13 @@ mod tests {
         let file = parse(
             "bind = \"127.0.0.1:9000\"\nissuer = \"https://auth.example.com\"\n\
              data_dir = \"/var/lib/mcp-authz\"\ndev = false\nresources = [\"https://x.example/mcp=a,b\"]\n\
-             access_token_ttl = 300\nlog_level = \"debug\"\n",
+             access_token_ttl = 300\nlog_level = \"debug\"\nsigning_alg = \"eddsa\"\n",
         )
         .unwrap();
         assert_eq!(file.bind, Some("127.0.0.1:9000".parse().unwrap()));
         assert_eq!(file.log_level, Some(LogLevel::Debug));
         assert_eq!(file.access_token_ttl, Some(300));
+        assert_eq!(file.signing_alg, Some(SigningAlg::Eddsa));
         assert_eq!(file.resources.unwrap().len(), 1);
     }
 
@@ -125,6 +127,7 @@ mod tests {
         let file = parse(&uncommented).unwrap();
         assert_eq!(file.bind, Some("127.0.0.1:8400".parse().unwrap()));
         assert_eq!(file.access_token_ttl, Some(600));
+        assert_eq!(file.signing_alg, Some(SigningAlg::Es256));
         assert!(file.tls_cert.is_some() && file.tls_key.is_some());
         assert_eq!(file.resources.map(|r| r.len()), Some(1));
     }

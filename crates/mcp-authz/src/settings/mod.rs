@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope};
+use mcp_authz_server::SigningAlgorithm;
 
 use crate::cli::{ServeArgs, StoreArgs};
 pub(crate) use file::FileSettings;
@@ -75,6 +76,26 @@ impl LogLevel {
             Self::Info => tracing::Level::INFO,
             Self::Debug => tracing::Level::DEBUG,
             Self::Trace => tracing::Level::TRACE,
+        }
+    }
+}
+
+/// The algorithm of the signing keys the server creates (`--signing-alg`, `signing_alg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SigningAlg {
+    /// ECDSA on P-256 (`ES256`): the default.
+    Es256,
+    /// Ed25519 (`EdDSA`, RFC 8037).
+    Eddsa,
+}
+
+impl SigningAlg {
+    /// The server's algorithm.
+    pub(crate) fn algorithm(self) -> SigningAlgorithm {
+        match self {
+            Self::Es256 => SigningAlgorithm::Es256,
+            Self::Eddsa => SigningAlgorithm::EdDsa,
         }
     }
 }
@@ -175,6 +196,8 @@ pub(crate) struct ServeSettings {
     pub(crate) resources: Vec<ExtraResource>,
     /// The access-token lifetime in seconds.
     pub(crate) access_token_ttl: Option<u64>,
+    /// The algorithm of new signing keys.
+    pub(crate) signing_alg: Option<SigningAlg>,
     /// `--dangerous-allow-loopback-cimd` (command line only): the PEM roots to trust.
     pub(crate) dangerous_loopback_cimd: Option<PathBuf>,
 }
@@ -255,6 +278,7 @@ pub(crate) fn serve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettings
         authorization_server,
         resources,
         access_token_ttl: args.access_token_ttl.or(file.access_token_ttl),
+        signing_alg: args.signing_alg.or(file.signing_alg),
         dangerous_loopback_cimd: args.dangerous_allow_loopback_cimd.clone(),
     })
 }

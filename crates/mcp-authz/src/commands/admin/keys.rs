@@ -1,6 +1,7 @@
 //! `mcp-authz keys list|rotate`.
 //!
-//! Rotation creates a new ES256 key and makes it active at once; the previous key stays published in
+//! Rotation creates a new key (ES256, or EdDSA with `--alg eddsa`, `MCP_AUTHZ_SIGNING_ALG` or the
+//! configuration file's `signing_alg`) and makes it active at once; the previous key stays published in
 //! the JWKS (and valid for verification) for the longest access-token lifetime (1 hour) plus a
 //! minute, then leaves it and is purged. A running server signs with the new key within 10 seconds
 //! (its active-key cache) and serves the new JWKS immediately; resource servers refetch the JWKS when
@@ -13,6 +14,7 @@ use mcp_authz_store::{Clock as _, KeyState, SigningKey, SystemClock, UnixTime};
 use super::{Admin, AdminError, time::rfc3339, write_json};
 use crate::cli::StoreArgs;
 use crate::error::CliError;
+use crate::settings::SigningAlg;
 
 /// `keys`: signing keys.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,7 +38,11 @@ pub(crate) enum KeysAction {
     },
     /// Create a new signing key and make it active; the previous one stays published for
     /// verification until every token it signed has expired.
-    Rotate,
+    Rotate {
+        /// The new key's algorithm. Default: the configuration file's `signing_alg`, else es256.
+        #[arg(long, env = "MCP_AUTHZ_SIGNING_ALG", value_enum)]
+        alg: Option<SigningAlg>,
+    },
 }
 
 pub(super) async fn run(args: KeysArgs, out: &mut impl Write) -> Result<(), CliError> {
@@ -73,10 +79,14 @@ pub(super) async fn run(args: KeysArgs, out: &mut impl Write) -> Result<(), CliE
             }
             Ok(())
         }
-        KeysAction::Rotate => {
+        KeysAction::Rotate { alg } => {
+            let algorithm = alg
+                .or(admin.signing_alg)
+                .map(SigningAlg::algorithm)
+                .unwrap_or_default();
             let kid = admin
                 .server
-                .rotate_signing_key()
+                .rotate_signing_key_to(algorithm)
                 .await
                 .map_err(AdminError::Key)?;
             writeln!(out, "active key: {}", kid.as_str())?;

@@ -50,6 +50,8 @@ pub(crate) enum AdminError {
 struct Admin {
     store: SharedStore,
     server: AuthorizationServer,
+    /// The configuration file's `signing_alg`, if set: the default of `keys rotate --alg`.
+    signing_alg: Option<crate::settings::SigningAlg>,
 }
 
 /// A placeholder issuer: admin commands never issue tokens, and compare no issuer.
@@ -59,7 +61,7 @@ impl Admin {
     /// Opens the store the arguments (or the environment, or the configuration file) name. Refuses
     /// to create a database: a typo in `--data-dir` must not silently make an empty one.
     async fn open(args: &StoreArgs) -> Result<Self, CliError> {
-        let (storage_settings, _file) = crate::settings::storage(args)?;
+        let (storage_settings, file) = crate::settings::storage(args)?;
         let store = storage::open(&storage_settings.location()?, Missing::Refuse).await?;
         let resource =
             ResourceUri::parse("http://127.0.0.1/mcp").map_err(|e| CliError::InvalidArgument {
@@ -75,7 +77,11 @@ impl Admin {
             .registration(false)
             .build()?;
         let server = AuthorizationServer::new(config, store.clone())?;
-        Ok(Self { store, server })
+        Ok(Self {
+            store,
+            server,
+            signing_alg: file.signing_alg,
+        })
     }
 }
 

@@ -108,6 +108,9 @@ async fn serve(
     if let Some(seconds) = args.access_token_ttl {
         config = config.access_token_lifetime(std::time::Duration::from_secs(seconds));
     }
+    if let Some(alg) = args.signing_alg {
+        config = config.signing_algorithm(alg.algorithm());
+    }
     if let Some(roots) = &args.dangerous_loopback_cimd {
         config = config.metadata_documents(cimd::loopback_documents(local, roots)?);
         eprintln!(
