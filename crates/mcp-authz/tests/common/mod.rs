@@ -26,6 +26,24 @@ const PASSWORD_LINE: &str = "created user `admin` with password: ";
 /// The first user `serve` creates.
 pub const ADMIN: &str = "admin";
 
+/// Waits for the `listening on <base>` line a just-spawned `serve` prints first, and returns the base
+/// URL; panics with the server's standard error (written to `log`) if the line is anything else.
+pub fn listening_base(child: &mut Child, log: &Path) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| {
+            panic!(
+                "unexpected first line {line:?}; stderr: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        })
+        .to_owned()
+}
+
 /// A running `mcp-authz serve`; killed when dropped (or stopped with SIGTERM by [`Serve::stop`]).
 pub struct Serve {
     child: Child,
@@ -60,20 +78,7 @@ impl Serve {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "unexpected first line {line:?}; stderr: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            })
-            .to_owned();
+        let base = listening_base(&mut child, &log);
         Self {
             child,
             base,

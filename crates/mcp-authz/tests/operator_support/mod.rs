@@ -7,7 +7,10 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead as _, BufReader, Write as _};
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -66,20 +69,7 @@ impl Server {
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "unexpected first line {line:?}; stderr: {}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                )
-            })
-            .to_owned();
+        let base = common::listening_base(&mut child, log);
         Self {
             child,
             base,
