@@ -327,4 +327,14 @@ mod tests {
         assert!(SigningAlgorithm::parse("none").is_err());
         assert_eq!(SigningAlgorithm::EdDsa.to_string(), "EdDSA");
     }
+
+    proptest::proptest! {
+        /// Any name is an algorithm or an error, never a panic; an accepted name renders back exactly.
+        #[test]
+        fn any_algorithm_name_parses_or_errs(name in "\\PC{0,40}|ES256|EdDSA") {
+            if let Ok(alg) = SigningAlgorithm::parse(&name) {
+                proptest::prop_assert_eq!(alg.as_str(), name.as_str());
+            }
+        }
+    }
 }

@@ -148,4 +148,15 @@ mod tests {
         let (line, _) = parse("bind = [\n").unwrap_err();
         assert!(line >= 1);
     }
+
+    proptest::proptest! {
+        /// Any file text is settings or a one-line error whose line lies within the text.
+        #[test]
+        fn any_text_parses_or_names_a_line(text in "\\PC{0,200}|[a-z_]{1,12} = \\PC{0,40}") {
+            if let Err((line, message)) = parse(&text) {
+                proptest::prop_assert!(line >= 1 && line <= text.matches('\n').count() + 1);
+                proptest::prop_assert!(!message.contains('\n'));
+            }
+        }
+    }
 }

@@ -338,4 +338,26 @@ mod tests {
         };
         assert!(matches!(both.location(), Err(SettingsError::Conflict(_))));
     }
+
+    proptest::proptest! {
+        /// Any `--resource` text is a value or an error, never a panic.
+        #[test]
+        fn any_resource_text_parses_or_errs(text in "\\PC{0,80}") {
+            let _ = ExtraResource::parse(&text, "mcp:tools");
+        }
+
+        /// `URL=SCOPES` round trip: the canonical URI and the scopes come back.
+        #[test]
+        fn resource_with_scopes_round_trips(
+            host in "[a-z]{1,10}\\.example",
+            path in "(/[a-z0-9]{1,6}){0,3}",
+            scopes in proptest::collection::btree_set("[a-z][a-z:._-]{0,8}", 1..4),
+        ) {
+            let url = format!("https://{host}{path}");
+            let joined = scopes.iter().cloned().collect::<Vec<_>>();
+            let r = ExtraResource::parse(&format!("{url}={}", joined.join(",")), "x").unwrap();
+            proptest::prop_assert_eq!(r.resource, ResourceUri::parse(&url).unwrap());
+            proptest::prop_assert_eq!(r.scopes, Scope::parse(&joined.join(" ")).unwrap());
+        }
+    }
 }
