@@ -7,11 +7,14 @@ use mcp_authz_store::{
     Consent, ConsentStore, Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, PrivateKeyMaterial,
     SecretHashString, SigningKey, StoreError, Subject, UnixTime, User, UserStore, Username,
 };
+use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::codec::{col, opt_time, parsed, scope, time};
+use crate::columns::Columns;
 use crate::error::db;
+use crate::statement::{execute, first_row};
 
 /// A consent from `subject, client_id, scope, granted_at`.
 fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
@@ -28,20 +31,20 @@ fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
 impl ConsentStore for SqliteStore {
     async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
         self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-            "INSERT INTO consents (subject, client_id, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, granted_at = ?4",
-        )
-        .bind(consent.subject.as_str())
-        .bind(consent.client_id.as_str())
-        .bind(consent.scope.to_string())
-        .bind(consent.granted_at.as_i64())
-        .execute(conn)
-        .await
-        .map_err(db(Entity::Consent))?;
-                Ok(())
-            })
+            execute(
+                conn,
+                Entity::Consent,
+                "INSERT INTO consents (subject, client_id, scope, granted_at) \
+                 VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, granted_at = ?4",
+                params![
+                    consent.subject.as_str(),
+                    consent.client_id.as_str(),
+                    consent.scope.to_string(),
+                    consent.granted_at.as_i64(),
+                ],
+            )
+            .map(drop)
         })
         .await
     }
@@ -82,16 +85,13 @@ impl ConsentStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (subject, client_id) = (subject.clone(), client_id.clone());
         self.write(move |conn| {
-            Box::pin(async move {
-                let done =
-                    sqlx::query("DELETE FROM consents WHERE subject = ?1 AND client_id = ?2")
-                        .bind(subject.as_str())
-                        .bind(client_id.as_str())
-                        .execute(conn)
-                        .await
-                        .map_err(db(Entity::Consent))?;
-                Ok(done.rows_affected() > 0)
-            })
+            let deleted = execute(
+                conn,
+                Entity::Consent,
+                "DELETE FROM consents WHERE subject = ?1 AND client_id = ?2",
+                params![subject.as_str(), client_id.as_str()],
+            )?;
+            Ok(deleted > 0)
         })
         .await
     }
@@ -142,24 +142,25 @@ impl KeyStore for SqliteStore {
         // A duplicate kid violates the primary key, a second active key the `one_active_key` index:
         // both are unique violations, so `Conflict`.
         self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(concat!(
+            execute(
+                conn,
+                E,
+                concat!(
                     "INSERT INTO signing_keys (",
                     key_columns!(),
                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                ))
-                .bind(key.kid.as_str())
-                .bind(key.algorithm.as_str())
-                .bind(key.private_key.secret())
-                .bind(key.public_jwk_json.as_str())
-                .bind(key.created_at.as_i64())
-                .bind(state)
-                .bind(until)
-                .execute(conn)
-                .await
-                .map_err(db(E))?;
-                Ok(())
-            })
+                ),
+                params![
+                    key.kid.as_str(),
+                    key.algorithm.as_str(),
+                    key.private_key.secret(),
+                    key.public_jwk_json.as_str(),
+                    key.created_at.as_i64(),
+                    state,
+                    until,
+                ],
+            )
+            .map(drop)
         })
         .await
     }
@@ -223,43 +224,39 @@ impl KeyStore for SqliteStore {
         const E: Entity = Entity::SigningKey;
         let kid = kid.clone();
         self.write(move |conn| {
-            Box::pin(async move {
-                let state: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM signing_keys WHERE kid = ?1")
-                        .bind(kid.as_str())
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(db(E))?;
-                match state.as_deref() {
-                    None => return Err(StoreError::NotFound { entity: E }),
-                    Some("active") => return Ok(None),
-                    Some("published") => {}
-                    Some(_) => {
-                        return Err(StoreError::InvalidTransition {
-                            entity: E,
-                            description: "a retired key cannot become active again".to_owned(),
-                        });
-                    }
+            let state = first_row(
+                conn,
+                E,
+                "SELECT state FROM signing_keys WHERE kid = ?1",
+                params![kid.as_str()],
+                |row| Ok(row.text(0, E)?.to_owned()),
+            )?;
+            match state.as_deref() {
+                None => return Err(StoreError::NotFound { entity: E }),
+                Some("active") => return Ok(None),
+                Some("published") => {}
+                Some(_) => {
+                    return Err(StoreError::InvalidTransition {
+                        entity: E,
+                        description: "a retired key cannot become active again".to_owned(),
+                    });
                 }
-                let previous: Option<String> = sqlx::query_scalar(
-                    "UPDATE signing_keys SET state = 'retired', retired_until = ?1 \
-             WHERE state = 'active' RETURNING kid",
-                )
-                .bind(retire_previous_until.as_i64())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db(E))?;
-                sqlx::query(
-            "UPDATE signing_keys SET state = 'active' WHERE kid = ?1 AND state = 'published'",
-        )
-        .bind(kid.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(db(E))?;
-                previous
-                    .map(|kid| parsed(E, "kid", KeyId::parse(&kid)))
-                    .transpose()
-            })
+            }
+            let previous = first_row(
+                conn,
+                E,
+                "UPDATE signing_keys SET state = 'retired', retired_until = ?1 \
+                 WHERE state = 'active' RETURNING kid",
+                params![retire_previous_until.as_i64()],
+                |row| parsed(E, "kid", KeyId::parse(row.text(0, E)?)),
+            )?;
+            execute(
+                conn,
+                E,
+                "UPDATE signing_keys SET state = 'active' WHERE kid = ?1 AND state = 'published'",
+                params![kid.as_str()],
+            )?;
+            Ok(previous)
         })
         .await
     }
@@ -288,22 +285,23 @@ fn user(row: &SqliteRow) -> Result<User, StoreError> {
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: User) -> Result<(), StoreError> {
         self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(concat!(
+            execute(
+                conn,
+                Entity::User,
+                concat!(
                     "INSERT INTO users (",
                     user_columns!(),
                     ") VALUES (?1, ?2, ?3, ?4, ?5)"
-                ))
-                .bind(user.id.as_str())
-                .bind(user.username.as_str())
-                .bind(user.password_hash.secret())
-                .bind(user.created_at.as_i64())
-                .bind(user.disabled)
-                .execute(conn)
-                .await
-                .map_err(db(Entity::User))?;
-                Ok(())
-            })
+                ),
+                params![
+                    user.id.as_str(),
+                    user.username.as_str(),
+                    user.password_hash.secret(),
+                    user.created_at.as_i64(),
+                    user.disabled,
+                ],
+            )
+            .map(drop)
         })
         .await
     }
@@ -337,20 +335,18 @@ impl UserStore for SqliteStore {
     async fn set_user_disabled(&self, id: &Subject, disabled: bool) -> Result<(), StoreError> {
         let id = id.clone();
         self.write(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query("UPDATE users SET disabled = ?1 WHERE id = ?2")
-                    .bind(disabled)
-                    .bind(id.as_str())
-                    .execute(conn)
-                    .await
-                    .map_err(db(Entity::User))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: Entity::User,
-                    });
-                }
-                Ok(())
-            })
+            let changed = execute(
+                conn,
+                Entity::User,
+                "UPDATE users SET disabled = ?1 WHERE id = ?2",
+                params![disabled, id.as_str()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound {
+                    entity: Entity::User,
+                });
+            }
+            Ok(())
         })
         .await
     }
@@ -362,20 +358,18 @@ impl UserStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let id = id.clone();
         self.write(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query("UPDATE users SET password_hash = ?1 WHERE id = ?2")
-                    .bind(password_hash.secret())
-                    .bind(id.as_str())
-                    .execute(conn)
-                    .await
-                    .map_err(db(Entity::User))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: Entity::User,
-                    });
-                }
-                Ok(())
-            })
+            let changed = execute(
+                conn,
+                Entity::User,
+                "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+                params![password_hash.secret(), id.as_str()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound {
+                    entity: Entity::User,
+                });
+            }
+            Ok(())
         })
         .await
     }
@@ -395,14 +389,13 @@ impl UserStore for SqliteStore {
     async fn delete_user(&self, id: &Subject) -> Result<bool, StoreError> {
         let id = id.clone();
         self.write(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query("DELETE FROM users WHERE id = ?1")
-                    .bind(id.as_str())
-                    .execute(conn)
-                    .await
-                    .map_err(db(Entity::User))?;
-                Ok(done.rows_affected() > 0)
-            })
+            let deleted = execute(
+                conn,
+                Entity::User,
+                "DELETE FROM users WHERE id = ?1",
+                params![id.as_str()],
+            )?;
+            Ok(deleted > 0)
         })
         .await
     }

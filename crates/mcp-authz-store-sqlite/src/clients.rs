@@ -7,13 +7,13 @@ use mcp_authz_metadata::{
 use mcp_authz_store::{
     ClientKind, ClientRecord, ClientStore, Entity, SecretHashString, StoreError,
 };
-use sqlx::Sqlite;
-use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use rusqlite::{Connection, params};
+use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::codec::{col, list, opt_time, parse_list, parsed, scope, time};
 use crate::error::db;
+use crate::statement::execute;
 
 const E: Entity = Entity::Client;
 
@@ -86,25 +86,31 @@ impl Encoded {
         })
     }
 
-    /// `sql` with the 15 columns bound as `?1`…`?15`.
-    fn bind<'q>(&'q self, sql: &'q str) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    /// Runs `sql` with the 15 columns bound as `?1`…`?15`; the number of rows it changed.
+    fn execute(&self, conn: &Connection, sql: &str) -> Result<u64, StoreError> {
         let r = &self.record;
-        sqlx::query(sql)
-            .bind(r.client_id.as_str())
-            .bind(self.kind)
-            .bind(self.fetched_at)
-            .bind(self.cache_expires_at)
-            .bind(r.secret_hash.as_ref().map(SecretHashString::secret))
-            .bind(r.secret_expires_at.map(|t| t.as_i64()))
-            .bind(self.redirect_uris.as_str())
-            .bind(self.grant_types.as_str())
-            .bind(r.token_endpoint_auth_method.as_str())
-            .bind(r.application_type.as_str())
-            .bind(r.client_name.as_deref())
-            .bind(self.allowed_resources.as_deref())
-            .bind(r.allowed_scope.as_ref().map(ToString::to_string))
-            .bind(r.metadata_json.as_str())
-            .bind(r.created_at.as_i64())
+        execute(
+            conn,
+            E,
+            sql,
+            params![
+                r.client_id.as_str(),
+                self.kind,
+                self.fetched_at,
+                self.cache_expires_at,
+                r.secret_hash.as_ref().map(SecretHashString::secret),
+                r.secret_expires_at.map(|t| t.as_i64()),
+                self.redirect_uris.as_str(),
+                self.grant_types.as_str(),
+                r.token_endpoint_auth_method.as_str(),
+                r.application_type.as_str(),
+                r.client_name.as_deref(),
+                self.allowed_resources.as_deref(),
+                r.allowed_scope.as_ref().map(ToString::to_string),
+                r.metadata_json.as_str(),
+                r.created_at.as_i64(),
+            ],
+        )
     }
 }
 
@@ -164,18 +170,16 @@ impl ClientStore for SqliteStore {
     async fn insert_client(&self, client: ClientRecord) -> Result<(), StoreError> {
         let encoded = Encoded::new(client)?;
         self.write(move |conn| {
-            Box::pin(async move {
-                encoded
-            .bind(concat!(
-                "INSERT INTO clients (",
-                client_columns!(),
-                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            ))
-            .execute(conn)
-            .await
-            .map_err(db(E))?;
-                Ok(())
-            })
+            encoded
+                .execute(
+                    conn,
+                    concat!(
+                        "INSERT INTO clients (",
+                        client_columns!(),
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                    ),
+                )
+                .map(drop)
         })
         .await
     }
@@ -183,20 +187,18 @@ impl ClientStore for SqliteStore {
     async fn upsert_client(&self, client: ClientRecord) -> Result<(), StoreError> {
         let encoded = Encoded::new(client)?;
         self.write(move |conn| {
-            Box::pin(async move {
-                encoded
-            .bind(concat!(
-                "INSERT INTO clients (",
-                client_columns!(),
-                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
-                 ON CONFLICT (client_id) DO UPDATE SET ",
-                client_assignments!()
-            ))
-            .execute(conn)
-            .await
-            .map_err(db(E))?;
-                Ok(())
-            })
+            encoded
+                .execute(
+                    conn,
+                    concat!(
+                        "INSERT INTO clients (",
+                        client_columns!(),
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                         ON CONFLICT (client_id) DO UPDATE SET ",
+                        client_assignments!()
+                    ),
+                )
+                .map(drop)
         })
         .await
     }
@@ -204,21 +206,18 @@ impl ClientStore for SqliteStore {
     async fn update_client(&self, client: ClientRecord) -> Result<(), StoreError> {
         let encoded = Encoded::new(client)?;
         self.write(move |conn| {
-            Box::pin(async move {
-                let done = encoded
-                    .bind(concat!(
-                        "UPDATE clients SET ",
-                        client_assignments!(),
-                        " WHERE client_id = ?1"
-                    ))
-                    .execute(conn)
-                    .await
-                    .map_err(db(E))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { entity: E });
-                }
-                Ok(())
-            })
+            let changed = encoded.execute(
+                conn,
+                concat!(
+                    "UPDATE clients SET ",
+                    client_assignments!(),
+                    " WHERE client_id = ?1"
+                ),
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { entity: E });
+            }
+            Ok(())
         })
         .await
     }
@@ -239,14 +238,13 @@ impl ClientStore for SqliteStore {
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         let client_id = client_id.clone();
         self.write(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query("DELETE FROM clients WHERE client_id = ?1")
-                    .bind(client_id.as_str())
-                    .execute(conn)
-                    .await
-                    .map_err(db(E))?;
-                Ok(done.rows_affected() > 0)
-            })
+            let deleted = execute(
+                conn,
+                E,
+                "DELETE FROM clients WHERE client_id = ?1",
+                params![client_id.as_str()],
+            )?;
+            Ok(deleted > 0)
         })
         .await
     }

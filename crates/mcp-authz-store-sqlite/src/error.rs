@@ -69,7 +69,19 @@ impl From<sqlx::Error> for OpenError {
     }
 }
 
-/// How an `sqlx` error is reported.
+impl From<rusqlite::Error> for OpenError {
+    fn from(error: rusqlite::Error) -> Self {
+        let description = sqlite_description(&error);
+        match classify_rusqlite(&error) {
+            Class::Corrupt => Self::Corrupt { description },
+            Class::Unavailable | Class::Unique | Class::NotFound => {
+                Self::Unavailable { description }
+            }
+        }
+    }
+}
+
+/// How an `sqlx` or `rusqlite` error is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     /// A uniqueness rule: [`StoreError::Conflict`].
@@ -91,6 +103,35 @@ const SQLITE_MISMATCH: i64 = 20;
 const SQLITE_FORMAT: i64 = 24;
 const SQLITE_RANGE: i64 = 25;
 const SQLITE_NOTADB: i64 = 26;
+// Extended result codes of a uniqueness violation.
+const SQLITE_CONSTRAINT_PRIMARYKEY: i64 = 1555;
+const SQLITE_CONSTRAINT_UNIQUE: i64 = 2067;
+
+/// Sorts a SQLite (extended) result code into one of the reports.
+fn classify_code(extended: Option<i64>) -> Class {
+    match extended {
+        Some(SQLITE_CONSTRAINT_PRIMARYKEY | SQLITE_CONSTRAINT_UNIQUE) => Class::Unique,
+        // Schema or integrity mismatches: retrying will not help, the database needs a look.
+        Some(code)
+            if matches!(
+                code & 0xff,
+                SQLITE_ERROR
+                    | SQLITE_CORRUPT
+                    | SQLITE_SCHEMA
+                    | SQLITE_CONSTRAINT
+                    | SQLITE_MISMATCH
+                    | SQLITE_FORMAT
+                    | SQLITE_RANGE
+                    | SQLITE_NOTADB
+            ) =>
+        {
+            Class::Corrupt
+        }
+        // SQLITE_BUSY (locked beyond the busy timeout), SQLITE_LOCKED, SQLITE_IOERR,
+        // SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOMEM, SQLITE_INTERRUPT, ...
+        _ => Class::Unavailable,
+    }
+}
 
 /// Sorts an `sqlx` error into one of the four reports.
 fn classify(error: &sqlx::Error) -> Class {
@@ -99,20 +140,7 @@ fn classify(error: &sqlx::Error) -> Class {
             if db.is_unique_violation() {
                 return Class::Unique;
             }
-            let primary = db
-                .code()
-                .and_then(|code| code.parse::<i64>().ok())
-                .map(|code| code & 0xff);
-            match primary {
-                // Schema or integrity mismatches: retrying will not help, the database needs a look.
-                Some(
-                    SQLITE_ERROR | SQLITE_CORRUPT | SQLITE_SCHEMA | SQLITE_CONSTRAINT
-                    | SQLITE_MISMATCH | SQLITE_FORMAT | SQLITE_RANGE | SQLITE_NOTADB,
-                ) => Class::Corrupt,
-                // SQLITE_BUSY (locked beyond the busy timeout), SQLITE_LOCKED, SQLITE_IOERR,
-                // SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOMEM, SQLITE_INTERRUPT, ...
-                _ => Class::Unavailable,
-            }
+            classify_code(db.code().and_then(|code| code.parse::<i64>().ok()))
         }
         sqlx::Error::RowNotFound => Class::NotFound,
         sqlx::Error::TypeNotFound { .. }
@@ -122,6 +150,40 @@ fn classify(error: &sqlx::Error) -> Class {
         | sqlx::Error::Decode(_) => Class::Corrupt,
         // PoolTimedOut, PoolClosed, Io, WorkerCrashed, Protocol, Configuration, ...
         _ => Class::Unavailable,
+    }
+}
+
+/// Sorts a `rusqlite` error (the writer thread's) into one of the four reports.
+fn classify_rusqlite(error: &rusqlite::Error) -> Class {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, _) => {
+            classify_code(Some(i64::from(failure.extended_code)))
+        }
+        rusqlite::Error::QueryReturnedNoRows => Class::NotFound,
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnIndex(_)
+        | rusqlite::Error::InvalidColumnName(_)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::Utf8Error(_) => Class::Corrupt,
+        // SqliteSingleThreadedMode, InvalidPath, ExecuteReturnedResults, ...
+        _ => Class::Unavailable,
+    }
+}
+
+/// The store's error for `class`.
+fn report(class: Class, entity: Entity, description: String) -> StoreError {
+    match class {
+        Class::Unique => StoreError::Conflict {
+            entity,
+            description,
+        },
+        Class::Unavailable => StoreError::Unavailable { description },
+        Class::Corrupt => StoreError::Corrupt {
+            entity,
+            description,
+        },
+        Class::NotFound => StoreError::NotFound { entity },
     }
 }
 
@@ -136,18 +198,31 @@ pub(crate) fn store_error(entity: Entity, error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) => db.message().to_owned(),
         other => other.to_string(),
     };
-    match classify(&error) {
-        Class::Unique => StoreError::Conflict {
-            entity,
-            description,
-        },
-        Class::Unavailable => StoreError::Unavailable { description },
-        Class::Corrupt => StoreError::Corrupt {
-            entity,
-            description,
-        },
-        Class::NotFound => StoreError::NotFound { entity },
+    report(classify(&error), entity, description)
+}
+
+/// [`store_error`] for the writer thread's `rusqlite` errors, by the same rules.
+pub(crate) fn sqlite_error(entity: Entity, error: rusqlite::Error) -> StoreError {
+    report(
+        classify_rusqlite(&error),
+        entity,
+        sqlite_description(&error),
+    )
+}
+
+/// A `rusqlite` error for logs: SQLite's own message where there is one (it names tables and
+/// columns, never bound values).
+pub(crate) fn sqlite_description(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        rusqlite::Error::SqliteFailure(failure, None) => failure.to_string(),
+        other => other.to_string(),
     }
+}
+
+/// `map_err` adapter for `rusqlite`: `.map_err(sqlite(Entity::Grant))`.
+pub(crate) fn sqlite(entity: Entity) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |error| sqlite_error(entity, error)
 }
 
 /// `map_err` adapter: `.map_err(db(Entity::Grant))`.
@@ -193,5 +268,47 @@ mod tests {
         assert!(OpenError::from(sqlx::Error::PoolTimedOut).is_unavailable());
         let corrupt = OpenError::from(sqlx::Error::Decode("bad".into()));
         assert!(matches!(corrupt, OpenError::Corrupt { .. }));
+    }
+
+    #[test]
+    fn rusqlite_errors_classify_like_sqlx_errors() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, u TEXT UNIQUE, n TEXT NOT NULL)")
+            .unwrap();
+        conn.execute("INSERT INTO t VALUES ('a', 'x', 'n')", [])
+            .unwrap();
+        let unique = |sql: &str| sqlite_error(Entity::Grant, conn.execute(sql, []).unwrap_err());
+        for sql in [
+            "INSERT INTO t VALUES ('a', 'y', 'n')",
+            "INSERT INTO t VALUES ('b', 'x', 'n')",
+        ] {
+            let error = unique(sql);
+            assert!(
+                matches!(&error, StoreError::Conflict { entity: Entity::Grant, description }
+                    if description.contains("t.")),
+                "{sql}: {error:?}"
+            );
+        }
+        let not_null = unique("INSERT INTO t VALUES ('c', 'z', NULL)");
+        assert!(
+            matches!(not_null, StoreError::Corrupt { .. }),
+            "{not_null:?}"
+        );
+        let missing = sqlite_error(
+            Entity::User,
+            conn.query_row("SELECT k FROM t WHERE k = 'zz'", [], |_| Ok(()))
+                .unwrap_err(),
+        );
+        assert_eq!(
+            missing,
+            StoreError::NotFound {
+                entity: Entity::User
+            }
+        );
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(5), // SQLITE_BUSY
+            Some("database is locked".to_owned()),
+        );
+        assert!(sqlite_error(Entity::Grant, busy).is_unavailable());
     }
 }

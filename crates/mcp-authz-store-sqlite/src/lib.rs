@@ -42,11 +42,13 @@
 mod accounts;
 mod clients;
 mod codec;
+mod columns;
 mod error;
 mod options;
 mod purge;
 mod rotation;
 mod rows;
+mod statement;
 mod store;
 mod tokens;
 mod writer;

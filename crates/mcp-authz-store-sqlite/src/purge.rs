@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use mcp_authz_store::{Entity, PurgeCounts, PurgeStore, StoreError, UnixTime};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::statement::execute;
 
 #[async_trait]
 impl PurgeStore for SqliteStore {
@@ -14,46 +14,31 @@ impl PurgeStore for SqliteStore {
     async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
         let now = now.as_i64();
         self.write(move |conn| {
-            Box::pin(async move {
-                let mut run =
-                    async |sql: &'static str, entity: Entity| -> Result<u64, StoreError> {
-                        Ok(sqlx::query(sql)
-                            .bind(now)
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(db(entity))?
-                            .rows_affected())
-                    };
-                let counts = PurgeCounts {
-            codes: run(
-                "DELETE FROM codes WHERE expires_at <= ?1",
-                Entity::AuthorizationCode,
-            )
-            .await?,
-            refresh_tokens: run(
-                "DELETE FROM refresh_tokens WHERE expires_at <= ?1 \
-                 OR family_id IN (SELECT id FROM grants WHERE expires_at <= ?1)",
-                Entity::RefreshToken,
-            )
-            .await?,
-            grants: run("DELETE FROM grants WHERE expires_at <= ?1", Entity::Grant).await?,
-            revoked_access_tokens: run(
-                "DELETE FROM revoked_access_tokens WHERE expires_at <= ?1",
-                Entity::AccessToken,
-            )
-            .await?,
-            metadata_document_clients: run(
-                "DELETE FROM clients WHERE kind = 'metadata_document' AND cache_expires_at <= ?1",
-                Entity::Client,
-            )
-            .await?,
-            signing_keys: run(
-                "DELETE FROM signing_keys WHERE state = 'retired' AND retired_until <= ?1",
-                Entity::SigningKey,
-            )
-            .await?,
-        };
-                Ok(counts)
+            let run = |sql: &str, entity: Entity| execute(conn, entity, sql, [now]);
+            Ok(PurgeCounts {
+                codes: run(
+                    "DELETE FROM codes WHERE expires_at <= ?1",
+                    Entity::AuthorizationCode,
+                )?,
+                refresh_tokens: run(
+                    "DELETE FROM refresh_tokens WHERE expires_at <= ?1 \
+                     OR family_id IN (SELECT id FROM grants WHERE expires_at <= ?1)",
+                    Entity::RefreshToken,
+                )?,
+                grants: run("DELETE FROM grants WHERE expires_at <= ?1", Entity::Grant)?,
+                revoked_access_tokens: run(
+                    "DELETE FROM revoked_access_tokens WHERE expires_at <= ?1",
+                    Entity::AccessToken,
+                )?,
+                metadata_document_clients: run(
+                    "DELETE FROM clients \
+                     WHERE kind = 'metadata_document' AND cache_expires_at <= ?1",
+                    Entity::Client,
+                )?,
+                signing_keys: run(
+                    "DELETE FROM signing_keys WHERE state = 'retired' AND retired_until <= ?1",
+                    Entity::SigningKey,
+                )?,
             })
         })
         .await

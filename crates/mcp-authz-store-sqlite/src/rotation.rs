@@ -3,16 +3,16 @@
 
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
-    Entity, Grant, NewRefreshToken, RefreshStatus, RefreshToken, RevocationReason, Rotation,
+    Entity, FamilyId, NewRefreshToken, RefreshStatus, RefreshToken, RevocationReason, Rotation,
     SecretHash, StoreError, UnixTime,
 };
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 
-use crate::codec::col;
-use crate::error::db;
+use crate::codec::parsed;
+use crate::columns::Columns;
 use crate::rows::{self, TOKEN_WIDTH, grant_columns, token_columns};
-use crate::tokens::{orphan, revoke_in, status};
-use crate::writer::savepoint;
+use crate::statement::first_row;
+use crate::tokens::{insert_refresh_in, orphan, revoke_in, status};
 
 /// What a rotation guards or records besides the token itself.
 pub(crate) enum Guard {
@@ -23,71 +23,80 @@ pub(crate) enum Guard {
     Client(ClientId),
 }
 
-/// The hot path in one round trip: the operation's savepoint (see the `writer` module), then three
-/// statements, each acting only if the previous one changed
-/// exactly one row (`changes()` is the count of the last *completed* statement). 1. the guarded
-/// rotation of the presented token; 2. its successor, in the same family; 3. the scope recorded on
-/// the family, returning the grant. A duplicate successor hash fails statement 2: the error rolls
-/// the operation's savepoint back, statement 1 included.
-const ROTATE_RECORDING_SCOPE: &str = concat!(
-    savepoint!(),
-    "UPDATE refresh_tokens SET rotated_at = ?1 \
+/// The guarded rotation of the presented token (`?2`) at `?1`: only an unrotated, unexpired token
+/// of an active grant. For one client (`?3`) the grant must also be that client's.
+const ROTATE: &str = "UPDATE refresh_tokens SET rotated_at = ?1 \
      WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1 \
        AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.family_id \
-                   AND g.revoked_at IS NULL AND g.expires_at > ?1); \
-     INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
-       SELECT ?3, family_id, ?1, ?4 FROM refresh_tokens WHERE hash = ?2 AND changes() = 1; \
-     UPDATE grants SET scope = ?5 \
-       WHERE changes() = 1 AND id = (SELECT family_id FROM refresh_tokens WHERE hash = ?3) \
-       RETURNING ",
-    grant_columns!()
-);
+                   AND g.revoked_at IS NULL AND g.expires_at > ?1) \
+     RETURNING family_id";
 
-/// The same for one client: the guard also requires the grant's `client_id`, and statement 3 only
-/// reads the grant (its page is not written).
-const ROTATE_FOR_CLIENT: &str = concat!(
-    savepoint!(),
-    "UPDATE refresh_tokens SET rotated_at = ?1 \
+/// [`ROTATE`] for one client.
+const ROTATE_FOR_CLIENT: &str = "UPDATE refresh_tokens SET rotated_at = ?1 \
      WHERE hash = ?2 AND rotated_at IS NULL AND expires_at > ?1 \
        AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.family_id \
-                   AND g.revoked_at IS NULL AND g.expires_at > ?1 AND g.client_id = ?5); \
-     INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
-       SELECT ?3, family_id, ?1, ?4 FROM refresh_tokens WHERE hash = ?2 AND changes() = 1; \
-     SELECT ",
-    grant_columns!(),
-    " FROM grants \
-       WHERE changes() = 1 AND id = (SELECT family_id FROM refresh_tokens WHERE hash = ?3)"
-);
+                   AND g.revoked_at IS NULL AND g.expires_at > ?1 AND g.client_id = ?3) \
+     RETURNING family_id";
 
-/// Rotates `presented` into `next` on the write connection: run it with
-/// [`SqliteStore::write_in_savepoint`](crate::SqliteStore) (its first query opens its savepoint).
-pub(crate) async fn rotate_in(
-    conn: &mut SqliteConnection,
-    presented: SecretHash,
+/// Rotates `presented` into `next` on the write connection (inside the operation's savepoint: a
+/// duplicate successor hash fails the INSERT and rolls the rotation back with it). Three
+/// statements: the guarded rotation, the successor in the same family, the grant (its scope
+/// recorded, or only read). When the guard misses, one read tells why.
+pub(crate) fn rotate_in(
+    conn: &Connection,
+    presented: &SecretHash,
     next: NewRefreshToken,
-    guard: Guard,
+    guard: &Guard,
     now: UnixTime,
 ) -> Result<Rotation, StoreError> {
     const E: Entity = Entity::RefreshToken;
-    let (sql, fifth) = match &guard {
-        Guard::RecordScope(scope) => (ROTATE_RECORDING_SCOPE, scope.to_string()),
-        Guard::Client(client_id) => (ROTATE_FOR_CLIENT, client_id.as_str().to_owned()),
+    let family = |row: &rusqlite::Row<'_>| parsed(E, "family_id", FamilyId::parse(row.text(0, E)?));
+    let rotated = match guard {
+        Guard::RecordScope(_) => first_row(
+            conn,
+            E,
+            ROTATE,
+            params![now.as_i64(), presented.as_bytes().as_slice()],
+            family,
+        )?,
+        Guard::Client(client_id) => first_row(
+            conn,
+            E,
+            ROTATE_FOR_CLIENT,
+            params![
+                now.as_i64(),
+                presented.as_bytes().as_slice(),
+                client_id.as_str()
+            ],
+            family,
+        )?,
     };
-    let rotated = sqlx::query(sql)
-        .bind(now.as_i64())
-        .bind(presented.as_bytes().as_slice())
-        .bind(next.hash.as_bytes().as_slice())
-        .bind(next.expires_at.as_i64())
-        .bind(fifth)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db(E))?;
 
-    if let Some(row) = rotated.first() {
-        let grant = rows::grant(row, 0)?;
+    if let Some(family_id) = rotated {
+        insert_refresh_in(conn, &next, &family_id, now)?;
+        let grant = match guard {
+            Guard::RecordScope(scope) => first_row(
+                conn,
+                Entity::Grant,
+                concat!(
+                    "UPDATE grants SET scope = ?1 WHERE id = ?2 RETURNING ",
+                    grant_columns!()
+                ),
+                params![scope.to_string(), family_id.as_str()],
+                |row| rows::grant(row, 0),
+            )?,
+            Guard::Client(_) => first_row(
+                conn,
+                Entity::Grant,
+                concat!("SELECT ", grant_columns!(), " FROM grants WHERE id = ?1"),
+                params![family_id.as_str()],
+                |row| rows::grant(row, 0),
+            )?,
+        };
+        let grant = grant.ok_or_else(orphan)?;
         let token = RefreshToken {
             hash: next.hash,
-            family_id: grant.id.clone(),
+            family_id,
             issued_at: now,
             expires_at: next.expires_at,
             rotated_at: None,
@@ -95,26 +104,29 @@ pub(crate) async fn rotate_in(
         return Ok(Rotation::Rotated { grant, token });
     }
 
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        token_columns!("t."),
-        ", g.id IS NOT NULL, ",
-        grant_columns!("g."),
-        " FROM refresh_tokens t LEFT JOIN grants g ON g.id = t.family_id WHERE t.hash = ?1"
-    ))
-    .bind(presented.as_bytes().as_slice())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db(E))?;
-    let Some(row) = row else {
+    let found = first_row(
+        conn,
+        E,
+        concat!(
+            "SELECT ",
+            token_columns!("t."),
+            ", g.id IS NOT NULL, ",
+            grant_columns!("g."),
+            " FROM refresh_tokens t LEFT JOIN grants g ON g.id = t.family_id WHERE t.hash = ?1"
+        ),
+        params![presented.as_bytes().as_slice()],
+        |row| {
+            let token = rows::token(row, 0)?;
+            if !row.flag(TOKEN_WIDTH, E)? {
+                return Err(orphan());
+            }
+            Ok((token, rows::grant(row, TOKEN_WIDTH + 1)?))
+        },
+    )?;
+    let Some((token, grant)) = found else {
         return Ok(Rotation::Unknown);
     };
-    let token = rows::token(&row, 0)?;
-    if !col::<bool>(&row, TOKEN_WIDTH, E)? {
-        return Err(orphan());
-    }
-    let grant: Grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
-    if let Guard::Client(client_id) = &guard
+    if let Guard::Client(client_id) = guard
         && grant.client_id != *client_id
     {
         return Ok(Rotation::OtherClient);
@@ -122,7 +134,7 @@ pub(crate) async fn rotate_in(
     let family_id = grant.id.clone();
     match status(&token, &grant, now) {
         RefreshStatus::Rotated => {
-            revoke_in(conn, &family_id, RevocationReason::RefreshTokenReuse, now).await?;
+            revoke_in(conn, &family_id, RevocationReason::RefreshTokenReuse, now)?;
             Ok(Rotation::Reused { family_id })
         }
         RefreshStatus::Revoked => Ok(Rotation::Revoked { family_id }),

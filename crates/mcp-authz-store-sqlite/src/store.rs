@@ -1,8 +1,8 @@
 //! [`SqliteStore`]: opening a database (pragmas, pools, schema check, migrations) and closing it.
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use mcp_authz_store::StoreError;
 use sqlx::ConnectOptions;
@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 };
 
 use crate::error::OpenError;
-use crate::writer::{BoxFuture, Writer};
+use crate::writer::{Target, Writer};
 use crate::{SqliteOptions, Synchronous};
 
 /// The schema migrations, embedded at build time from `migrations/`.
@@ -82,17 +82,24 @@ impl SqliteStore {
             })
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout);
-        let mut conn = tuned_for_writing(connect.clone()).connect().await?;
+        let mut conn = connect.connect().await?;
         check_schema_version(&mut conn).await?;
         MIGRATOR.run(&mut conn).await.map_err(migration_error)?;
+        // Best effort: the migrations are committed whether or not closing succeeds.
+        let _ = sqlx::Connection::close(conn).await;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .test_before_acquire(false)
-            .connect_with(connect.clone())
+            .connect_with(connect)
             .await?;
-        let writer = Writer::start(tuned_for_writing(connect), conn, options.acquire_timeout)
-            .map_err(thread_error)?;
+        let target = Target {
+            path: options.path.clone(),
+            in_memory: false,
+            synchronous: options.synchronous,
+            busy_timeout: options.busy_timeout,
+        };
+        let writer = Writer::start(target, options.acquire_timeout).await?;
         Ok(Self {
             reader,
             writer: Arc::new(writer),
@@ -116,20 +123,37 @@ impl SqliteStore {
     pub async fn in_memory() -> Result<Self, OpenError> {
         // A uniquely named shared-cache database: the writer and the reader share it while either
         // is open.
-        let connect = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+        let name = PathBuf::from(format!(
+            "file:mcp-authz-in-memory-{}-{}",
+            std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed)
+        ));
+        let connect = SqliteConnectOptions::new()
+            .filename(&name)
+            .in_memory(true)
+            .shared_cache(true)
+            .foreign_keys(true);
         let mut conn = connect.connect().await?;
         check_schema_version(&mut conn).await?;
         MIGRATOR.run(&mut conn).await.map_err(migration_error)?;
+        let target = Target {
+            path: name,
+            in_memory: true,
+            synchronous: Synchronous::Normal,
+            busy_timeout: SqliteOptions::DEFAULT_BUSY_TIMEOUT,
+        };
+        let writer = Writer::start(target, SqliteOptions::DEFAULT_ACQUIRE_TIMEOUT).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
             .test_before_acquire(false)
-            .connect_with(connect.clone())
+            .connect_with(connect)
             .await?;
-        let writer = Writer::start(connect, conn, SqliteOptions::DEFAULT_ACQUIRE_TIMEOUT)
-            .map_err(thread_error)?;
+        // The writer's and the reader's connections keep the database alive from here on.
+        let _ = sqlx::Connection::close(conn).await;
         Ok(Self {
             reader,
             writer: Arc::new(writer),
@@ -161,49 +185,9 @@ impl SqliteStore {
     pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.writer.run(op).await
-    }
-
-    /// [`write`](Self::write) for an operation whose first query starts with
-    /// [`savepoint!`](crate::writer::savepoint) and runs nothing before it: one round trip less on
-    /// the writer thread (the hot paths: code exchange, refresh rotation).
-    pub(crate) async fn write_in_savepoint<T, F>(&self, op: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
-        self.writer.run_in_savepoint(op).await
-    }
-}
-
-/// The write connection's own settings: a page cache (`cache_size`, in KiB when negative) of 8 MiB
-/// that holds the hot B-tree pages of the token tables, and a larger automatic checkpoint interval
-/// (pages of write-ahead log), so that a page written by many commits is copied back into the
-/// database file (and synced) less often.
-///
-/// The cache is bounded well below the server's memory budget (the reading connections keep
-/// SQLite's default 2 MiB each): an earlier 64 MiB cache filled as the database grew and dominated
-/// the process's resident memory, and SQLite walks the cache's hash table when a transaction ends,
-/// so a larger cache also costs CPU on every commit.
-///
-/// Memory-mapped I/O (`mmap_size`) is left off: it measured no faster here, and an I/O error on a
-/// mapped page is a signal that kills the process instead of a typed `Unavailable`.
-fn tuned_for_writing(connect: SqliteConnectOptions) -> SqliteConnectOptions {
-    connect
-        .pragma("cache_size", "-8192")
-        .pragma("wal_autocheckpoint", "4000")
-}
-
-/// The writer thread could not be started.
-fn thread_error(error: std::io::Error) -> OpenError {
-    OpenError::Unavailable {
-        description: format!("cannot start the SQLite writer thread: {error}"),
     }
 }
 

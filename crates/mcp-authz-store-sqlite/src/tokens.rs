@@ -9,14 +9,15 @@ use mcp_authz_store::{
     RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
     UnixTime,
 };
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 
 use crate::SqliteStore;
-use crate::codec::{col, list, parsed};
+use crate::codec::{list, parsed};
+use crate::columns::Columns;
 use crate::error::db;
 use crate::rotation::{Guard, rotate_in};
 use crate::rows::{self, TOKEN_WIDTH, code_columns, grant_columns, token_columns};
-use crate::writer::savepoint;
+use crate::statement::{execute, first_row};
 
 /// The state of a refresh token of `grant` at `now`, in the documented precedence order.
 pub(crate) fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
@@ -38,23 +39,20 @@ pub(crate) fn orphan() -> StoreError {
 
 /// Revokes one grant on the write connection if it is not revoked yet; `true` if this call revoked
 /// it.
-pub(crate) async fn revoke_in(
-    conn: &mut SqliteConnection,
+pub(crate) fn revoke_in(
+    conn: &Connection,
     family_id: &FamilyId,
     reason: RevocationReason,
     now: UnixTime,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let changed = execute(
+        conn,
+        Entity::Grant,
         "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
          WHERE id = ?3 AND revoked_at IS NULL",
-    )
-    .bind(now.as_i64())
-    .bind(reason.as_str())
-    .bind(family_id.as_str())
-    .execute(conn)
-    .await
-    .map_err(db(Entity::Grant))?;
-    Ok(done.rows_affected() > 0)
+        params![now.as_i64(), reason.as_str(), family_id.as_str()],
+    )?;
+    Ok(changed > 0)
 }
 
 #[async_trait]
@@ -63,28 +61,29 @@ impl CodeStore for SqliteStore {
         const E: Entity = Entity::AuthorizationCode;
         let resources = list(E, code.resources.iter().map(|r| r.as_str()))?;
         self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(concat!(
+            execute(
+                conn,
+                E,
+                concat!(
                     "INSERT INTO codes (",
                     code_columns!(),
                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                ))
-                .bind(code.hash.as_bytes().as_slice())
-                .bind(code.client_id.as_str())
-                .bind(code.redirect_uri.as_str())
-                .bind(code.code_challenge.to_string())
-                .bind(resources)
-                .bind(code.scope.to_string())
-                .bind(code.subject.as_str())
-                .bind(code.family_id.as_str())
-                .bind(code.issued_at.as_i64())
-                .bind(code.expires_at.as_i64())
-                .bind(code.consumed_at.map(UnixTime::as_i64))
-                .execute(conn)
-                .await
-                .map_err(db(E))?;
-                Ok(())
-            })
+                ),
+                params![
+                    code.hash.as_bytes().as_slice(),
+                    code.client_id.as_str(),
+                    code.redirect_uri.as_str(),
+                    code.code_challenge.to_string(),
+                    resources,
+                    code.scope.to_string(),
+                    code.subject.as_str(),
+                    code.family_id.as_str(),
+                    code.issued_at.as_i64(),
+                    code.expires_at.as_i64(),
+                    code.consumed_at.map(UnixTime::as_i64),
+                ],
+            )
+            .map(drop)
         })
         .await
     }
@@ -108,107 +107,114 @@ impl CodeStore for SqliteStore {
         exchange: CodeExchange,
         now: UnixTime,
     ) -> Result<CodeConsumption, StoreError> {
-        const E: Entity = Entity::AuthorizationCode;
         let hash = *hash;
-        self.write_in_savepoint(move |conn| Box::pin(async move {
-        // The hot path in one round trip: the operation's savepoint (see the `writer` module), the
-        // guarded spend returning the code, then the grant and
-        // (if given) the first refresh token, each inserted only if the previous statement changed
-        // exactly one row (`changes()` is the count of the last *completed* statement). A duplicate
-        // family id or token hash fails its INSERT: the error rolls the operation's savepoint back, spend
-        // included.
-        let sql = if exchange.refresh_token.is_some() {
-            concat!(
-                savepoint!(),
-                "UPDATE codes SET consumed_at = ?1 \
-                 WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
-                code_columns!(),
-                "; INSERT INTO grants (id, client_id, subject, scope, resources, created_at, \
-                   expires_at) SELECT family_id, client_id, subject, scope, resources, ?1, ?3 \
-                   FROM codes WHERE hash = ?2 AND changes() = 1; \
-                 INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
-                   SELECT ?4, family_id, ?1, ?5 FROM codes WHERE hash = ?2 AND changes() = 1"
-            )
-        } else {
-            concat!(
-                savepoint!(),
-                "UPDATE codes SET consumed_at = ?1 \
-                 WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
-                code_columns!(),
-                "; INSERT INTO grants (id, client_id, subject, scope, resources, created_at, \
-                   expires_at) SELECT family_id, client_id, subject, scope, resources, ?1, ?3 \
-                   FROM codes WHERE hash = ?2 AND changes() = 1"
-            )
-        };
-        let refresh_hash = exchange.refresh_token.as_ref().map(|t| t.hash);
-        let spent = sqlx::query(sql)
-            .bind(now.as_i64())
-            .bind(hash.as_bytes().as_slice())
-            .bind(exchange.grant_expires_at.as_i64())
-            .bind(refresh_hash.as_ref().map(|h| h.as_bytes().as_slice()))
-            .bind(
-                exchange
-                    .refresh_token
-                    .as_ref()
-                    .map(|t| t.expires_at.as_i64()),
-            )
-            .fetch_all(&mut *conn)
+        self.write(move |conn| consume_in(conn, &hash, &exchange, now))
             .await
-            .map_err(|error| match db(E)(error) {
-                // Which INSERT conflicted: a grant with this family id exists, or the refresh hash.
-                StoreError::Conflict { description, .. } if description.contains("grants") => {
-                    StoreError::Conflict {
-                        entity: Entity::Grant,
-                        description,
-                    }
-                }
-                StoreError::Conflict { description, .. } => StoreError::Conflict {
-                    entity: Entity::RefreshToken,
-                    description,
-                },
-                other => other,
-            })?;
-
-        if let Some(row) = spent.first() {
-            let code = rows::code(row, 0)?;
-            let grant = Grant {
-                id: code.family_id.clone(),
-                client_id: code.client_id.clone(),
-                subject: code.subject.clone(),
-                scope: code.scope.clone(),
-                resources: code.resources.clone(),
-                created_at: now,
-                expires_at: exchange.grant_expires_at,
-                revoked: None,
-            };
-            return Ok(CodeConsumption::Consumed { code, grant });
-        }
-
-        let row = sqlx::query(
-            "SELECT consumed_at IS NOT NULL, family_id, client_id FROM codes WHERE hash = ?1",
-        )
-        .bind(hash.as_bytes().as_slice())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db(E))?;
-        let Some(row) = row else {
-            return Ok(CodeConsumption::Unknown);
-        };
-        let consumed: bool = col(&row, 0, E)?;
-        if !consumed {
-            // Not consumed, yet the guarded UPDATE missed it: `expires_at <= now`.
-            return Ok(CodeConsumption::Expired);
-        }
-        let family_id = parsed(E, "family_id", FamilyId::parse(col(&row, 1, E)?))?;
-        let client_id = parsed(E, "client_id", ClientId::parse(col(&row, 2, E)?))?;
-        revoke_in(conn, &family_id, RevocationReason::CodeReplay, now).await?;
-        Ok(CodeConsumption::AlreadyConsumed {
-            family_id,
-            client_id,
-        })
-        }))
-        .await
     }
+}
+
+/// Spends the code `hash` on the write connection: the guarded spend returning the code, then the
+/// grant and (if given) the first refresh token. A duplicate family id or token hash fails its
+/// INSERT; the error rolls the operation's savepoint back, spend included.
+fn consume_in(
+    conn: &Connection,
+    hash: &SecretHash,
+    exchange: &CodeExchange,
+    now: UnixTime,
+) -> Result<CodeConsumption, StoreError> {
+    const E: Entity = Entity::AuthorizationCode;
+    let spent = first_row(
+        conn,
+        E,
+        concat!(
+            "UPDATE codes SET consumed_at = ?1 \
+             WHERE hash = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING ",
+            code_columns!()
+        ),
+        params![now.as_i64(), hash.as_bytes().as_slice()],
+        |row| rows::code(row, 0),
+    )?;
+
+    if let Some(code) = spent {
+        let resources = list(Entity::Grant, code.resources.iter().map(|r| r.as_str()))?;
+        execute(
+            conn,
+            Entity::Grant,
+            "INSERT INTO grants (id, client_id, subject, scope, resources, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                code.family_id.as_str(),
+                code.client_id.as_str(),
+                code.subject.as_str(),
+                code.scope.to_string(),
+                resources,
+                now.as_i64(),
+                exchange.grant_expires_at.as_i64(),
+            ],
+        )?;
+        if let Some(refresh) = &exchange.refresh_token {
+            insert_refresh_in(conn, refresh, &code.family_id, now)?;
+        }
+        let grant = Grant {
+            id: code.family_id.clone(),
+            client_id: code.client_id.clone(),
+            subject: code.subject.clone(),
+            scope: code.scope.clone(),
+            resources: code.resources.clone(),
+            created_at: now,
+            expires_at: exchange.grant_expires_at,
+            revoked: None,
+        };
+        return Ok(CodeConsumption::Consumed { code, grant });
+    }
+
+    let found = first_row(
+        conn,
+        E,
+        "SELECT consumed_at IS NOT NULL, family_id, client_id FROM codes WHERE hash = ?1",
+        params![hash.as_bytes().as_slice()],
+        |row| {
+            Ok((
+                row.flag(0, E)?,
+                parsed(E, "family_id", FamilyId::parse(row.text(1, E)?))?,
+                parsed(E, "client_id", ClientId::parse(row.text(2, E)?))?,
+            ))
+        },
+    )?;
+    let Some((consumed, family_id, client_id)) = found else {
+        return Ok(CodeConsumption::Unknown);
+    };
+    if !consumed {
+        // Not consumed, yet the guarded UPDATE missed it: `expires_at <= now`.
+        return Ok(CodeConsumption::Expired);
+    }
+    revoke_in(conn, &family_id, RevocationReason::CodeReplay, now)?;
+    Ok(CodeConsumption::AlreadyConsumed {
+        family_id,
+        client_id,
+    })
+}
+
+/// Inserts a refresh token of family `family_id`, issued at `now`; a duplicate hash is a `Conflict`.
+pub(crate) fn insert_refresh_in(
+    conn: &Connection,
+    token: &NewRefreshToken,
+    family_id: &FamilyId,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    execute(
+        conn,
+        Entity::RefreshToken,
+        "INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            token.hash.as_bytes().as_slice(),
+            family_id.as_str(),
+            now.as_i64(),
+            token.expires_at.as_i64(),
+        ],
+    )
+    .map(drop)
 }
 
 #[async_trait]
@@ -221,16 +227,8 @@ impl GrantStore for SqliteStore {
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         let presented = *presented;
-        self.write_in_savepoint(move |conn| {
-            Box::pin(rotate_in(
-                conn,
-                presented,
-                next,
-                Guard::RecordScope(scope),
-                now,
-            ))
-        })
-        .await
+        self.write(move |conn| rotate_in(conn, &presented, next, &Guard::RecordScope(scope), now))
+            .await
     }
 
     async fn rotate_client_refresh_token(
@@ -241,16 +239,8 @@ impl GrantStore for SqliteStore {
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         let (presented, client_id) = (*presented, client_id.clone());
-        self.write_in_savepoint(move |conn| {
-            Box::pin(rotate_in(
-                conn,
-                presented,
-                next,
-                Guard::Client(client_id),
-                now,
-            ))
-        })
-        .await
+        self.write(move |conn| rotate_in(conn, &presented, next, &Guard::Client(client_id), now))
+            .await
     }
 
     async fn find_refresh_token(
@@ -274,7 +264,7 @@ impl GrantStore for SqliteStore {
             return Ok(None);
         };
         let token = rows::token(&row, 0)?;
-        if !col::<bool>(&row, TOKEN_WIDTH, E)? {
+        if !row.flag(TOKEN_WIDTH, E)? {
             return Err(orphan());
         }
         let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
@@ -318,10 +308,8 @@ impl GrantStore for SqliteStore {
         now: UnixTime,
     ) -> Result<bool, StoreError> {
         let family_id = family_id.clone();
-        self.write(move |conn| {
-            Box::pin(async move { revoke_in(conn, &family_id, reason, now).await })
-        })
-        .await
+        self.write(move |conn| revoke_in(conn, &family_id, reason, now))
+            .await
     }
 
     async fn revoke_client_grants(
@@ -377,25 +365,21 @@ impl SqliteStore {
         };
         let value = value.to_owned();
         self.write(move |conn| {
-            Box::pin(async move {
-                let grants = sqlx::query(revoke)
-                    .bind(now.as_i64())
-                    .bind(reason.as_str())
-                    .bind(value.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db(Entity::Grant))?
-                    .rows_affected();
-                let pending_codes = sqlx::query(delete)
-                    .bind(value.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db(Entity::AuthorizationCode))?
-                    .rows_affected();
-                Ok(RevocationCounts {
-                    grants,
-                    pending_codes,
-                })
+            let grants = execute(
+                conn,
+                Entity::Grant,
+                revoke,
+                params![now.as_i64(), reason.as_str(), value.as_str()],
+            )?;
+            let pending_codes = execute(
+                conn,
+                Entity::AuthorizationCode,
+                delete,
+                params![value.as_str()],
+            )?;
+            Ok(RevocationCounts {
+                grants,
+                pending_codes,
             })
         })
         .await
@@ -411,18 +395,14 @@ impl RevokedTokenStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let jti = jti.clone();
         self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) \
-             ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
-                )
-                .bind(jti.as_str())
-                .bind(expires_at.as_i64())
-                .execute(conn)
-                .await
-                .map_err(db(Entity::AccessToken))?;
-                Ok(())
-            })
+            execute(
+                conn,
+                Entity::AccessToken,
+                "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) \
+                 ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+                params![jti.as_str(), expires_at.as_i64()],
+            )
+            .map(drop)
         })
         .await
     }

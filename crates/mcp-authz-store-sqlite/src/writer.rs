@@ -5,21 +5,18 @@
 //! Every write operation of the store is a closure over the write connection
 //! ([`Writer::run`]). It is queued on a channel to a dedicated writer thread and the caller waits for
 //! its answer. The thread takes every operation waiting in the queue (up to [`MAX_BATCH`]) and runs
-//! them, in queue order, inside **one** `BEGIN IMMEDIATE` … `COMMIT` transaction:
+//! them, in queue order, inside **one** `BEGIN IMMEDIATE` … `COMMIT` transaction, each in a
+//! savepoint of its own:
 //!
 //! ```text
-//! BEGIN IMMEDIATE; SAVEPOINT op
-//!   operation 1                      -- its own statements, its outcome decided here
-//!                                    -- (ROLLBACK TO op if it failed)
-//! RELEASE op; SAVEPOINT op
-//!   operation 2
-//! RELEASE op; SAVEPOINT op; operation 3   -- an operation that starts its first query with the
-//!                                         -- step itself: one round trip instead of two
+//! BEGIN IMMEDIATE
+//!   SAVEPOINT op; operation 1; RELEASE op           -- succeeded
+//!   SAVEPOINT op; operation 2; ROLLBACK TO op; RELEASE op   -- failed: its writes undone
+//!   SAVEPOINT op; operation 3; RELEASE op
 //! COMMIT
 //! ```
 //!
-//! Exactly one savepoint is open at a time (its sub-journal stays small). Only when `COMMIT` has
-//! returned does the thread answer the batch's callers.
+//! Only when `COMMIT` has returned does the thread answer the batch's callers.
 //!
 //! # Why it is safe
 //! - **Acknowledged only after COMMIT.** An operation's result is held back until the transaction
@@ -31,58 +28,98 @@
 //!   transaction in that order; SQLite's write lock is held from `BEGIN IMMEDIATE`, so no other
 //!   connection or process interleaves. Each operation decides its outcome (for example `Rotated`
 //!   versus `Reused`) from the state its own statements read.
-//! - **Failures stay isolated.** Each operation runs inside its own savepoint. One that fails (a
-//!   `Conflict` on a duplicate hash, a corrupt row) is rolled back to its savepoint alone and answered
-//!   with its own error; the others of the batch are unaffected.
-//! - **Operations that open their own savepoint** ([`Writer::run_in_savepoint`]: the hot paths,
-//!   whose first query starts with [`savepoint!`], `RELEASE op; SAVEPOINT op;`) save a round trip
-//!   per operation. If such an operation fails with anything but a `Conflict` (which only a
-//!   statement after the `SAVEPOINT` can raise), it is not certain that its savepoint was opened,
-//!   and `ROLLBACK TO op` could undo the operation before it: the whole batch is then rolled back
-//!   instead, and every other operation of it fails with `Unavailable`.
+//! - **Failures stay isolated.** One operation that fails (a `Conflict` on a duplicate hash, a row
+//!   that does not decode) is rolled back to its savepoint alone and answered with its own error; the
+//!   others of the batch are unaffected.
 //! - **Cancellation.** The thread, not the caller, drives the transaction: a caller that stops
 //!   waiting cannot leave it half done. An operation whose caller is gone, or that waited longer than
 //!   the acquire timeout, before its batch starts is not run at all.
-//! - **Readers** (the pool) see a batch's writes only once it has committed, all at once, as with
-//!   any transaction in WAL mode.
+//! - **Readers** (the `sqlx` pool) see a batch's writes only once it has committed, all at once, as
+//!   with any transaction in WAL mode.
+//! - **A lost connection** (a transaction that cannot even be rolled back) is closed, which rolls
+//!   it back, and reopened for the next batch.
 //! - **A panicking operation** (none is written to panic: no `unwrap`, no indexing) would end the
 //!   writer thread: its open transaction is rolled back when the connection closes, nothing is
 //!   acknowledged, and every later write fails with `Unavailable`.
 //!
 //! # Why it is fast
-//! A commit is the expensive part of a small write (WAL frames written, wal-index updated, file
-//! locks taken and released: system calls and context switches). With `n` callers waiting, one commit
-//! serves `n` operations, and the step between two operations is at most one round trip to SQLite's
-//! worker thread (`RELEASE op; SAVEPOINT op`), none for an operation that takes that step in its own
-//! first query. The writer thread's runtime has no I/O driver:
-//! it parks on a futex rather than epoll, which makes each wake-up from SQLite's worker cheaper.
+//! The thread owns a `rusqlite` connection and calls SQLite directly: a statement is a function call
+//! on a cached prepared statement, not a message to another thread and back (as every statement on
+//! an `sqlx` connection is). A commit is the expensive part of a small write (WAL frames written,
+//! wal-index updated, file locks taken and released); with `n` callers waiting, one commit serves
+//! `n` operations.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mcp_authz_store::StoreError;
-use sqlx::ConnectOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use tokio::sync::{mpsc, oneshot};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::Synchronous;
+use crate::error::{OpenError, sqlite_description};
 
 /// The most operations one transaction holds: bounds how long the first caller of a batch waits
 /// for the others.
 pub(crate) const MAX_BATCH: usize = 64;
 
-/// The step an operation run by [`Writer::run_in_savepoint`] starts its first query with (it
-/// releases the previous operation's savepoint, or the one opened with `BEGIN`, and opens its own):
-/// `concat!(savepoint!(), "UPDATE …")`.
-macro_rules! savepoint {
-    () => {
-        "RELEASE op; SAVEPOINT op; "
-    };
-}
-pub(crate) use savepoint;
+/// How many prepared statements the write connection keeps (every write statement of the store
+/// fits).
+const STATEMENT_CACHE: usize = 64;
 
-/// A boxed, sendable future borrowing for `'a`.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// Where and how the writer opens (and, after a lost connection, reopens) its connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The database file, or a `file:` URI naming a shared in-memory database.
+    pub(crate) path: PathBuf,
+    /// A shared-cache in-memory database rather than a file.
+    pub(crate) in_memory: bool,
+    /// `PRAGMA synchronous`.
+    pub(crate) synchronous: Synchronous,
+    /// How long a statement waits for another process's lock.
+    pub(crate) busy_timeout: Duration,
+}
+
+impl Target {
+    /// Opens the write connection with its settings.
+    ///
+    /// For a file: a page cache (`cache_size`, in KiB when negative) of 8 MiB that holds the hot
+    /// B-tree pages of the token tables, and a larger automatic checkpoint interval (pages of
+    /// write-ahead log), so that a page written by many commits is copied back into the database
+    /// file (and synced) less often. The cache is bounded well below the server's memory budget (the
+    /// reading connections keep SQLite's default 2 MiB each): an earlier 64 MiB cache filled as the
+    /// database grew and dominated the process's resident memory, and SQLite walks the cache's hash
+    /// table when a transaction ends, so a larger cache also costs CPU on every commit.
+    /// Memory-mapped I/O (`mmap_size`) is left off: it measured no faster here, and an I/O error on
+    /// a mapped page is a signal that kills the process instead of a typed `Unavailable`.
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if self.in_memory {
+            flags |= OpenFlags::SQLITE_OPEN_MEMORY | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
+        }
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.busy_timeout(self.busy_timeout)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        if !self.in_memory {
+            conn.pragma_update(
+                None,
+                "synchronous",
+                match self.synchronous {
+                    Synchronous::Normal => "NORMAL",
+                    Synchronous::Full => "FULL",
+                },
+            )?;
+            conn.pragma_update(None, "cache_size", -8192)?;
+            conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        }
+        Ok(conn)
+    }
+}
 
 /// A message to the writer thread.
 enum Message {
@@ -96,20 +133,16 @@ enum Message {
 trait Job: Send {
     /// Why the operation must not run any more: its caller is gone or it waited too long.
     fn stale(&self, now: Instant) -> Option<StoreError>;
-    /// Whether the operation's first query opens its savepoint ([`savepoint!`]).
-    fn opens_savepoint(&self) -> bool;
     /// Runs the operation on `conn` (inside its savepoint); the result is held, not yet answered.
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Box<dyn Ran>>;
+    fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Ran>;
     /// Answers `error` without running.
     fn fail(self: Box<Self>, error: StoreError);
 }
 
 /// An operation that has run, its answer held until the batch's transaction ends.
 trait Ran: Send {
-    /// Whether the operation succeeded (its savepoint stays, else it is rolled back).
+    /// Whether the operation succeeded (its savepoint is released, else rolled back first).
     fn succeeded(&self) -> bool;
-    /// Whether it failed with a `Conflict`, which only a statement after its savepoint can raise.
-    fn conflicted(&self) -> bool;
     /// Answers the caller: its own result if the batch committed (`None`), else the batch's error
     /// (its own error if it had failed anyway).
     fn answer(self: Box<Self>, batch_error: Option<&StoreError>);
@@ -121,8 +154,6 @@ struct Queued<T, F> {
     reply: oneshot::Sender<Result<T, StoreError>>,
     /// When the caller stops accepting that the operation starts; `None`: no limit.
     deadline: Option<Instant>,
-    /// The operation's first query opens its savepoint.
-    opens_savepoint: bool,
 }
 
 /// The concrete [`Ran`].
@@ -134,9 +165,7 @@ struct Done<T> {
 impl<T, F> Job for Queued<T, F>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-        + Send
-        + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
     fn stale(&self, now: Instant) -> Option<StoreError> {
         if self.reply.is_closed() {
@@ -150,15 +179,11 @@ where
         }
     }
 
-    fn opens_savepoint(&self) -> bool {
-        self.opens_savepoint
-    }
-
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Box<dyn Ran>> {
+    fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Ran> {
         let Queued { op, reply, .. } = *self;
-        Box::pin(async move {
-            let result = op(conn).await;
-            Box::new(Done { result, reply }) as Box<dyn Ran>
+        Box::new(Done {
+            result: op(conn),
+            reply,
         })
     }
 
@@ -173,10 +198,6 @@ impl<T: Send> Ran for Done<T> {
         self.result.is_ok()
     }
 
-    fn conflicted(&self) -> bool {
-        matches!(self.result, Err(StoreError::Conflict { .. }))
-    }
-
     fn answer(self: Box<Self>, batch_error: Option<&StoreError>) {
         let result = match (self.result, batch_error) {
             (Ok(_), Some(error)) => Err(error.clone()),
@@ -189,7 +210,7 @@ impl<T: Send> Ran for Done<T> {
 /// The handle on the writer thread, shared by every clone of the store.
 #[derive(Debug)]
 pub(crate) struct Writer {
-    queue: mpsc::UnboundedSender<Message>,
+    queue: mpsc::Sender<Message>,
     /// Set by [`close`](Self::close).
     closed: AtomicBool,
     /// How long an operation may wait in the queue before its batch starts.
@@ -202,21 +223,31 @@ fn closed() -> StoreError {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; `options` reconnect it after a lost connection.
-    pub(crate) fn start(
-        options: SqliteConnectOptions,
-        conn: SqliteConnection,
+    /// Starts the writer thread, which opens its connection to `target` first: an error opening it
+    /// is returned here and the thread ends.
+    pub(crate) async fn start(
+        target: Target,
         acquire_timeout: Duration,
-    ) -> std::io::Result<Self> {
-        let (queue, receiver) = mpsc::unbounded_channel();
-        // No I/O driver: the thread only waits on channels (SQLite's worker answers through them),
-        // and parking on a futex is cheaper than on epoll plus an eventfd wake-up.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()?;
+    ) -> Result<Self, OpenError> {
+        let (queue, receiver) = mpsc::channel();
+        let (opened, open) = oneshot::channel();
         std::thread::Builder::new()
             .name("mcp-authz-sqlite-writer".to_owned())
-            .spawn(move || runtime.block_on(serve(options, Some(conn), receiver)))?;
+            .spawn(move || match target.open() {
+                Ok(conn) => {
+                    let _ = opened.send(Ok(()));
+                    serve(&target, Some(conn), &receiver);
+                }
+                Err(error) => {
+                    let _ = opened.send(Err(OpenError::from(error)));
+                }
+            })
+            .map_err(|error| OpenError::Unavailable {
+                description: format!("cannot start the SQLite writer thread: {error}"),
+            })?;
+        open.await.map_err(|_| OpenError::Unavailable {
+            description: "the SQLite writer thread stopped while opening".to_owned(),
+        })??;
         Ok(Self {
             queue,
             closed: AtomicBool::new(false),
@@ -224,37 +255,13 @@ impl Writer {
         })
     }
 
-    /// Runs `op` on the write connection inside a transaction (see the [module](self) docs) and
-    /// answers its result once that transaction has committed.
+    /// Runs `op` on the write connection inside a transaction and a savepoint of its own (see the
+    /// [module](self) docs) and answers its result once that transaction has committed. `op` runs on
+    /// the writer thread: it must only run statements, never wait for anything else.
     pub(crate) async fn run<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
-        self.queue(op, false).await
-    }
-
-    /// [`run`](Self::run) for an operation whose **first query starts with [`savepoint!`]** and
-    /// which runs no statement before it: the writer does not open the savepoint for it, which
-    /// saves a round trip. See the [module](self) docs for how its failures are handled.
-    pub(crate) async fn run_in_savepoint<T, F>(&self, op: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
-        self.queue(op, true).await
-    }
-
-    async fn queue<T, F>(&self, op: F, opens_savepoint: bool) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed());
@@ -264,7 +271,6 @@ impl Writer {
             op,
             reply,
             deadline: Instant::now().checked_add(self.acquire_timeout),
-            opens_savepoint,
         };
         self.queue
             .send(Message::Job(Box::new(job)))
@@ -284,73 +290,61 @@ impl Writer {
 }
 
 /// The writer thread's loop: batches of queued jobs until closed or every handle is dropped.
-async fn serve(
-    options: SqliteConnectOptions,
-    mut conn: Option<SqliteConnection>,
-    mut receiver: mpsc::UnboundedReceiver<Message>,
-) {
-    let mut messages = Vec::with_capacity(MAX_BATCH);
+fn serve(target: &Target, mut conn: Option<Connection>, receiver: &mpsc::Receiver<Message>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    let mut open = true;
-    while receiver.recv_many(&mut messages, MAX_BATCH).await > 0 {
-        for message in messages.drain(..) {
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        let mut close = None;
+        while let Some(message) = next.take() {
             match message {
-                Message::Job(job) if open => jobs.push(job),
-                // Queued behind a `Close`: never run, never reconnect.
-                Message::Job(job) => job.fail(closed()),
+                Message::Job(job) => jobs.push(job),
                 Message::Close(done) => {
-                    if open {
-                        batch(&options, &mut conn, std::mem::take(&mut jobs)).await;
-                        if let Some(conn) = conn.take() {
-                            // Best effort: the file is consistent whether or not this succeeds.
-                            let _ = sqlx::Connection::close(conn).await;
-                        }
-                        open = false;
-                        receiver.close();
-                    }
-                    let _ = done.send(());
+                    close = Some(done);
+                    break;
                 }
+            }
+            if jobs.len() < MAX_BATCH {
+                next = receiver.try_recv().ok();
             }
         }
         if !jobs.is_empty() {
-            batch(&options, &mut conn, std::mem::take(&mut jobs)).await;
+            batch(target, &mut conn, std::mem::take(&mut jobs));
+        }
+        if let Some(done) = close {
+            shut(conn);
+            // Queued behind the `Close`: never run, never reconnect.
+            while let Ok(message) = receiver.try_recv() {
+                match message {
+                    Message::Job(job) => job.fail(closed()),
+                    Message::Close(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+            let _ = done.send(());
+            return;
         }
     }
-    // Every handle dropped (or closed and drained).
+    // Every handle dropped.
+    shut(conn);
+}
+
+/// Closes the connection. Best effort: the file is consistent whether or not this succeeds.
+fn shut(conn: Option<Connection>) {
     if let Some(conn) = conn {
-        let _ = sqlx::Connection::close(conn).await;
+        let _ = conn.close();
     }
 }
 
 /// A batch-level failure: every operation of the batch is unavailable.
-fn unavailable(error: &sqlx::Error) -> StoreError {
-    StoreError::unavailable(match error {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        other => other.to_string(),
-    })
+fn unavailable(error: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable {
+        description: sqlite_description(&error),
+    }
 }
 
 /// Runs `jobs` in one transaction, each in its own savepoint, and answers them after it ends.
-async fn batch(
-    options: &SqliteConnectOptions,
-    slot: &mut Option<SqliteConnection>,
-    jobs: Vec<Box<dyn Job>>,
-) {
-    if slot.is_none() && !jobs.is_empty() {
-        // Reconnect after a lost connection (or after closing, where `jobs` is empty).
-        match options.connect().await {
-            Ok(conn) => *slot = Some(conn),
-            Err(error) => {
-                let error = unavailable(&error);
-                jobs.into_iter().for_each(|job| job.fail(error.clone()));
-                return;
-            }
-        }
-    }
-    let Some(conn) = slot.as_mut() else {
-        jobs.into_iter().for_each(|job| job.fail(closed()));
-        return;
-    };
+fn batch(target: &Target, slot: &mut Option<Connection>, jobs: Vec<Box<dyn Job>>) {
     let now = Instant::now();
     let mut pending = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -362,51 +356,34 @@ async fn batch(
     if pending.is_empty() {
         return;
     }
-
-    let mut pending = pending.into_iter();
-    let mut ran: Vec<Box<dyn Ran>> = Vec::with_capacity(pending.len());
-    let outcome: Result<(), StoreError> = async {
-        let mut begun = false;
-        for job in pending.by_ref() {
-            let opens = job.opens_savepoint();
-            let step = match (begun, opens) {
-                (false, _) => Some("BEGIN IMMEDIATE; SAVEPOINT op"),
-                (true, false) => Some("RELEASE op; SAVEPOINT op"),
-                (true, true) => None,
-            };
-            if let Some(step) = step {
-                execute(conn, step).await?;
-            }
-            begun = true;
-            let done = job.run(conn).await;
-            let failed = !done.succeeded();
-            let uncertain = failed && opens && !done.conflicted();
-            ran.push(done);
-            if uncertain {
-                return Err(StoreError::unavailable(
-                    "another write of the same transaction failed",
-                ));
-            }
-            if failed {
-                // The savepoint stays open after `ROLLBACK TO`, for the next step to release.
-                execute(conn, "ROLLBACK TO op").await?;
+    if slot.is_none() {
+        // Reconnect after a lost connection.
+        match target.open() {
+            Ok(conn) => *slot = Some(conn),
+            Err(error) => {
+                let error = unavailable(error);
+                pending.into_iter().for_each(|job| job.fail(error.clone()));
+                return;
             }
         }
-        if begun {
-            execute(conn, "COMMIT").await?;
-        }
-        Ok(())
     }
-    .await;
+    let Some(conn) = slot.as_ref() else {
+        pending.into_iter().for_each(|job| job.fail(closed()));
+        return;
+    };
 
-    match outcome {
+    let mut ran: Vec<Box<dyn Ran>> = Vec::with_capacity(pending.len());
+    let mut pending = pending.into_iter();
+    match transaction(conn, &mut pending, &mut ran) {
         Ok(()) => ran.into_iter().for_each(|done| done.answer(None)),
         Err(error) => {
-            // Leave no transaction open. "No transaction is active" is a database error and fine;
-            // anything else means the connection itself is lost: reconnect for the next batch.
-            let rollback = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            if matches!(rollback, Err(ref error) if !matches!(error, sqlx::Error::Database(_))) {
-                *slot = None;
+            // Leave no transaction open; a connection that cannot even roll back is closed (which
+            // rolls back) and reopened for the next batch.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            if !conn.is_autocommit() {
+                shut(slot.take());
             }
             ran.into_iter().for_each(|done| done.answer(Some(&error)));
             pending.for_each(|job| job.fail(error.clone()));
@@ -414,11 +391,31 @@ async fn batch(
     }
 }
 
-/// Runs one transaction-control step; a failure fails the whole batch as `Unavailable`.
-async fn execute(conn: &mut SqliteConnection, step: &'static str) -> Result<(), StoreError> {
-    sqlx::query(step)
-        .execute(&mut *conn)
-        .await
+/// The batch's transaction: every job in its savepoint, then `COMMIT`. Jobs that ran are moved to
+/// `ran` (answered by the caller); on an error, those not yet run stay in `pending`.
+fn transaction(
+    conn: &Connection,
+    pending: &mut impl Iterator<Item = Box<dyn Job>>,
+    ran: &mut Vec<Box<dyn Ran>>,
+) -> Result<(), StoreError> {
+    step(conn, "BEGIN IMMEDIATE")?;
+    for job in pending {
+        step(conn, "SAVEPOINT op")?;
+        let done = job.run(conn);
+        let failed = !done.succeeded();
+        ran.push(done);
+        if failed {
+            step(conn, "ROLLBACK TO op")?;
+        }
+        step(conn, "RELEASE op")?;
+    }
+    step(conn, "COMMIT")
+}
+
+/// Runs one transaction-control statement; a failure fails the whole batch as `Unavailable`.
+fn step(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
         .map(drop)
-        .map_err(|error| unavailable(&error))
+        .map_err(unavailable)
 }
