@@ -17,6 +17,8 @@
 //! - **Group commit.** A writer thread runs the write operations waiting at a moment in one
 //!   transaction, each in its own savepoint (a failing one is rolled back alone), and answers them
 //!   only once that transaction has committed: one commit serves many concurrent token requests.
+//!   The thread owns a `rusqlite` connection and calls SQLite directly; reads, migrations and the
+//!   schema check use `sqlx`'s async pool. Both link the same bundled SQLite.
 //! - **No secret in clear.** Codes and refresh tokens are stored only as SHA-256 digests.
 //!
 //! ```no_run

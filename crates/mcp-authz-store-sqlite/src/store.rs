@@ -28,7 +28,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 ///   whose schema is newer than this build is refused with [`OpenError::SchemaTooNew`] and left
 ///   untouched.
 /// - **One writer, many readers.** Writes go through one dedicated connection owned by a writer
-///   thread, inside `BEGIN IMMEDIATE` transactions, so the concurrency guarantees of the store traits
+///   thread (a `rusqlite` connection it calls directly), inside `BEGIN IMMEDIATE` transactions, so the concurrency guarantees of the store traits
 ///   (a code spent exactly once, a refresh token rotated exactly once) hold within this process and
 ///   across processes sharing the file. Reads use a pool and never wait for the writer.
 /// - **Group commit.** The write operations waiting when a transaction starts (up to 64) share it,

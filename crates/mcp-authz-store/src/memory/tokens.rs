@@ -74,12 +74,16 @@ impl CodeStore for MemoryStore {
                 "duplicate code hash",
             ));
         }
-        inner.codes.insert(code.hash, code);
+        inner.codes.insert(code.hash, Box::new(code));
         Ok(())
     }
 
     async fn find_code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
-        Ok(self.lock().codes.get(hash).cloned())
+        Ok(self
+            .lock()
+            .codes
+            .get(hash)
+            .map(|code| AuthorizationCode::clone(code)))
     }
 
     async fn consume_code(
@@ -115,8 +119,6 @@ impl CodeStore for MemoryStore {
                 "duplicate refresh token hash",
             ));
         }
-        let mut code = code.clone();
-        code.consumed_at = Some(now);
         let grant = Grant {
             id: code.family_id.clone(),
             client_id: code.client_id.clone(),
@@ -141,8 +143,17 @@ impl CodeStore for MemoryStore {
             };
             inner.refresh_tokens.insert(refresh_hash, token);
         }
-        inner.grants.insert(grant.id.clone(), grant.clone());
-        inner.codes.insert(*hash, code.clone());
+        inner
+            .grants
+            .insert(grant.id.clone(), Box::new(grant.clone()));
+        let code = match inner.codes.get_mut(hash) {
+            Some(code) => {
+                code.consumed_at = Some(now);
+                AuthorizationCode::clone(code)
+            }
+            // Checked above, under the same lock.
+            None => return Ok(CodeConsumption::Unknown),
+        };
         Ok(CodeConsumption::Consumed { code, grant })
     }
 }
@@ -191,7 +202,7 @@ impl GrantStore for MemoryStore {
         let grant = inner.grants.get_mut(&family_id).ok_or_else(orphan)?;
         grant.scope = scope;
         Ok(Rotation::Rotated {
-            grant: grant.clone(),
+            grant: Grant::clone(grant),
             token: successor,
         })
     }
@@ -209,12 +220,16 @@ impl GrantStore for MemoryStore {
         Ok(Some(RefreshLookup {
             status: status(token, grant, now),
             token: token.clone(),
-            grant: grant.clone(),
+            grant: Grant::clone(grant),
         }))
     }
 
     async fn get_grant(&self, family_id: &FamilyId) -> Result<Option<Grant>, StoreError> {
-        Ok(self.lock().grants.get(family_id).cloned())
+        Ok(self
+            .lock()
+            .grants
+            .get(family_id)
+            .map(|grant| Grant::clone(grant)))
     }
 
     async fn subject_grants(&self, subject: &Subject) -> Result<Vec<Grant>, StoreError> {
@@ -223,7 +238,7 @@ impl GrantStore for MemoryStore {
             .grants
             .values()
             .filter(|g| &g.subject == subject)
-            .cloned()
+            .map(|g| Grant::clone(g))
             .collect();
         grants.sort_by(|a, b| {
             a.created_at
