@@ -87,9 +87,9 @@ fn report(operation: &str, concurrency: usize, ops: usize, elapsed: Duration, cp
     );
     // The machine-readable line `cargo xtask bench` collects into docs/performance.md.
     println!(
-        "PERF|storage|SQLite `{operation}`, concurrency {concurrency}|{:.0} ops/s ({:.0} per CPU-second)|{}|cargo bench -p mcp-authz-store-sqlite",
-        ops as f64 / secs,
-        ops as f64 / cpu.max(0.01),
+        "PERF|storage|SQLite `{operation}`, concurrency {concurrency}|{} ops/s ({} per CPU-second)|{}|cargo bench -p mcp-authz-store-sqlite",
+        thousands(ops as f64 / secs),
+        thousands(ops as f64 / cpu.max(0.01)),
         if operation == "rotate_refresh_token" && concurrency > 1 {
             ">= 5,000 ops/s"
         } else {
@@ -230,4 +230,17 @@ fn main() {
             rotate_refresh_tokens(store, concurrency).await;
         }
     });
+}
+
+/// Thousands separators, as the other tables of docs/performance.md: 12345 -> "12,345".
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
