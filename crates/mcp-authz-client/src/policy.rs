@@ -1,8 +1,9 @@
 //! Where the client may send requests: the URL policy and the SSRF guard (REQUIREMENTS AS-16, SEC-6).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
+use mcp_authz_metadata::{AddressClass, classify_address};
 use url::{Host, Url};
 
 /// Why the [`UrlPolicy`] refused a URL. Checked before any connection is made.
@@ -169,67 +170,30 @@ impl UrlPolicy {
         }
     }
 
-    /// Checks one resolved address of `host`.
+    /// Checks one resolved address of `host` with the shared classifier
+    /// ([`mcp_authz_metadata::classify_address`], SEC-12), which judges IPv6 addresses by any IPv4
+    /// address they embed (mapped, compatible, NAT64, 6to4, Teredo).
     pub fn check_ip(&self, host: &str, address: IpAddr) -> Result<(), PolicyError> {
-        let refuse = || PolicyError::ForbiddenAddress {
-            host: host.to_owned(),
-            address,
-        };
-        if address.is_loopback() || mapped_v4(address).is_some_and(|v4| v4.is_loopback()) {
-            return if self.loopback {
-                Ok(())
-            } else {
-                Err(PolicyError::LoopbackNotAllowed(host.to_owned()))
-            };
+        match classify_address(address) {
+            AddressClass::Public => Ok(()),
+            AddressClass::Loopback if self.loopback => Ok(()),
+            AddressClass::Loopback => Err(PolicyError::LoopbackNotAllowed(host.to_owned())),
+            _ if self.private => Ok(()),
+            _ => Err(PolicyError::ForbiddenAddress {
+                host: host.to_owned(),
+                address,
+            }),
         }
-        if !self.private && is_special(address) {
-            return Err(refuse());
-        }
-        Ok(())
     }
 }
 
-fn mapped_v4(address: IpAddr) -> Option<Ipv4Addr> {
-    match address {
-        IpAddr::V4(v4) => Some(v4),
-        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
-    }
-}
-
-/// Private, link-local, shared, unspecified, multicast, documentation, benchmarking and reserved
-/// addresses, which a metadata document must never make the client reach.
+/// `true` for addresses that are neither public nor loopback.
+#[cfg(test)]
 fn is_special(address: IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => is_special_v4(v4),
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or_else(|| is_special_v6(v6), is_special_v4),
-    }
-}
-
-fn is_special_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, _, _] = ip.octets();
-    ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0)
-        || (a == 198 && (b == 18 || b == 19))
-        || a >= 240
-}
-
-fn is_special_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments().first().copied().unwrap_or_default();
-    ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments().get(1).copied() == Some(0x0db8)
-        || first == 0x0064
+    !matches!(
+        classify_address(address),
+        AddressClass::Public | AddressClass::Loopback
+    )
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //!   - [`ClientIdMetadataDocument`] -> [`ValidatedClientIdMetadataDocument`].
 //!
 //!   Unknown members are kept in each document's `extra` map and written back when serialised.
+//! - **Addresses**: [`classify_address`] is the one classifier every outbound fetch uses (SEC-12).
 //! - **Well-known URLs**: [`protected_resource_metadata_urls`] and [`authorization_server_metadata_urls`]
 //!   give the ordered discovery candidates; [`protected_resource_metadata_path`] and
 //!   [`authorization_server_metadata_paths`] give the paths a server serves.
@@ -60,6 +61,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod address;
 mod authorization_server;
 mod client_id_metadata;
 mod client_metadata;
@@ -70,6 +72,7 @@ mod registration;
 mod vocab;
 mod well_known;
 
+pub use address::{AddressClass, classify_address, embedded_ipv4};
 pub use authorization_server::{
     AuthorizationServerMetadata, AuthorizationServerMetadataError,
     ValidatedAuthorizationServerMetadata,

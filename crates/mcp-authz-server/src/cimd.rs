@@ -6,7 +6,7 @@
 //! any connection. Redirects are not followed, proxies from the environment are ignored, the body is
 //! read up to the size limit and the whole fetch is bounded in time.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,49 +42,10 @@ pub enum FetchError {
     Invalid(String),
 }
 
-/// `true` for addresses a server-side fetch may reach by default: not loopback, private, link-local
-/// (including the 169.254.169.254 metadata service), CGNAT, unspecified, multicast, broadcast,
-/// documentation or unique-local, also when IPv4 is embedded in IPv6.
+/// `true` for addresses a server-side fetch may reach by default: the shared classifier
+/// ([`mcp_authz_metadata::classify_address`], SEC-12) says public, whatever IPv4 an IPv6 address embeds.
 pub fn is_public_address(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let seg = v6.segments();
-            let first = seg.first().copied().unwrap_or(0);
-            // 64:ff9b::/96 NAT64 embeds an IPv4 address in the low 32 bits.
-            if first == 0x64 && seg.get(1) == Some(&0xff9b) {
-                let o = v6.octets();
-                return is_public_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (first & 0xffc0) == 0xfec0 // site-local fec0::/10
-                || (first == 0x2001 && seg.get(1) == Some(&0x0db8)) // documentation
-                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1))
-        }
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, _, _] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64/10
-        || (a == 192 && b == 0) // 192.0.0/24 IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240)
+    mcp_authz_metadata::classify_address(ip).is_public()
 }
 
 /// A DNS resolver that keeps only the addresses the policy allows, so the connection can only go to
