@@ -1,0 +1,1 @@
+//! Attacks: browser (filled in by the browser work).

@@ -1,0 +1,1 @@
+//! Attacks: token (filled in by the token work).
