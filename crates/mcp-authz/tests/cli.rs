@@ -174,3 +174,14 @@ fn bad_input_is_one_line_and_non_zero() {
     assert!(!ok);
     assert!(!err.contains("panicked"));
 }
+
+#[test]
+fn inspect_explains_a_requirement_id_and_refuses_an_unknown_one() {
+    let (ok, out, err) = mcp_authz(&["inspect", "--explain", "sec-10"], None);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("SEC-10 — no token without a user"), "{out}");
+    assert!(out.contains("client_credentials"), "{out}");
+    let (ok, _, err) = mcp_authz(&["inspect", "--explain", "XX-1"], None);
+    assert!(!ok);
+    assert!(err.contains("no requirement \"XX-1\""), "{err}");
+}

@@ -3,6 +3,7 @@
 //! fails.
 
 mod checks;
+mod explain;
 mod report;
 
 use std::io::Write;
@@ -14,15 +15,32 @@ use crate::error::CliError;
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct InspectArgs {
     /// The MCP server's URL, e.g. `https://mcp.example.com/mcp`.
-    pub(crate) url: String,
+    #[arg(required_unless_present = "explain")]
+    pub(crate) url: Option<String>,
     /// Print a machine-readable JSON document (format `mcp-authz-inspect/1`) instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Explain a requirement ID of the report (e.g. `RS-2`) instead of inspecting a server.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["url", "json"])]
+    pub(crate) explain: Option<String>,
 }
 
 /// Runs the checks and prints the report.
 pub(crate) fn run(args: &InspectArgs, out: &mut impl Write) -> Result<(), CliError> {
-    let resource = parse_server_url(&args.url)?;
+    if let Some(id) = &args.explain {
+        return match explain::entry(id) {
+            Some(text) => Ok(out.write_all(text.as_bytes())?),
+            None => Err(CliError::InvalidArgument {
+                what: "requirement ID",
+                reason: format!(
+                    "no requirement {id:?}; known IDs: {}",
+                    explain::ids().collect::<Vec<_>>().join(" ")
+                ),
+            }),
+        };
+    }
+    let url = args.url.clone().unwrap_or_default();
+    let resource = parse_server_url(&url)?;
     let policy = policy_for(&resource);
     let http = http_client(&policy)?;
     let checks = runtime()?.block_on(async {
@@ -33,7 +51,7 @@ pub(crate) fn run(args: &InspectArgs, out: &mut impl Write) -> Result<(), CliErr
                 .await,
         )
     })?;
-    let report = report::Report::new(args.url.clone(), resource.to_string(), checks);
+    let report = report::Report::new(url, resource.to_string(), checks);
     if args.json {
         report.write_json(out)?;
     } else {

@@ -139,6 +139,7 @@ impl Report {
         }
         let s = self.summary;
         writeln!(out)?;
+        writeln!(out, "What an ID means: mcp-authz inspect --explain ID")?;
         writeln!(
             out,
             "{} passed, {} warnings, {} failed, {} skipped",
