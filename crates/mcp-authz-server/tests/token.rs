@@ -132,9 +132,7 @@ async fn replayed_code_fails_and_revokes_what_it_issued() {
 
 /// A confidential client allowed to introspect tokens for RESOURCE.
 pub async fn resource_server(server: &TestServer) -> (String, String) {
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let client_id = mcp_authz_metadata::ClientId::parse(&id).unwrap();
     let mut record = server.store.get_client(&client_id).await.unwrap().unwrap();
     record.allowed_resources = Some(vec![resource()]);
@@ -383,9 +381,7 @@ async fn plain_refresh_keeps_the_grant_and_is_bound_to_its_client() {
 #[tokio::test]
 async fn client_credentials_with_basic_and_post_and_invalid_client() {
     let server = TestServer::start().await;
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let response = server
         .http
         .post(server.url("/token"))
@@ -499,21 +495,13 @@ async fn signing_key_rotation_keeps_old_tokens_verifiable() {
     let server = TestServer::start().await;
     let (id, secret) = resource_server(&server).await;
     let (_, _, body) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ])
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;
     let old = body["access_token"].as_str().unwrap().to_owned();
     let old_kid = jwt_parts(&old).0["kid"].as_str().unwrap().to_owned();
     let new_kid = server.server.rotate_signing_key().await.unwrap();
     let (_, _, body) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ])
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;
     let new = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(jwt_parts(&new).0["kid"], new_kid.as_str());

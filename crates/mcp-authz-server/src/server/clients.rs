@@ -33,6 +33,13 @@ pub(crate) fn is_confidential(client: &ClientRecord) -> bool {
         && client.token_endpoint_auth_method != TokenEndpointAuthMethod::None
 }
 
+/// `true` for a client that may use a grant acting without a user (`client_credentials`): only
+/// clients the operator registered (SEC-10). Dynamically registered and metadata-document clients
+/// never may, whatever grant types their stored record lists (records stored before this rule).
+pub(crate) fn may_act_without_user(client: &ClientRecord) -> bool {
+    matches!(client.kind, ClientKind::PreRegistered)
+}
+
 pub(crate) fn invalid_client(description: &str) -> Failure {
     Failure::respond(respond::error(ErrorCode::InvalidClient, description))
 }

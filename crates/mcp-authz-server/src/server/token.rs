@@ -17,7 +17,7 @@ use mcp_authz_token::{
 };
 
 use super::authorize::resolve_grant;
-use super::clients::is_confidential;
+use super::clients::{is_confidential, may_act_without_user};
 use super::{AuthorizationServer, Failure, Handled, finish, peer_key};
 use crate::respond;
 use crate::session::random_id;
@@ -293,6 +293,12 @@ impl AuthorizationServer {
             return Err(reject(
                 ErrorCode::UnauthorizedClient,
                 "client_credentials needs a confidential client",
+            ));
+        }
+        if !may_act_without_user(client) {
+            return Err(reject(
+                ErrorCode::UnauthorizedClient,
+                "client_credentials is only available to clients registered by the operator",
             ));
         }
         let (resources, scope) =

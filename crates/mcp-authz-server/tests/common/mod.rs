@@ -476,3 +476,49 @@ pub fn basic(id: &str, secret: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
     )
 }
+
+impl TestServer {
+    /// An operator-registered confidential client (`client_secret_basic`) with `grant_types`, as
+    /// `mcp-authz clients add --client-credentials` makes: only these may use `client_credentials`
+    /// (SEC-10). Returns (id, secret).
+    pub async fn operator_client(&self, grant_types: &[&str]) -> (String, String) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = format!("operator-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let secret = self
+            .server
+            .register_confidential_client(
+                ClientId::parse(&id).unwrap(),
+                "Operator machine",
+                grant_types
+                    .iter()
+                    .map(|g| mcp_authz_metadata::GrantType::from(*g))
+                    .collect(),
+                None,
+            )
+            .await
+            .unwrap();
+        (id, secret.secret().to_owned())
+    }
+
+    /// A token request authenticated with `client_secret_basic`.
+    pub async fn token_basic(
+        &self,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .header("authorization", basic(id, secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+}
