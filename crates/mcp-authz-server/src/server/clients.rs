@@ -12,7 +12,7 @@ use mcp_authz_metadata::{
 use mcp_authz_store::{ClientKind, ClientRecord, StoreError};
 use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, ErrorCode};
 
-use super::{AuthorizationServer, Failure};
+use super::{AuthorizationServer, Failure, Handled, is_failure, peer_key};
 use crate::respond;
 use crate::secrets::{hash_client_secret, verify_secret};
 use crate::session::random_id;
@@ -158,6 +158,68 @@ impl AuthorizationServer {
             }
             _ => Err(invalid_client("client authentication failed")),
         }
+    }
+}
+
+/// The rate limits of the client-authenticated endpoints (token, revocation, introspection), REQUIREMENTS
+/// SEC-11: limits cannot be turned against a client by naming it.
+///
+/// - A request is refused while its **peer address** has no failure budget left, and every failed
+///   answer (4xx other than 429) is charged to the peer: unauthenticated floods cost their sender.
+/// - A client's own bucket is charged only for what that client provably did: a **confidential** client
+///   once its secret verified ([`charge_confidential`](AuthorizationServer::charge_confidential)); a
+///   **public** client, which has nothing to verify before the grant, only when its grant succeeded (a
+///   valid code with its PKCE verifier, or a valid refresh token): before the grant its bucket is only
+///   read ([`peek_public`](AuthorizationServer::peek_public)), so nobody else can empty it.
+impl AuthorizationServer {
+    /// Runs `handler` under the peer's failure budget (see above).
+    pub(crate) async fn limited_by_peer(
+        &self,
+        request: &Request<Bytes>,
+        handler: impl Future<Output = Handled>,
+    ) -> Handled {
+        let peer = peer_key(request);
+        if let Err(wait) = self.inner.token_peer_limiter.peek(&peer) {
+            return Ok(respond::too_many_requests(wait));
+        }
+        let result = handler.await;
+        if is_failure(&result) {
+            self.inner.token_peer_limiter.charge(&peer);
+        }
+        result
+    }
+
+    /// Charges an authenticated confidential client's own bucket: 429 when it is empty.
+    pub(crate) fn charge_confidential(&self, client: &ClientRecord) -> Result<(), Failure> {
+        self.inner
+            .token_limiter
+            .check(client.client_id.as_str())
+            .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
+    }
+
+    /// 429 when a public client's bucket is empty; takes nothing (charged by
+    /// [`charge_public_success`](Self::charge_public_success)).
+    pub(crate) fn peek_public(&self, client: &ClientRecord) -> Result<(), Failure> {
+        self.inner
+            .token_limiter
+            .peek(client.client_id.as_str())
+            .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
+    }
+
+    /// Charges a public client's bucket for a grant that succeeded.
+    pub(crate) fn charge_public_success(&self, client: &ClientRecord, result: &Handled) {
+        if matches!(result, Ok(response) if response.status().is_success()) {
+            self.inner.token_limiter.charge(client.client_id.as_str());
+        }
+    }
+
+    /// Charges an unauthenticated request (a public client's revocation) to its peer: 429 when the
+    /// peer's budget is empty.
+    pub(crate) fn charge_peer(&self, request: &Request<Bytes>) -> Result<(), Failure> {
+        self.inner
+            .token_peer_limiter
+            .check(&peer_key(request))
+            .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
     }
 }
 
