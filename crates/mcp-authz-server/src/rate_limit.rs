@@ -20,6 +20,16 @@ impl RateLimit {
         }
     }
 
+    /// `per_minute` requests per minute sustained, `burst` at once (both at least 1).
+    pub const fn per_minute(per_minute: u32, burst: u32) -> Self {
+        let per_minute = if per_minute == 0 { 1 } else { per_minute };
+        let burst = if burst == 0 { 1 } else { burst };
+        Self {
+            per_second: per_minute as f64 / 60.0,
+            burst: burst as f64,
+        }
+    }
+
     /// No practical limit (a billion per second), for load tests.
     pub fn unlimited() -> Self {
         Self::per_second(1_000_000_000, 1_000_000_000)

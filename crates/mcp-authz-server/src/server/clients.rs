@@ -9,8 +9,11 @@ use http::header::AUTHORIZATION;
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientSecret, GrantType, ResourceUri, TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord, StoreError};
-use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, ErrorCode};
+use mcp_authz_store::{ClientKind, ClientRecord, SecretHash, StoreError, UnixTime};
+use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, ErrorCode, TokenRequest};
+
+use crate::cimd::FetchError;
+use crate::fetch_budget::loggable;
 
 use super::{AuthorizationServer, Failure, Handled, is_failure, peer_key};
 use crate::respond;
@@ -38,6 +41,27 @@ pub(crate) fn is_confidential(client: &ClientRecord) -> bool {
 /// never may, whatever grant types their stored record lists (records stored before this rule).
 pub(crate) fn may_act_without_user(client: &ClientRecord) -> bool {
     matches!(client.kind, ClientKind::PreRegistered)
+}
+
+/// Whether finding a client may fetch its Client ID Metadata Document (REQUIREMENTS SEC-12).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lookup<'a> {
+    /// The authorization endpoint: a URL client id's document may be fetched (again when stale),
+    /// within the fetch budget of `peer`.
+    Fetch {
+        /// The requesting peer, charged for the fetch.
+        peer: &'a str,
+    },
+    /// The token, revocation and introspection endpoints: only a client already seen at the
+    /// authorization endpoint. A stored document is fetched again when stale; an unstored one only
+    /// when `grant` is a code or refresh token issued to that client (its record was purged since).
+    /// Anything else is an unknown client: naming URLs here starts no outbound request.
+    Known {
+        /// The requesting peer, charged for a refetch.
+        peer: &'a str,
+        /// The grant presented with the request, if any.
+        grant: Option<&'a TokenRequest>,
+    },
 }
 
 pub(crate) fn invalid_client(description: &str) -> Failure {
@@ -79,10 +103,12 @@ impl AuthorizationServer {
     }
 
     /// The client with this id: a stored one, or a fetched (and cached) metadata document for a URL
-    /// client id. `None` for unknown clients and documents that do not fetch or validate.
+    /// client id when `lookup` allows it. `None` for unknown clients and documents that do not fetch
+    /// or validate.
     pub(crate) async fn find_client(
         &self,
         client_id: &ClientId,
+        lookup: Lookup<'_>,
     ) -> Result<Option<ClientRecord>, Failure> {
         if let Some(cached) = self.inner.clients.get(client_id.as_str()) {
             return Ok(Some(cached));
@@ -107,31 +133,76 @@ impl AuthorizationServer {
         if client_id.metadata_document_url().is_none() {
             return Ok(stored);
         }
-        match fetcher.fetch(client_id, now).await {
+        let peer = match lookup {
+            Lookup::Fetch { peer } => peer,
+            Lookup::Known { peer, grant } => {
+                let known = stored.is_some()
+                    || match grant {
+                        Some(grant) => self.grant_names_client(grant, client_id, now).await?,
+                        None => false,
+                    };
+                if !known {
+                    return Ok(None);
+                }
+                peer
+            }
+        };
+        match fetcher.fetch(client_id, now, peer).await {
             Ok(record) => {
                 self.inner.store.upsert_client(record.clone()).await?;
                 Ok(Some(record))
             }
+            Err(e @ (FetchError::Throttled | FetchError::RecentlyFailed(_))) => {
+                tracing::debug!(client_id = %loggable(client_id.as_str()), error = %loggable(&e.to_string()), "client metadata document not fetched");
+                Ok(None)
+            }
             Err(e) => {
-                tracing::warn!(client_id = %client_id, error = %e, "client metadata document refused");
+                tracing::warn!(client_id = %loggable(client_id.as_str()), error = %loggable(&e.to_string()), "client metadata document refused");
                 Ok(None)
             }
         }
     }
 
+    /// `true` when `grant` is an authorization code or refresh token this server issued to
+    /// `client_id` (whatever its state): evidence that the client was seen at the authorization
+    /// endpoint, so its metadata document may be fetched again after its record was purged.
+    async fn grant_names_client(
+        &self,
+        grant: &TokenRequest,
+        client_id: &ClientId,
+        now: UnixTime,
+    ) -> Result<bool, Failure> {
+        let store = &self.inner.store;
+        Ok(match grant {
+            TokenRequest::AuthorizationCode(grant) => store
+                .find_code(&SecretHash::of(grant.code.secret()))
+                .await?
+                .is_some_and(|code| &code.client_id == client_id),
+            TokenRequest::RefreshToken(grant) => store
+                .find_refresh_token(&SecretHash::of(grant.refresh_token.secret()), now)
+                .await?
+                .is_some_and(|lookup| &lookup.grant.client_id == client_id),
+            _ => false,
+        })
+    }
+
     /// Authenticates the client of a token, revocation or introspection request (REQUIREMENTS
-    /// AS-13). `require_secret` refuses public clients (introspection).
+    /// AS-13). `require_secret` refuses public clients (introspection). A metadata-document client
+    /// must already be known ([`Lookup::Known`] with `grant`, the token request's grant if any).
     pub(crate) async fn authenticate_client(
         &self,
         request: &Request<Bytes>,
         body: BodyClientCredentials,
         require_secret: bool,
+        grant: Option<&TokenRequest>,
     ) -> Result<ClientRecord, Failure> {
         let auth = ClientAuthentication::resolve(request.headers().get(AUTHORIZATION), body)
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?
             .ok_or_else(|| invalid_client("client authentication is required"))?;
+        let peer = peer_key(request);
+        let lookup = Lookup::Known { peer: &peer, grant };
         let client = self
-            .find_client(auth.client_id())
+            .find_client(auth.client_id(), lookup)
             .await?
             .ok_or_else(|| invalid_client("unknown client"))?;
         let secret = match &auth {

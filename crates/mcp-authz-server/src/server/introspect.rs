@@ -118,7 +118,7 @@ impl AuthorizationServer {
         let parsed = IntrospectionRequest::parse_form(request.body())
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
         let caller = self
-            .authenticate_client(request, parsed.client, true)
+            .authenticate_client(request, parsed.client, true, None)
             .await?;
         self.charge_confidential(&caller)?;
         let now = self.now();
@@ -177,7 +177,7 @@ impl AuthorizationServer {
         let parsed = RevocationRequest::parse_form(request.body())
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
         let caller = self
-            .authenticate_client(request, parsed.client, false)
+            .authenticate_client(request, parsed.client, false, None)
             .await?;
         // SEC-11: a public client proves nothing by revoking (unknown tokens answer 200 too), so its
         // revocations count against its peer, never against the client named.

@@ -194,6 +194,15 @@ impl AuthorizationServer {
         })
     }
 
+    /// Outbound Client ID Metadata Document fetches this server has started since it was created
+    /// (0 when metadata documents are disabled), for monitoring (REQUIREMENTS SEC-12).
+    pub fn metadata_document_fetches(&self) -> u64 {
+        self.inner
+            .fetcher
+            .as_ref()
+            .map_or(0, MetadataFetcher::fetches_started)
+    }
+
     /// The RFC 8414 metadata this server serves.
     pub fn metadata(&self) -> &AuthorizationServerMetadata {
         &self.inner.metadata

@@ -80,7 +80,7 @@ impl AuthorizationServer {
             .require_supported()
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
         let client = self
-            .authenticate_client(request, parsed.client, false)
+            .authenticate_client(request, parsed.client, false, Some(&grant))
             .await?;
         let grant_type = grant.grant_type();
         if !client.grant_types.contains(&grant_type) {

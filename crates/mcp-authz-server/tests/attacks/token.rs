@@ -271,3 +271,185 @@ async fn spraying_addresses_does_not_reset_a_drained_bucket() {
     let (status, _) = post_token(&attacker, &server, None, &form).await;
     assert_eq!(status, 429, "the drained bucket survived the spray");
 }
+
+// ---------------------------------------------------------------------------------------------
+// SEC-12: outbound fetch amplification through Client ID Metadata Documents.
+// ---------------------------------------------------------------------------------------------
+
+/// A document host with one valid document at `/client.json`.
+async fn document_host() -> DocumentHost {
+    start_document_host(|base| {
+        let mut routes = std::collections::HashMap::new();
+        let document = json!({
+            "client_id": format!("{base}/client.json"),
+            "client_name": "CIMD App",
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "none",
+        });
+        routes.insert(
+            "/client.json".to_owned(),
+            document_response(&document.to_string(), "max-age=600"),
+        );
+        routes
+    })
+    .await
+}
+
+async fn cimd_server(docs: &DocumentHost, allow_private: bool) -> TestServer {
+    let config = docs.config(allow_private);
+    TestServer::start_configured(move |b| {
+        default_config(b)
+            .metadata_documents(config)
+            .authorize_rate_limit(mcp_authz_server::RateLimit::unlimited())
+            .token_rate_limit(mcp_authz_server::RateLimit::unlimited())
+    })
+    .await
+}
+
+/// GET /authorize naming `client_id` from `http`; returns the status.
+async fn authorize_as(http: &reqwest::Client, server: &TestServer, client_id: &str) -> u16 {
+    let client = ClientId::parse(client_id).unwrap();
+    http.get(Authorize::new(&client).url(server))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// 300 token requests naming 300 distinct document URLs (and the host's valid document, never seen
+/// at /authorize) start no outbound request at all: the token endpoint only uses known clients.
+#[tokio::test]
+async fn token_endpoint_fetches_no_document_for_unseen_client_ids() {
+    let docs = document_host().await;
+    let server = cimd_server(&docs, true).await;
+    let mut ids: Vec<String> = (0..300).map(|i| docs.url(&format!("/c{i}.json"))).collect();
+    ids.push(docs.url("/client.json"));
+    for (i, id) in ids.iter().enumerate() {
+        let form: Vec<(&str, &str)> = if i % 2 == 0 {
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", "bogus"),
+                ("code_verifier", "v".repeat(43).leak()),
+                ("client_id", id),
+            ]
+        } else {
+            vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "bogus"),
+                ("client_id", id),
+            ]
+        };
+        let (status, _, body) = server.token(&form).await;
+        assert_eq!(
+            (status.as_u16(), body["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{id}"
+        );
+    }
+    assert_eq!(docs.hits(), 0, "no request reached the document host");
+    assert_eq!(server.server.metadata_document_fetches(), 0);
+}
+
+/// 113 authorization requests for one failing document fetch it once; 300 distinct URLs from one
+/// peer fetch at most its budget; another peer still gets a valid document fetched.
+#[tokio::test]
+async fn authorize_fetches_are_cached_on_failure_and_capped_per_peer() {
+    let docs = document_host().await;
+    let server = cimd_server(&docs, true).await;
+    let attacker = from_host(2);
+    for _ in 0..113 {
+        assert_eq!(
+            authorize_as(&attacker, &server, &docs.url("/missing.json")).await,
+            400
+        );
+    }
+    assert_eq!(docs.hits(), 1, "the failure is cached");
+    for i in 0..300 {
+        let status = authorize_as(&attacker, &server, &docs.url(&format!("/spray{i}.json"))).await;
+        assert_eq!(status, 400);
+    }
+    let hits = docs.hits();
+    assert!(
+        hits <= 16,
+        "at most the peer's budget (10) and its refill: {hits}"
+    );
+    assert_eq!(server.server.metadata_document_fetches(), hits as u64);
+    // The cap is the attacker's: a user elsewhere still gets the document fetched.
+    assert_eq!(
+        authorize_as(&from_host(1), &server, &docs.url("/client.json")).await,
+        200
+    );
+    assert_eq!(docs.hits(), hits + 1);
+}
+
+/// A host that cannot be reached is given up after a few failures: naming further URLs on it starts
+/// no connection until the failure window ends.
+#[tokio::test]
+async fn unreachable_hosts_are_not_retried_for_every_url() {
+    let docs = document_host().await;
+    let server = cimd_server(&docs, true).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    for i in 0..30u8 {
+        let url = format!("https://127.0.0.1:{port}/doc{i}.json");
+        assert_eq!(authorize_as(&from_host(10 + i), &server, &url).await, 400);
+    }
+    assert_eq!(
+        server.server.metadata_document_fetches(),
+        5,
+        "HOST_FAILURE_LIMIT attempts"
+    );
+}
+
+/// Document URLs whose host is an IPv6 literal embedding 127.0.0.1 (6to4, IPv4-compatible, NAT64,
+/// Teredo) are refused without any fetch when private addresses are not allowed: the shared
+/// classifier (`mcp_authz_metadata::classify_address`) judges them.
+#[tokio::test]
+async fn ipv6_embeddings_of_loopback_are_refused_without_a_fetch() {
+    let docs = document_host().await;
+    let server = cimd_server(&docs, false).await;
+    for host in [
+        "[2002:7f00:1::]",
+        "[::7f00:1]",
+        "[64:ff9b::7f00:1]",
+        "[2001:0:7f00:1::80ff:fffe]",
+    ] {
+        let url = format!("https://{host}:{}/client.json", docs.port);
+        assert_eq!(
+            authorize_as(&server.http, &server, &url).await,
+            400,
+            "{url}"
+        );
+    }
+    assert_eq!(
+        server.server.metadata_document_fetches(),
+        0,
+        "no fetch was started"
+    );
+    assert_eq!(docs.hits(), 0);
+}
+
+/// What the token endpoint may still fetch: a client seen at /authorize whose cached record expired
+/// and was purged refreshes normally (its refresh token is the evidence), refetching its document.
+#[tokio::test]
+async fn a_purged_document_client_still_refreshes() {
+    let docs = document_host().await;
+    let server = cimd_server(&docs, true).await;
+    server.create_user(USER, PASSWORD).await;
+    let client = ClientId::parse(&docs.url("/client.json")).unwrap();
+    let tokens = code_for_tokens(&server, &client).await;
+    assert_eq!(docs.hits(), 1);
+    server.clock.advance(std::time::Duration::from_secs(601));
+    assert!(server.store.delete_client(&client).await.unwrap(), "purged");
+    let (status, _, body) = server
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", client.as_str()),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(docs.hits(), 2);
+}
