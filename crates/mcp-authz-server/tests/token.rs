@@ -403,6 +403,7 @@ async fn client_credentials_with_basic_and_post_and_invalid_client() {
     assert_eq!(claims["scope"], "tools:write");
     assert!(body.get("refresh_token").is_none());
 
+    // A client registered for client_secret_basic cannot use client_secret_post (SEC-20).
     let (status, _, _) = server
         .token(&[
             ("grant_type", "client_credentials"),
@@ -410,7 +411,7 @@ async fn client_credentials_with_basic_and_post_and_invalid_client() {
             ("client_secret", secret.as_str()),
         ])
         .await;
-    assert_eq!(status, 200, "client_secret_post");
+    assert_eq!(status, 401, "client_secret_post for a basic client");
 
     for form in [
         vec![

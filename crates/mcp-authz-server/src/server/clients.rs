@@ -211,6 +211,13 @@ impl AuthorizationServer {
             ClientAuthentication::SecretPost { client_secret, .. } => Some(client_secret),
             _ => return Err(invalid_client("unsupported client authentication")),
         };
+        // SEC-20: exactly the registered method; a basic client's secret in the body (or the reverse)
+        // is refused like a wrong secret.
+        if auth.method() != client.token_endpoint_auth_method {
+            return Err(invalid_client(
+                "the client must authenticate with its registered token_endpoint_auth_method",
+            ));
+        }
         match (is_confidential(&client), secret) {
             (false, None) if !require_secret => Ok(client),
             (true, Some(secret)) => {

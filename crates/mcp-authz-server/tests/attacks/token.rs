@@ -453,3 +453,127 @@ async fn a_purged_document_client_still_refreshes() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(docs.hits(), 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// SEC-20: client authentication uses exactly the registered method.
+// ---------------------------------------------------------------------------------------------
+
+/// Registers a DCR client authenticating with `method`; returns (id, secret).
+async fn dcr_client(server: &TestServer, method: &str) -> (String, String) {
+    let response = server
+        .register(json!({
+            "redirect_uris": ["https://app.example.com/cb"],
+            "token_endpoint_auth_method": method,
+            "grant_types": ["authorization_code", "refresh_token"],
+            "application_type": "web",
+        }))
+        .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    (
+        body["client_id"].as_str().unwrap().to_owned(),
+        body["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// POSTs `form` to `path`, authenticated with Basic (`basic`) or in the body.
+async fn authenticated_post(
+    server: &TestServer,
+    path: &str,
+    basic_auth: bool,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut form = form.to_vec();
+    let mut request = server.http.post(server.url(path));
+    if basic_auth {
+        request = request.header("authorization", basic(id, secret));
+    } else {
+        form.push(("client_id", id));
+        form.push(("client_secret", secret));
+    }
+    let response = request.form(&form).send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn assert_invalid_client(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &Value,
+    what: &str,
+) {
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{what}: {body}"
+    );
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"),
+        "{what}"
+    );
+}
+
+/// A basic client's secret in the body, and a post client's secret in Basic, are refused at the token
+/// endpoint (the right secret, the wrong method); the registered method passes authentication.
+#[tokio::test]
+async fn token_endpoint_accepts_only_the_registered_auth_method() {
+    let server = TestServer::start().await;
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "unknown"),
+    ];
+    for (method, registered_basic) in [("client_secret_basic", true), ("client_secret_post", false)]
+    {
+        let (id, secret) = dcr_client(&server, method).await;
+        let (status, headers, body) =
+            authenticated_post(&server, "/token", !registered_basic, &id, &secret, &refresh).await;
+        assert_invalid_client(status, &headers, &body, method);
+        // The registered method authenticates: the (unknown) refresh token is what fails.
+        let (status, _, body) =
+            authenticated_post(&server, "/token", registered_basic, &id, &secret, &refresh).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{method}: {body}"
+        );
+    }
+    // The operator's machine client is registered for client_secret_basic.
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
+    let form = [("grant_type", "client_credentials")];
+    let (status, headers, body) =
+        authenticated_post(&server, "/token", false, &id, &secret, &form).await;
+    assert_invalid_client(status, &headers, &body, "operator client with post");
+}
+
+/// The same at the revocation and introspection endpoints.
+#[tokio::test]
+async fn revocation_and_introspection_accept_only_the_registered_auth_method() {
+    let server = TestServer::start().await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
+    let form = [("token", "anything")];
+    for path in ["/revoke", "/introspect"] {
+        let (status, headers, body) =
+            authenticated_post(&server, path, false, &id, &secret, &form).await;
+        assert_invalid_client(status, &headers, &body, path);
+        let (status, _, body) = authenticated_post(&server, path, true, &id, &secret, &form).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (id, secret) = dcr_client(&server, "client_secret_post").await;
+    for path in ["/revoke", "/introspect"] {
+        let (status, headers, body) =
+            authenticated_post(&server, path, true, &id, &secret, &form).await;
+        assert_invalid_client(status, &headers, &body, path);
+        let (status, _, body) = authenticated_post(&server, path, false, &id, &secret, &form).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+}
