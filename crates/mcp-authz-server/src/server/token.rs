@@ -218,6 +218,19 @@ impl AuthorizationServer {
             return Err(invalid("the refresh token was issued to another client"));
         }
         let granted = lookup.grant.scope.clone();
+        if lookup.status != RefreshStatus::Active {
+            // SEC-20: a rotated token presented again is reuse, whatever else the request asks: the
+            // rotation detects it and revokes the family before the scope or resources are looked at.
+            let next = RefreshToken::generate().map_err(|_| randomness())?;
+            let rotation = self
+                .inner
+                .store
+                .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
+                .await?;
+            return self
+                .rotated(client, rotation, Vec::new(), None, next, now)
+                .await;
+        }
         let scope = match &grant.scope {
             Some(scope) if !scope.is_subset(&granted) => {
                 return Err(reject(
@@ -228,11 +241,7 @@ impl AuthorizationServer {
             Some(scope) => scope.clone(),
             None => granted.clone(),
         };
-        let resources = if lookup.status == RefreshStatus::Active {
-            narrow_resources(self, &grant.resources, &lookup.grant.resources)?
-        } else {
-            Vec::new()
-        };
+        let resources = narrow_resources(self, &grant.resources, &lookup.grant.resources)?;
         let next = RefreshToken::generate().map_err(|_| randomness())?;
         // The family keeps its granted scope; a narrower request narrows this access token only.
         let rotation = self

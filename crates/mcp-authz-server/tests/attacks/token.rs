@@ -577,3 +577,59 @@ async fn revocation_and_introspection_accept_only_the_registered_auth_method() {
         assert_eq!(status, 200, "{path}: {body}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// SEC-20: reuse of a rotated refresh token is detected whatever else is wrong with the request.
+// ---------------------------------------------------------------------------------------------
+
+/// A rotated refresh token replayed with a widened scope, or with a resource it was not granted for,
+/// is reuse: `invalid_grant`, and the family's current refresh token stops working.
+#[tokio::test]
+async fn replayed_refresh_token_with_a_wider_request_revokes_the_family() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    for extra in [
+        ("scope", "tools:read tools:write other:read"),
+        ("resource", OTHER_RESOURCE),
+    ] {
+        let tokens = code_for_tokens(&server, &client).await;
+        let old = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let (status, _, rotated) = server
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &old),
+                ("client_id", client.as_str()),
+            ])
+            .await;
+        assert_eq!(status, 200, "{rotated}");
+        let current = rotated["refresh_token"].as_str().unwrap().to_owned();
+
+        let (status, _, body) = server
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &old),
+                ("client_id", client.as_str()),
+                extra,
+            ])
+            .await;
+        assert_eq!(
+            (status.as_u16(), body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{extra:?}: {body}"
+        );
+
+        let (status, _, body) = server
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &current),
+                ("client_id", client.as_str()),
+            ])
+            .await;
+        assert_eq!(
+            (status.as_u16(), body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{extra:?}: the family is revoked: {body}"
+        );
+    }
+}
