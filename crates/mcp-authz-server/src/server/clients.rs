@@ -17,7 +17,7 @@ use crate::fetch_budget::loggable;
 
 use super::{AuthorizationServer, Failure, Handled, is_failure, peer_key};
 use crate::respond;
-use crate::secrets::{hash_client_secret, verify_secret};
+use crate::secrets::{hash_client_secret, verify_secret_off_thread};
 use crate::session::random_id;
 
 /// How long a registered (dynamic or pre-registered) client record read from the store is reused
@@ -224,10 +224,15 @@ impl AuthorizationServer {
                 let expired = client
                     .secret_expires_at
                     .is_some_and(|at| at.as_secs() != 0 && self.now() >= at);
-                let valid = client
-                    .secret_hash
-                    .as_ref()
-                    .is_some_and(|hash| verify_secret(secret.secret(), hash));
+                let valid = match &client.secret_hash {
+                    Some(hash) => verify_secret_off_thread(secret.secret(), hash)
+                        .await
+                        .map_err(|e| {
+                            tracing::error!(error = %e, "client secret verification failed");
+                            Failure::respond(respond::server_error())
+                        })?,
+                    None => false,
+                };
                 if valid && !expired {
                     Ok(client)
                 } else {
