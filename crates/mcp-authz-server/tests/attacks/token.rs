@@ -633,3 +633,72 @@ async fn replayed_refresh_token_with_a_wider_request_revokes_the_family() {
         );
     }
 }
+
+/// Every event logged while the guard is alive, as `name=value` text (a minimal subscriber: the
+/// crate has no log-capture dependency).
+struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct FieldText(String);
+
+impl tracing::field::Visit for FieldText {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        let _ = write!(self.0, "{}={value:?} ", field.name());
+    }
+}
+
+impl tracing::Subscriber for LogCapture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut text = FieldText(String::new());
+        event.record(&mut text);
+        self.0.lock().unwrap().push(text.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A hostile document URL of 1,900 characters, and a document whose mismatched `client_id` is 2,000
+/// characters: the refusals are logged, bounded (and escaped, see `fetch_budget::loggable`).
+#[tokio::test]
+async fn refused_documents_log_no_raw_attacker_text() {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _guard = tracing::subscriber::set_default(LogCapture(lines.clone()));
+    let docs = start_document_host(|_| {
+        let mut routes = std::collections::HashMap::new();
+        let hostile = json!({
+            "client_id": format!("https://evil.example/{}", "x".repeat(2000)),
+            "client_name": "Evil",
+            "redirect_uris": [REDIRECT],
+        });
+        routes.insert(
+            "/hostile.json".to_owned(),
+            document_response(&hostile.to_string(), "max-age=600"),
+        );
+        routes
+    })
+    .await;
+    let server = cimd_server(&docs, true).await;
+    let long = docs.url(&format!("/{}.json", "a".repeat(1900)));
+    assert_eq!(authorize_as(&server.http, &server, &long).await, 400);
+    assert_eq!(
+        authorize_as(&server.http, &server, &docs.url("/hostile.json")).await,
+        400
+    );
+    assert_eq!(docs.hits(), 2);
+    let lines = lines.lock().unwrap();
+    let refused: Vec<&String> = lines.iter().filter(|l| l.contains("refused")).collect();
+    assert_eq!(refused.len(), 2, "{lines:?}");
+    for line in refused {
+        assert!(line.len() < 1000, "bounded: {} characters", line.len());
+        assert!(line.contains("[truncated]"), "{line}");
+        assert!(!line.contains('\u{1b}'), "escaped: {line}");
+    }
+}
