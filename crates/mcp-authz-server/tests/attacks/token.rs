@@ -702,3 +702,44 @@ async fn refused_documents_log_no_raw_attacker_text() {
         assert!(!line.contains('\u{1b}'), "escaped: {line}");
     }
 }
+
+/// Twelve authorization requests at once naming documents on a host that accepts connections and
+/// never answers: at most `MAX_CONCURRENT_FETCHES` (8) fetches run, the others are refused at once.
+#[tokio::test]
+async fn concurrent_fetches_are_capped_overall() {
+    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = stall.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = stall.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let docs = document_host().await;
+    let mut config = docs.config(true);
+    config.timeout = std::time::Duration::from_secs(2);
+    let server = TestServer::start_configured(move |b| {
+        default_config(b)
+            .metadata_documents(config)
+            .authorize_rate_limit(mcp_authz_server::RateLimit::unlimited())
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for i in 0..12u8 {
+        let client = ClientId::parse(&format!("https://127.0.0.1:{port}/s{i}.json")).unwrap();
+        let url = Authorize::new(&client).url(&server);
+        // Two peers, so that no single peer's budget (10) is what stops the fetches.
+        let http = from_host(20 + i % 2);
+        tasks.push(tokio::spawn(async move {
+            http.get(url).send().await.unwrap().status().as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 400);
+    }
+    assert_eq!(server.server.metadata_document_fetches(), 8);
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) <= 8);
+}
