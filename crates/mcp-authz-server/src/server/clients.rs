@@ -254,6 +254,9 @@ impl AuthorizationServer {
 ///   **public** client, which has nothing to verify before the grant, only when its grant succeeded (a
 ///   valid code with its PKCE verifier, or a valid refresh token): before the grant its bucket is only
 ///   read ([`peek_public`](AuthorizationServer::peek_public)), so nobody else can empty it.
+/// - A public client id is shared by every installation of the application (every user of a metadata
+///   document client, for one), so its bucket is per client id **and** peer: one user holding valid
+///   tokens of the application cannot spend the budget of its other users.
 impl AuthorizationServer {
     /// Runs `handler` under the peer's failure budget (see above).
     pub(crate) async fn limited_by_peer(
@@ -276,23 +279,34 @@ impl AuthorizationServer {
     pub(crate) fn charge_confidential(&self, client: &ClientRecord) -> Result<(), Failure> {
         self.inner
             .token_limiter
-            .check(client.client_id.as_str())
+            .check(&confidential_key(client))
             .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
     }
 
-    /// 429 when a public client's bucket is empty; takes nothing (charged by
+    /// 429 when the bucket of a public client at this peer is empty; takes nothing (charged by
     /// [`charge_public_success`](Self::charge_public_success)).
-    pub(crate) fn peek_public(&self, client: &ClientRecord) -> Result<(), Failure> {
+    pub(crate) fn peek_public(
+        &self,
+        client: &ClientRecord,
+        request: &Request<Bytes>,
+    ) -> Result<(), Failure> {
         self.inner
             .token_limiter
-            .peek(client.client_id.as_str())
+            .peek(&public_key(client, request))
             .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
     }
 
-    /// Charges a public client's bucket for a grant that succeeded.
-    pub(crate) fn charge_public_success(&self, client: &ClientRecord, result: &Handled) {
+    /// Charges the bucket of a public client at this peer for a grant that succeeded.
+    pub(crate) fn charge_public_success(
+        &self,
+        client: &ClientRecord,
+        request: &Request<Bytes>,
+        result: &Handled,
+    ) {
         if matches!(result, Ok(response) if response.status().is_success()) {
-            self.inner.token_limiter.charge(client.client_id.as_str());
+            self.inner
+                .token_limiter
+                .charge(&public_key(client, request));
         }
     }
 
@@ -304,6 +318,17 @@ impl AuthorizationServer {
             .check(&peer_key(request))
             .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
     }
+}
+
+/// The rate-limit key of a public client's successful grants: peer and client id (a peer key holds
+/// no space, so the pair is unambiguous; the prefix keeps it apart from [`confidential_key`]).
+fn public_key(client: &ClientRecord, request: &Request<Bytes>) -> String {
+    format!("public {} {}", peer_key(request), client.client_id.as_str())
+}
+
+/// The rate-limit key of an authenticated confidential client.
+fn confidential_key(client: &ClientRecord) -> String {
+    format!("confidential {}", client.client_id.as_str())
 }
 
 /// `true` when the client is a metadata-document client whose redirect URIs are all loopback: the

@@ -92,13 +92,13 @@ impl AuthorizationServer {
         // SEC-11: see `clients::limited_by_peer`.
         let public = !is_confidential(&client);
         if public {
-            self.peek_public(&client)?;
+            self.peek_public(&client, request)?;
         } else {
             self.charge_confidential(&client)?;
         }
         let result = self.grant(&client, grant).await;
         if public {
-            self.charge_public_success(&client, &result);
+            self.charge_public_success(&client, request, &result);
         }
         result
     }

@@ -743,3 +743,77 @@ async fn concurrent_fetches_are_capped_overall() {
     assert_eq!(server.server.metadata_document_fetches(), 8);
     assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) <= 8);
 }
+
+/// A user of a public application (here, a metadata-document-like shared client id) refreshing in a
+/// loop with valid tokens spends only the budget of that client at that address: another user of the
+/// same application elsewhere is not limited.
+#[tokio::test]
+async fn one_user_of_a_public_client_cannot_spend_the_other_users_budget() {
+    let server = TestServer::start_configured(small_token_limit).await;
+    server.create_user(USER, PASSWORD).await;
+    let shared = server.public_client().await;
+    let attacker = from_host(2);
+    // The attacker's own, valid, grant.
+    let browser = server.browser();
+    let authorize = Authorize::new(&shared);
+    let location = browser_flow(&server, &browser, &authorize).await;
+    let mcp_authz_token::AuthorizationCallback::Success(success) = callback(&location) else {
+        panic!("{location}")
+    };
+    let (status, body) = post_token(
+        &attacker,
+        &server,
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", success.code.secret()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", authorize.verifier.secret()),
+            ("client_id", shared.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    let mut limited = false;
+    for _ in 0..20 {
+        let (status, body) = post_token(
+            &attacker,
+            &server,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", shared.as_str()),
+            ],
+        )
+        .await;
+        if status == 429 {
+            limited = true;
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+        refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    assert!(limited, "the loop is limited");
+    // Another user of the same application, at another address, exchanges a code normally.
+    let authorize = Authorize::new(&shared);
+    let location = browser_flow(&server, &server.browser(), &authorize).await;
+    let mcp_authz_token::AuthorizationCallback::Success(success) = callback(&location) else {
+        panic!("{location}")
+    };
+    let (status, body) = post_token(
+        &from_host(1),
+        &server,
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", success.code.secret()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", authorize.verifier.secret()),
+            ("client_id", shared.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
