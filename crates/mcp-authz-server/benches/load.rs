@@ -79,6 +79,7 @@ async fn start(store: Arc<dyn Store>) -> Target {
         .signing_algorithm(algorithm)
         .build()
         .unwrap();
+    add_machine(store.as_ref()).await;
     let server = AuthorizationServer::new(config, store).unwrap();
     server
         .local_users()
@@ -357,29 +358,38 @@ async fn register_public(base: &str) -> ClientId {
     ClientId::parse(response["client_id"].as_str().unwrap()).unwrap()
 }
 
-/// Registers a confidential machine client; returns its `Authorization: Basic` header value.
-async fn register_machine(base: &str) -> String {
-    let machine: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/register"))
-        .json(&serde_json::json!({
-            "redirect_uris": ["https://machine.example/cb"], "application_type": "web",
-            "grant_types": ["authorization_code", "client_credentials"],
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+/// The operator-registered machine client every bench server has (SEC-10: only operator clients
+/// may use `client_credentials`).
+const MACHINE_ID: &str = "bench-machine";
+const MACHINE_SECRET: &str = "bench-machine-secret-with-enough-entropy-0123456789";
+
+/// Stores the machine client [`MACHINE_ID`] as an operator would register it.
+async fn add_machine(store: &dyn Store) {
+    let record = mcp_authz_store::ClientRecord {
+        client_id: ClientId::parse(MACHINE_ID).unwrap(),
+        kind: mcp_authz_store::ClientKind::PreRegistered,
+        secret_hash: Some(mcp_authz_server::hash_client_secret(MACHINE_SECRET).unwrap()),
+        secret_expires_at: None,
+        redirect_uris: Vec::new(),
+        grant_types: vec![mcp_authz_metadata::GrantType::ClientCredentials],
+        token_endpoint_auth_method: mcp_authz_metadata::TokenEndpointAuthMethod::ClientSecretBasic,
+        application_type: mcp_authz_metadata::ApplicationType::Web,
+        client_name: Some("bench machine".to_owned()),
+        allowed_resources: None,
+        allowed_scope: None,
+        metadata_json: "{}".to_owned(),
+        created_at: mcp_authz_store::Clock::now(&SystemClock),
+    };
+    store.insert_client(record).await.unwrap();
+}
+
+/// The `Authorization: Basic` header value of the machine client of the server at `_base`.
+async fn register_machine(_base: &str) -> String {
     format!(
         "Basic {}",
         base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
-            format!(
-                "{}:{}",
-                machine["client_id"].as_str().unwrap(),
-                machine["client_secret"].as_str().unwrap()
-            )
+            format!("{MACHINE_ID}:{MACHINE_SECRET}")
         )
     )
 }

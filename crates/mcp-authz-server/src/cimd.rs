@@ -17,6 +17,7 @@ use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::{ConfigError, MetadataDocumentConfig};
+use crate::fetch_budget::FetchBudget;
 
 /// Why a metadata document was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +41,13 @@ pub enum FetchError {
     /// Not a valid document for this client id.
     #[error("invalid document: {0}")]
     Invalid(String),
+    /// Not fetched: a fetch budget (per peer, per host, or fetches in flight) is spent, or the host
+    /// failed repeatedly just now (SEC-12).
+    #[error("not fetched: too many metadata document fetches")]
+    Throttled,
+    /// Not fetched: this URL failed just now; the failure is answered from the cache (SEC-12).
+    #[error("not fetched: the document failed recently ({0})")]
+    RecentlyFailed(Box<FetchError>),
 }
 
 /// `true` for addresses a server-side fetch may reach by default: the shared classifier
@@ -87,12 +95,13 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// Fetches and validates Client ID Metadata Documents.
+/// Fetches and validates Client ID Metadata Documents, within the [`FetchBudget`].
 #[derive(Debug, Clone)]
 pub(crate) struct MetadataFetcher {
     client: reqwest::Client,
     guard: GuardedResolver,
     config: MetadataDocumentConfig,
+    budget: Arc<FetchBudget>,
 }
 
 impl MetadataFetcher {
@@ -117,14 +126,23 @@ impl MetadataFetcher {
             client,
             guard,
             config,
+            budget: Arc::new(FetchBudget::new()),
         })
     }
 
-    /// Fetches the document of `client_id` and turns it into a cached client record.
+    /// Outbound fetches started so far (SEC-12).
+    pub(crate) fn fetches_started(&self) -> u64 {
+        self.budget.started()
+    }
+
+    /// Fetches the document of `client_id` on behalf of `peer` and turns it into a cached client
+    /// record. An IP-literal host the guard refuses is refused before anything else; then the
+    /// [`FetchBudget`] decides whether a fetch starts at all, and a failed fetch is remembered.
     pub(crate) async fn fetch(
         &self,
         client_id: &ClientId,
         now: UnixTime,
+        peer: &str,
     ) -> Result<ClientRecord, FetchError> {
         let url = client_id
             .metadata_document_url()
@@ -137,10 +155,26 @@ impl MetadataFetcher {
         if literal.is_some_and(|ip| !self.guard.allows(ip)) {
             return Err(FetchError::Blocked);
         }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let _permit = self.budget.admit(url.as_str(), &host, peer)?;
+        let result = self.fetch_admitted(client_id, &url, now).await;
+        match &result {
+            Ok(_) => self.budget.succeeded(url.as_str()),
+            Err(error) => self.budget.failed(url.as_str(), &host, error),
+        }
+        result
+    }
+
+    async fn fetch_admitted(
+        &self,
+        client_id: &ClientId,
+        url: &url::Url,
+        now: UnixTime,
+    ) -> Result<ClientRecord, FetchError> {
         let fetch = async {
             let mut response = self
                 .client
-                .get(url)
+                .get(url.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .send()
                 .await

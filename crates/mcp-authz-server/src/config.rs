@@ -329,8 +329,11 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// Rate limit of the token, revocation and introspection endpoints, per client id (or IP).
-    /// Default 50/s, burst 100.
+    /// Rate limit of the token, revocation and introspection endpoints (SEC-11): applied per
+    /// authenticated client (a confidential client once its secret verified; a public client, per
+    /// address, for each successful grant), and separately per peer address to unauthenticated and
+    /// failed requests, so
+    /// that nobody can exhaust a client's limit by naming it. Default 50/s, burst 100.
     pub fn token_rate_limit(mut self, limit: RateLimit) -> Self {
         self.token_limit = limit;
         self

@@ -50,6 +50,7 @@
 mod cimd;
 mod config;
 pub mod dangerous;
+mod fetch_budget;
 mod keys;
 mod purge;
 mod rate_limit;

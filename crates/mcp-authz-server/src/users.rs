@@ -7,7 +7,7 @@ use mcp_authz_store::{
     IdGenerator, SecretHashString, Store, StoreError, Subject, UnixTime, User, Username,
 };
 
-use crate::secrets::{HashError, hash_password, verify_secret};
+use crate::secrets::{HashError, hash_password, verify_secret_off_thread};
 
 /// How the login page checks a username and password.
 ///
@@ -126,10 +126,11 @@ impl UserAuthenticator for LocalUsers {
             None => SecretHashString::parse(DUMMY_HASH)
                 .map_err(|e| StoreError::corrupt(mcp_authz_store::Entity::User, e))?,
         };
-        let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&password, &stored))
+        let ok = verify_secret_off_thread(password, &stored)
             .await
-            .unwrap_or(false);
+            .map_err(|e| StoreError::Unavailable {
+                description: e.to_string(),
+            })?;
         Ok(match user {
             Some(user) if ok && !user.disabled => Some(user.id),
             _ => None,
@@ -140,6 +141,7 @@ impl UserAuthenticator for LocalUsers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::verify_secret;
 
     #[test]
     fn the_dummy_hash_is_a_real_argon2id_hash() {

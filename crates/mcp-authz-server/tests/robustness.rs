@@ -106,9 +106,7 @@ async fn storage_outage_is_503_with_retry_after_everywhere() {
     let server = TestServer::start_with(default_config, flaky.clone()).await;
     server.create_user(USER, PASSWORD).await;
     let client = server.public_client().await;
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let authorize = Authorize::new(&client);
     flaky.down.store(true, Ordering::SeqCst);
 
@@ -170,11 +168,7 @@ async fn storage_outage_is_503_with_retry_after_everywhere() {
     // Back up: everything works again.
     flaky.down.store(false, Ordering::SeqCst);
     let (status, _, _) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ])
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;
     assert_eq!(status, 200);
 }

@@ -21,9 +21,7 @@ use serde_json::Value;
 
 /// A confidential client allowed `client_credentials` and to introspect tokens for RESOURCE.
 async fn machine_client(server: &TestServer) -> (String, String) {
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let client_id = mcp_authz_metadata::ClientId::parse(&id).unwrap();
     let mut record = server.store.get_client(&client_id).await.unwrap().unwrap();
     record.allowed_resources = Some(vec![resource()]);
@@ -33,12 +31,11 @@ async fn machine_client(server: &TestServer) -> (String, String) {
 
 async fn client_credentials_token(server: &TestServer, id: &str, secret: &str) -> String {
     let (status, _, body) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-            ("resource", RESOURCE),
-        ])
+        .token_basic(
+            id,
+            secret,
+            &[("grant_type", "client_credentials"), ("resource", RESOURCE)],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     body["access_token"].as_str().unwrap().to_owned()

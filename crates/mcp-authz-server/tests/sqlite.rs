@@ -67,15 +67,9 @@ async fn main_flow_on_sqlite() {
     assert_eq!(again.status(), 302);
 
     // Client credentials and introspection.
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let (status, _, body) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ])
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;
     assert_eq!(status, 200);
     let response = server

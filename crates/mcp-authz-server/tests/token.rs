@@ -132,9 +132,7 @@ async fn replayed_code_fails_and_revokes_what_it_issued() {
 
 /// A confidential client allowed to introspect tokens for RESOURCE.
 pub async fn resource_server(server: &TestServer) -> (String, String) {
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let client_id = mcp_authz_metadata::ClientId::parse(&id).unwrap();
     let mut record = server.store.get_client(&client_id).await.unwrap().unwrap();
     record.allowed_resources = Some(vec![resource()]);
@@ -383,9 +381,7 @@ async fn plain_refresh_keeps_the_grant_and_is_bound_to_its_client() {
 #[tokio::test]
 async fn client_credentials_with_basic_and_post_and_invalid_client() {
     let server = TestServer::start().await;
-    let (id, secret) = server
-        .confidential_client(&["authorization_code", "client_credentials"])
-        .await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
     let response = server
         .http
         .post(server.url("/token"))
@@ -407,6 +403,7 @@ async fn client_credentials_with_basic_and_post_and_invalid_client() {
     assert_eq!(claims["scope"], "tools:write");
     assert!(body.get("refresh_token").is_none());
 
+    // A client registered for client_secret_basic cannot use client_secret_post (SEC-20).
     let (status, _, _) = server
         .token(&[
             ("grant_type", "client_credentials"),
@@ -414,7 +411,7 @@ async fn client_credentials_with_basic_and_post_and_invalid_client() {
             ("client_secret", secret.as_str()),
         ])
         .await;
-    assert_eq!(status, 200, "client_secret_post");
+    assert_eq!(status, 401, "client_secret_post for a basic client");
 
     for form in [
         vec![
@@ -499,21 +496,13 @@ async fn signing_key_rotation_keeps_old_tokens_verifiable() {
     let server = TestServer::start().await;
     let (id, secret) = resource_server(&server).await;
     let (_, _, body) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ])
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;
     let old = body["access_token"].as_str().unwrap().to_owned();
     let old_kid = jwt_parts(&old).0["kid"].as_str().unwrap().to_owned();
     let new_kid = server.server.rotate_signing_key().await.unwrap();
     let (_, _, body) = server
-        .token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ])
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;
     let new = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(jwt_parts(&new).0["kid"], new_kid.as_str());

@@ -170,6 +170,7 @@ impl AuthorizationServer {
         &self,
         client_id: Option<&mcp_authz_metadata::ClientId>,
         redirect_uri: Option<&RedirectUri>,
+        peer: &str,
     ) -> Result<(ClientRecord, RedirectUri), Failure> {
         let client_id = client_id.ok_or_else(|| {
             error_page(
@@ -177,7 +178,8 @@ impl AuthorizationServer {
                 "The request has no valid client_id.",
             )
         })?;
-        let client = self.find_client(client_id).await?.ok_or_else(|| {
+        let lookup = super::clients::Lookup::Fetch { peer };
+        let client = self.find_client(client_id, lookup).await?.ok_or_else(|| {
             error_page(
                 StatusCode::BAD_REQUEST,
                 "The client is not known to this server.",
@@ -226,6 +228,7 @@ impl AuthorizationServer {
                     .client_and_redirect(
                         rejection.client_id.as_ref(),
                         rejection.redirect_uri.as_ref(),
+                        &peer_key(request),
                     )
                     .await?;
                 let url = rejection
@@ -235,7 +238,11 @@ impl AuthorizationServer {
             }
         };
         let (client, redirect_uri) = self
-            .client_and_redirect(Some(&parsed.client_id), parsed.redirect_uri.as_ref())
+            .client_and_redirect(
+                Some(&parsed.client_id),
+                parsed.redirect_uri.as_ref(),
+                &peer_key(request),
+            )
             .await?;
         let state = parsed.state.clone();
         if !client.grant_types.contains(&GrantType::AuthorizationCode) {

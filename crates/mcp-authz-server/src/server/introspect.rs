@@ -108,18 +108,19 @@ impl AuthorizationServer {
 
     /// `POST /introspect`: client-authenticated (confidential clients only).
     pub async fn introspect(&self, request: Request<Bytes>) -> Response<Bytes> {
-        finish(self.introspect_inner(&request).await)
+        finish(
+            self.limited_by_peer(&request, self.introspect_inner(&request))
+                .await,
+        )
     }
 
     async fn introspect_inner(&self, request: &Request<Bytes>) -> Handled {
         let parsed = IntrospectionRequest::parse_form(request.body())
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
-        if let Err(wait) = self.inner.token_limiter.check(&super::peer_key(request)) {
-            return Ok(respond::too_many_requests(wait));
-        }
         let caller = self
-            .authenticate_client(request, parsed.client, true)
+            .authenticate_client(request, parsed.client, true, None)
             .await?;
+        self.charge_confidential(&caller)?;
         let now = self.now();
         let response = match self.examine(parsed.request.token.secret(), now).await? {
             Known::Access(claims) if visible(&caller, claims.client_id.as_str(), &claims.aud) => {
@@ -166,18 +167,25 @@ impl AuthorizationServer {
     /// `POST /revoke`: 200 for every well-formed request from an authenticated client, whether or not
     /// the token was known (RFC 7009 §2.2).
     pub async fn revoke(&self, request: Request<Bytes>) -> Response<Bytes> {
-        finish(self.revoke_inner(&request).await)
+        finish(
+            self.limited_by_peer(&request, self.revoke_inner(&request))
+                .await,
+        )
     }
 
     async fn revoke_inner(&self, request: &Request<Bytes>) -> Handled {
         let parsed = RevocationRequest::parse_form(request.body())
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
-        if let Err(wait) = self.inner.token_limiter.check(&super::peer_key(request)) {
-            return Ok(respond::too_many_requests(wait));
-        }
         let caller = self
-            .authenticate_client(request, parsed.client, false)
+            .authenticate_client(request, parsed.client, false, None)
             .await?;
+        // SEC-11: a public client proves nothing by revoking (unknown tokens answer 200 too), so its
+        // revocations count against its peer, never against the client named.
+        if super::clients::is_confidential(&caller) {
+            self.charge_confidential(&caller)?;
+        } else {
+            self.charge_peer(request)?;
+        }
         let now = self.now();
         match self.examine(parsed.request.token.secret(), now).await? {
             Known::Access(claims) if claims.client_id == caller.client_id => {

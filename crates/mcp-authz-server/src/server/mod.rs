@@ -126,7 +126,10 @@ pub(crate) struct Inner {
     /// Recently read registered clients (see `clients::CLIENT_CACHE_TTL`).
     pub(crate) clients: BoundedMap<ClientRecord>,
     pub(crate) authorize_limiter: RateLimiter,
+    /// Token, revocation and introspection requests of authenticated clients, per client (SEC-11).
     pub(crate) token_limiter: RateLimiter,
+    /// Unauthenticated and failed token, revocation and introspection requests, per peer (SEC-11).
+    pub(crate) token_peer_limiter: RateLimiter,
     pub(crate) register_limiter: RateLimiter,
     pub(crate) fetcher: Option<MetadataFetcher>,
     pub(crate) metadata: AuthorizationServerMetadata,
@@ -177,6 +180,7 @@ impl AuthorizationServer {
             clients: BoundedMap::new(clients::CLIENT_CACHE_CAPACITY),
             authorize_limiter: RateLimiter::new(config.authorize_limit, cap),
             token_limiter: RateLimiter::new(config.token_limit, cap),
+            token_peer_limiter: RateLimiter::new(config.token_limit, cap),
             register_limiter: RateLimiter::new(config.register_limit, cap),
             fetcher,
             metadata,
@@ -188,6 +192,15 @@ impl AuthorizationServer {
         Ok(Self {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Outbound Client ID Metadata Document fetches this server has started since it was created
+    /// (0 when metadata documents are disabled), for monitoring (REQUIREMENTS SEC-12).
+    pub fn metadata_document_fetches(&self) -> u64 {
+        self.inner
+            .fetcher
+            .as_ref()
+            .map_or(0, MetadataFetcher::fetches_started)
     }
 
     /// The RFC 8414 metadata this server serves.
@@ -323,6 +336,16 @@ pub(crate) fn peer_key(request: &Request<Bytes>) -> String {
         .extensions()
         .get::<ClientAddr>()
         .map_or_else(|| "unknown".to_owned(), |a| a.0.to_string())
+}
+
+/// `true` for a 4xx answer other than 429: a request that failed, charged to its peer (SEC-11).
+pub(crate) fn is_failure(result: &Handled) -> bool {
+    let status = match result {
+        Ok(response) => response.status(),
+        Err(Failure::Respond(response)) => response.status(),
+        Err(_) => return false,
+    };
+    status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
 }
 
 /// Collapses a handler result into a response.

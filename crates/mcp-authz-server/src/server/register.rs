@@ -83,7 +83,14 @@ impl AuthorizationServer {
         for grant in &grant_types {
             match grant {
                 GrantType::AuthorizationCode | GrantType::RefreshToken => {}
-                GrantType::ClientCredentials if confidential => {}
+                // SEC-10: a self-registered client never gets a grant that acts without a user;
+                // machine clients are registered by the operator.
+                GrantType::ClientCredentials => {
+                    return Err(refuse(
+                        C::InvalidClientMetadata,
+                        "client_credentials is only available to clients registered by the operator",
+                    ));
+                }
                 other => {
                     return Err(refuse(
                         C::InvalidClientMetadata,

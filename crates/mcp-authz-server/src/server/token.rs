@@ -11,14 +11,14 @@ use mcp_authz_store::{
     Rotation, SecretHash, UnixTime,
 };
 use mcp_authz_token::{
-    AccessToken, Audience, AuthorizationCodeGrant, BasicCredentials, ClientCredentialsGrant,
-    ErrorCode, JwtAccessTokenClaims, NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest,
+    AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, ErrorCode,
+    JwtAccessTokenClaims, NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest,
     TokenResponse,
 };
 
 use super::authorize::resolve_grant;
-use super::clients::is_confidential;
-use super::{AuthorizationServer, Failure, Handled, finish, peer_key};
+use super::clients::{is_confidential, may_act_without_user};
+use super::{AuthorizationServer, Failure, Handled, finish};
 use crate::respond;
 use crate::session::random_id;
 
@@ -66,34 +66,21 @@ pub(crate) fn family_of_jti(jti: &str) -> Option<FamilyId> {
 impl AuthorizationServer {
     /// `POST /token`.
     pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
-        finish(self.token_inner(&request).await)
+        finish(
+            self.limited_by_peer(&request, self.token_inner(&request))
+                .await,
+        )
     }
 
     async fn token_inner(&self, request: &Request<Bytes>) -> Handled {
         let parsed = TokenRequest::parse_form(request.body())
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
-        // Rate-limit key: the client id (form or Basic credentials), else the peer address.
-        let basic_id = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|h| BasicCredentials::parse(h).ok())
-            .map(|b| b.client_id.as_str().to_owned());
-        let key = parsed
-            .client
-            .client_id
-            .as_ref()
-            .map(|id| id.as_str().to_owned())
-            .or(basic_id)
-            .unwrap_or_else(|| peer_key(request));
-        if let Err(wait) = self.inner.token_limiter.check(&key) {
-            return Ok(respond::too_many_requests(wait));
-        }
         let grant = parsed
             .request
             .require_supported()
             .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
         let client = self
-            .authenticate_client(request, parsed.client, false)
+            .authenticate_client(request, parsed.client, false, Some(&grant))
             .await?;
         let grant_type = grant.grant_type();
         if !client.grant_types.contains(&grant_type) {
@@ -102,11 +89,26 @@ impl AuthorizationServer {
                 "the client may not use this grant type",
             ));
         }
+        // SEC-11: see `clients::limited_by_peer`.
+        let public = !is_confidential(&client);
+        if public {
+            self.peek_public(&client, request)?;
+        } else {
+            self.charge_confidential(&client)?;
+        }
+        let result = self.grant(&client, grant).await;
+        if public {
+            self.charge_public_success(&client, request, &result);
+        }
+        result
+    }
+
+    async fn grant(&self, client: &ClientRecord, grant: TokenRequest) -> Handled {
         match grant {
-            TokenRequest::AuthorizationCode(grant) => self.code_grant(&client, grant).await,
-            TokenRequest::RefreshToken(grant) => self.refresh_grant(&client, grant).await,
+            TokenRequest::AuthorizationCode(grant) => self.code_grant(client, grant).await,
+            TokenRequest::RefreshToken(grant) => self.refresh_grant(client, grant).await,
             TokenRequest::ClientCredentials(grant) => {
-                self.client_credentials_grant(&client, grant).await
+                self.client_credentials_grant(client, grant).await
             }
             _ => Err(reject(
                 ErrorCode::UnsupportedGrantType,
@@ -216,6 +218,19 @@ impl AuthorizationServer {
             return Err(invalid("the refresh token was issued to another client"));
         }
         let granted = lookup.grant.scope.clone();
+        if lookup.status != RefreshStatus::Active {
+            // SEC-20: a rotated token presented again is reuse, whatever else the request asks: the
+            // rotation detects it and revokes the family before the scope or resources are looked at.
+            let next = RefreshToken::generate().map_err(|_| randomness())?;
+            let rotation = self
+                .inner
+                .store
+                .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
+                .await?;
+            return self
+                .rotated(client, rotation, Vec::new(), None, next, now)
+                .await;
+        }
         let scope = match &grant.scope {
             Some(scope) if !scope.is_subset(&granted) => {
                 return Err(reject(
@@ -226,11 +241,7 @@ impl AuthorizationServer {
             Some(scope) => scope.clone(),
             None => granted.clone(),
         };
-        let resources = if lookup.status == RefreshStatus::Active {
-            narrow_resources(self, &grant.resources, &lookup.grant.resources)?
-        } else {
-            Vec::new()
-        };
+        let resources = narrow_resources(self, &grant.resources, &lookup.grant.resources)?;
         let next = RefreshToken::generate().map_err(|_| randomness())?;
         // The family keeps its granted scope; a narrower request narrows this access token only.
         let rotation = self
@@ -293,6 +304,12 @@ impl AuthorizationServer {
             return Err(reject(
                 ErrorCode::UnauthorizedClient,
                 "client_credentials needs a confidential client",
+            ));
+        }
+        if !may_act_without_user(client) {
+            return Err(reject(
+                ErrorCode::UnauthorizedClient,
+                "client_credentials is only available to clients registered by the operator",
             ));
         }
         let (resources, scope) =

@@ -476,3 +476,152 @@ pub fn basic(id: &str, secret: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
     )
 }
+
+impl TestServer {
+    /// An operator-registered confidential client (`client_secret_basic`) with `grant_types`, as
+    /// `mcp-authz clients add --client-credentials` makes: only these may use `client_credentials`
+    /// (SEC-10). Returns (id, secret).
+    pub async fn operator_client(&self, grant_types: &[&str]) -> (String, String) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = format!("operator-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let secret = self
+            .server
+            .register_confidential_client(
+                ClientId::parse(&id).unwrap(),
+                "Operator machine",
+                grant_types
+                    .iter()
+                    .map(|g| mcp_authz_metadata::GrantType::from(*g))
+                    .collect(),
+                None,
+            )
+            .await
+            .unwrap();
+        (id, secret.secret().to_owned())
+    }
+
+    /// A token request authenticated with `client_secret_basic`.
+    pub async fn token_basic(
+        &self,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .header("authorization", basic(id, secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+}
+
+/// A tiny HTTPS document host on 127.0.0.1 (certificate for `localhost`) answering fixed responses by
+/// path (404 otherwise) and counting every request it reads: the outbound fetches a test caused.
+pub struct DocumentHost {
+    pub port: u16,
+    pub root_der: Vec<u8>,
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl DocumentHost {
+    /// `https://localhost:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port)
+    }
+
+    /// Requests read so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Metadata-document settings trusting this host's certificate; `allow_private` is the
+    /// dangerous loopback allowance this host needs to be reachable at all.
+    pub fn config(&self, allow_private: bool) -> mcp_authz_server::MetadataDocumentConfig {
+        mcp_authz_server::MetadataDocumentConfig {
+            allow_private_addresses: allow_private,
+            extra_root_certificates: vec![self.root_der.clone()],
+            ..mcp_authz_server::MetadataDocumentConfig::default()
+        }
+    }
+}
+
+/// A 200 JSON response for a [`DocumentHost`] route.
+pub fn document_response(body: &str, cache: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: {cache}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Starts a [`DocumentHost`]; `routes` gets its base URL (`https://localhost:<port>`) and returns
+/// the raw HTTP response of each path.
+pub async fn start_document_host(
+    routes: impl FnOnce(&str) -> std::collections::HashMap<String, String>,
+) -> DocumentHost {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let routes = routes(&format!("https://localhost:{port}"));
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_der = certified.cert.der().to_vec();
+    let key_der = certified.key_pair.serialize_der();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![rustls::pki_types::CertificateDer::from(cert_der.clone())],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key_der.into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let routes = routes.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let text = String::from_utf8_lossy(&request);
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let response = routes.get(&path).cloned().unwrap_or_else(|| {
+                    "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        .to_owned()
+                });
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    DocumentHost {
+        port,
+        root_der: cert_der,
+        hits,
+    }
+}
