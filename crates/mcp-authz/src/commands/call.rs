@@ -14,7 +14,7 @@ use super::client::{
     BrowserStep, ClientOptions, PROTOCOL_VERSION, http_client, parse_server_url, policy_for, probe,
     runtime,
 };
-use crate::error::CliError;
+use crate::error::{CliError, printable_text};
 
 /// The options of `call`.
 #[derive(Debug, Clone, clap::Args)]
@@ -69,7 +69,7 @@ pub(crate) fn run(args: &CallArgs, out: &mut impl Write) -> Result<(), CliError>
         args.client.launch(),
     )));
     let text = runtime()?.block_on(call(&resource, &args.tool, &arguments, store, step))?;
-    writeln!(out, "{text}")?;
+    writeln!(out, "{}", printable_text(&text))?;
     Ok(())
 }
 

@@ -171,13 +171,7 @@ pub(super) async fn probe(
     })
 }
 
-/// `text` with control characters (which a hostile server could use to rewrite the terminal)
-/// replaced by `?`.
-pub(super) fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
+pub(super) use crate::error::printable;
 
 /// Progress lines on standard error: a header per phase, `✓` for a step done, `✗` for the step that
 /// failed. Never given a token.
@@ -187,7 +181,7 @@ pub(super) struct Progress;
 impl Progress {
     /// Starts a phase.
     pub(super) fn phase(&self, number: u8, title: &str) {
-        eprintln!("[{number}/3] {title}");
+        eprintln!("[{number}/3] {}", printable(title));
     }
 
     /// A step that succeeded.
