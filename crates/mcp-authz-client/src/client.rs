@@ -441,7 +441,7 @@ impl OAuthClient {
         rejected: Option<&AccessToken>,
         refresh_tried: &mut bool,
     ) -> Result<bool, ClientError> {
-        let key = self.grant_key(&discovery);
+        let key = self.grant_key(discovery);
         let Some(grant) = self.store.load_grant(&key).await? else {
             session.grant = None;
             return Ok(false);

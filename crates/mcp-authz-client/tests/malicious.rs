@@ -511,3 +511,69 @@ async fn a_server_that_always_answers_401_gets_at_most_one_refresh_per_call() {
         );
     }
 }
+
+/// Sends `request` to the loopback listener and returns the status line of the answer.
+async fn raw_request(port: u16, request: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A local process connects to the loopback redirect listener first and sends nothing, another
+/// sends garbage and a wrong path: none of them ends the wait, and the real callback still arrives
+/// long before the deadline.
+#[tokio::test]
+async fn a_silent_local_connection_does_not_take_the_loopback_listener() {
+    use mcp_authz_client::{BrowserLaunch, LoopbackRedirect};
+    let step = Arc::new(
+        LoopbackRedirect::new(BrowserLaunch::Print)
+            .with_timeout(std::time::Duration::from_secs(60)),
+    );
+    let redirect = step.prepare().await.unwrap();
+    let port = redirect.url().port().unwrap();
+    let waiting = {
+        let (step, redirect) = (step.clone(), redirect.clone());
+        tokio::spawn(async move {
+            let url = Url::parse("http://127.0.0.1:9/authorize").unwrap();
+            step.authorize(&url, &redirect).await
+        })
+    };
+    // Connected first, never sends a byte (held open for the whole test).
+    let _silent = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(raw_request(port, "garbage\r\n\r\n").await.contains("400"));
+    assert!(
+        raw_request(port, "GET /favicon.ico HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .contains("400")
+    );
+    assert!(
+        raw_request(port, "GET /callback HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .contains("400")
+    );
+    assert!(!waiting.is_finished(), "a bad request ended the wait");
+    let status = raw_request(
+        port,
+        "GET /callback?code=the-code&state=s HTTP/1.1\r\nhost: x\r\n\r\n",
+    )
+    .await;
+    assert!(status.contains("200"), "{status}");
+    let callback = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the real callback must end the wait at once")
+        .unwrap()
+        .unwrap();
+    assert_eq!(callback.query(), Some("code=the-code&state=s"));
+}

@@ -708,3 +708,21 @@ async fn proxies_from_the_environment_are_never_used() {
         "{stderr}"
     );
 }
+
+/// A configuration directory that already exists with mode 0755 (group and others may list the
+/// token file's name and metadata) is tightened to 0700 by the client.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_open_configuration_directory_is_tightened_to_0700() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = hostile::Hostile::start(hostile::Mode::ToolText).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    server.logged_in(&config);
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(mode(&config), 0o755);
+    let mcp = server.mcp_url();
+    let out = tokio::task::block_in_place(|| run(&config, &["call", &mcp, "t"]));
+    assert!(out.success, "{out:?}");
+    assert_eq!(mode(&config), 0o700);
+}
