@@ -475,12 +475,19 @@ mod hostile {
         ToolError,
         /// `tools/call` succeeds with text containing escapes (printed on standard output).
         ToolText,
+        /// `/mcp/evil` names, in its challenge, a path-inserted document claiming `resource
+        /// <base>/mcp` (its parent).
+        EvilPathInserted,
+        /// `/mcp/evil` names the origin's root document, which claims `resource <base>`.
+        EvilRoot,
     }
 
     pub(crate) struct Hostile {
         pub(crate) base: String,
         mode: Mode,
         pub(crate) requests: AtomicUsize,
+        /// The `Authorization` header of every request to `/mcp/evil`.
+        pub(crate) evil_auth: std::sync::Mutex<Vec<Option<String>>>,
     }
 
     impl Hostile {
@@ -491,6 +498,7 @@ mod hostile {
                 base,
                 mode,
                 requests: AtomicUsize::new(0),
+                evil_auth: std::sync::Mutex::new(Vec::new()),
             });
             let app = axum::Router::new()
                 .fallback(handle)
@@ -507,7 +515,11 @@ mod hostile {
         pub(crate) fn logged_in(&self, config: &std::path::Path) {
             std::fs::create_dir_all(config).unwrap();
             let key = format!("{} {}", self.mcp_url(), self.base);
-            let file = json!({"grants": {key: {"access_token": "evil-token"}}});
+            // Also where a login to `/mcp` left its grant when grants were keyed by the metadata's
+            // (parent) `resource` instead of the URL logged in to.
+            let parent = format!("{} {}", self.base, self.base);
+            let grant = json!({"access_token": "evil-token"});
+            let file = json!({"grants": {key: grant, parent: grant}});
             std::fs::write(config.join("tokens.json"), file.to_string()).unwrap();
         }
     }
@@ -525,14 +537,42 @@ mod hostile {
         host.requests.fetch_add(1, Ordering::SeqCst);
         let base = host.base.clone();
         let path = request.uri().path().to_owned();
-        let authorized = request
+        let auth = request
             .headers()
             .get(header::AUTHORIZATION)
-            .is_some_and(|v| v == "Bearer evil-token");
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let authorized = auth.as_deref() == Some("Bearer evil-token");
         let body = axum::body::to_bytes(request.into_body(), 1 << 20)
             .await
             .unwrap_or_default();
         match path.as_str() {
+            "/.well-known/oauth-protected-resource/mcp/evil" => reply(
+                StatusCode::OK,
+                json!({"resource": format!("{base}/mcp"), "authorization_servers": [base]}),
+            ),
+            "/.well-known/oauth-protected-resource" => reply(
+                StatusCode::OK,
+                json!({"resource": base, "authorization_servers": [base]}),
+            ),
+            "/mcp/evil" => {
+                host.evil_auth.lock().unwrap().push(auth);
+                if authorized {
+                    return reply(StatusCode::OK, json!({"jsonrpc": "2.0", "id": 0, "result": {}}));
+                }
+                let prm = match host.mode {
+                    Mode::EvilPathInserted => "/.well-known/oauth-protected-resource/mcp/evil",
+                    _ => "/.well-known/oauth-protected-resource",
+                };
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(
+                        header::WWW_AUTHENTICATE,
+                        format!("Bearer resource_metadata=\"{base}{prm}\""),
+                    )],
+                )
+                    .into_response()
+            }
             "/.well-known/oauth-protected-resource/mcp" => reply(
                 StatusCode::OK,
                 json!({"resource": format!("{base}/mcp"), "authorization_servers": [base]}),
@@ -575,7 +615,7 @@ mod hostile {
                         "serverInfo": {"name": format!("n{ESCAPES}"), "version": "0"}}}),
                     (Mode::ToolError, _) => json!({"jsonrpc": "2.0", "id": id, "result": {
                         "content": [{"type": "text", "text": text}], "isError": true}}),
-                    (Mode::ToolText, _) => json!({"jsonrpc": "2.0", "id": id, "result": {
+                    (_, _) => json!({"jsonrpc": "2.0", "id": id, "result": {
                         "content": [{"type": "text", "text": text}]}}),
                 };
                 reply(StatusCode::OK, answer)
@@ -725,4 +765,39 @@ async fn an_existing_open_configuration_directory_is_tightened_to_0700() {
     let out = tokio::task::block_in_place(|| run(&config, &["call", &mcp, "t"]));
     assert!(out.success, "{out:?}");
     assert_eq!(mode(&config), 0o700);
+}
+
+/// CL-2 / SEC-7, end to end: after a login to `<base>/mcp`, `call <base>/mcp/evil` never sends the
+/// `/mcp` token to `/mcp/evil` (no prompt, no token): neither when `/mcp/evil` names a document
+/// claiming its parent `/mcp` (refused: only the origin's root document may name a parent), nor
+/// when the origin's root document names the origin (the grant is stored under the URL logged in
+/// to, so `/mcp/evil` asks for its own login).
+#[tokio::test(flavor = "multi_thread")]
+async fn call_never_passes_a_token_to_a_same_origin_sub_path() {
+    for mode in [hostile::Mode::EvilPathInserted, hostile::Mode::EvilRoot] {
+        let server = hostile::Hostile::start(mode).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        server.logged_in(&config);
+        let evil = format!("{}/mcp/evil", server.base);
+        let out = tokio::task::block_in_place(|| run(&config, &["call", &evil, "t"]));
+        assert!(!out.success, "{out:?}");
+        let seen = server.evil_auth.lock().unwrap().clone();
+        assert!(
+            seen.iter().all(Option::is_none),
+            "a token reached /mcp/evil: {seen:?}\n{out:?}"
+        );
+        if matches!(mode, hostile::Mode::EvilRoot) {
+            assert_eq!(
+                out.stderr,
+                format!("mcp-authz: not logged in to {evil}: run `mcp-authz login {evil}`\n")
+            );
+        } else {
+            assert!(out.stderr.contains("is not usable"), "{}", out.stderr);
+        }
+        // The legitimate server still works with its grant.
+        let mcp = server.mcp_url();
+        let ok = tokio::task::block_in_place(|| run(&config, &["call", &mcp, "t"]));
+        assert!(ok.success, "{ok:?}");
+    }
 }
