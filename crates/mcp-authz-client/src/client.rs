@@ -283,12 +283,13 @@ impl OAuthClient {
     /// On `401` it re-discovers, then reuses a stored grant, refreshes, or authorizes; on `403
     /// insufficient_scope` it authorizes again with the union of the granted and challenged scopes.
     /// At most [`MAX_AUTHORIZATIONS_PER_OPERATION`] authorizations per call; the refresh token is
-    /// tried at most once per call. Any other response is returned as is.
+    /// used at most once per call (before the request when the token is expiring, or after a `401`,
+    /// never both). Any other response is returned as is.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ClientError> {
         let mut authorizations = 0u32;
         let mut refresh_tried = false;
         loop {
-            let token = self.token_for_request().await?;
+            let token = self.token_for_request(&mut refresh_tried).await?;
             let mut attempt = request.clone();
             attempt.headers.remove(AUTHORIZATION);
             if let Some(value) = token.as_ref().and_then(bearer) {
@@ -387,8 +388,23 @@ impl OAuthClient {
         Ok(discover(&self.fetcher, &self.resource, challenge, self.flow).await?)
     }
 
-    /// The token to send: the session's, refreshed first when it expires within the skew.
-    async fn token_for_request(&self) -> Result<Option<AccessToken>, ClientError> {
+    /// Where this client's grant at the discovered issuer is stored: under the server URL this client
+    /// was built for, never the (possibly parent) `resource` of the metadata, so that a grant obtained
+    /// by logging in to one server is never sent to another one that names the same parent resource
+    /// (REQUIREMENTS CL-2, SEC-7).
+    pub fn grant_key(&self, discovery: &Discovery) -> GrantKey {
+        GrantKey {
+            resource: self.resource.clone(),
+            issuer: discovery.issuer().clone(),
+        }
+    }
+
+    /// The token to send: the session's, refreshed first when it expires within the skew, unless
+    /// this call already refreshed once (then the token is sent as it is and the server decides).
+    async fn token_for_request(
+        &self,
+        refresh_tried: &mut bool,
+    ) -> Result<Option<AccessToken>, ClientError> {
         let mut session = self.session.lock().await;
         let Some((key, grant)) = session.grant.clone() else {
             return Ok(None);
@@ -396,12 +412,13 @@ impl OAuthClient {
         let expiring = grant
             .expires_at
             .is_some_and(|at| at <= now().saturating_add(self.refresh_skew.as_secs()));
-        if !expiring || grant.refresh_token.is_none() {
+        if !expiring || grant.refresh_token.is_none() || *refresh_tried {
             return Ok(Some(grant.access_token));
         }
         let Some(discovery) = session.discovery.clone() else {
             return Ok(Some(grant.access_token));
         };
+        *refresh_tried = true;
         match self.refresh(&discovery, &key, &grant).await? {
             Some(fresh) => {
                 let token = fresh.access_token.clone();
@@ -424,10 +441,7 @@ impl OAuthClient {
         rejected: Option<&AccessToken>,
         refresh_tried: &mut bool,
     ) -> Result<bool, ClientError> {
-        let key = GrantKey {
-            resource: discovery.resource().clone(),
-            issuer: discovery.issuer().clone(),
-        };
+        let key = self.grant_key(discovery);
         let Some(grant) = self.store.load_grant(&key).await? else {
             session.grant = None;
             return Ok(false);
@@ -643,10 +657,7 @@ impl OAuthClient {
     ) -> Result<StoredGrant, ClientError> {
         let requested = (!requested.is_empty()).then_some(requested);
         let grant = grant_from(token, requested, None);
-        let key = GrantKey {
-            resource: discovery.resource().clone(),
-            issuer: discovery.issuer().clone(),
-        };
+        let key = self.grant_key(&discovery);
         self.store.save_grant(&key, &grant).await?;
         session.grant = Some((key, grant.clone()));
         session.discovery = Some(discovery);

@@ -90,7 +90,8 @@ pub struct Discovery {
 
 impl Discovery {
     /// The resource the tokens are for: the protected resource metadata's `resource`, exactly as
-    /// published (the server's URI or a same-origin parent of it).
+    /// published (the server's URI, or a same-origin parent of it named by the origin's root
+    /// well-known document). Tokens are still stored under the server's own URI (see [`GrantKey`](crate::GrantKey)).
     pub fn resource(&self) -> &ResourceUri {
         self.protected_resource.resource()
     }
@@ -101,9 +102,9 @@ impl Discovery {
     }
 }
 
-/// Runs discovery for `resource`. The protected resource metadata must describe `resource` itself or
-/// a same-origin parent of it (the root-form document describes the origin, RFC 9728 §3.3); any other
-/// `resource` aborts (REQUIREMENTS CL-2). With a challenge that carries `resource_metadata`, only that URL is
+/// Runs discovery for `resource`. The protected resource metadata must describe `resource` itself,
+/// or, only when it was found at the origin's root well-known URL, a same-origin parent of it (the
+/// root-form document describes the origin, RFC 9728 §3.3); any other `resource` aborts (REQUIREMENTS CL-2). With a challenge that carries `resource_metadata`, only that URL is
 /// used (RFC 9728 §5.1); otherwise the path-inserted then the root well-known URL (REQUIREMENTS CL-1).
 /// Authorization server metadata is tried in the RFC 8414 / OpenID order for the issuer (CL-3).
 pub(crate) async fn discover(
@@ -127,13 +128,16 @@ pub(crate) async fn discover(
                 source,
             },
         )?;
-        // RFC 9728 §3.3: the document is for the resource identifier the URL was built from; from the
-        // root URL that is the origin. Accept the server's own URI or a same-origin parent of it.
-        let expected = if covers(&document.resource, resource) {
-            document.resource.clone()
-        } else {
-            resource.clone()
-        };
+        // RFC 9728 §3.3: the document is for the resource identifier the URL was built from; only
+        // the origin's root well-known URL describes the origin, so only a document found there may
+        // name a same-origin parent of the server (REQUIREMENTS CL-2, SEC-7). Anywhere else (a
+        // path-inserted URL, a challenge's `resource_metadata`) it must name the server itself.
+        let expected =
+            if is_root_metadata_url(url, resource) && covers(&document.resource, resource) {
+                document.resource.clone()
+            } else {
+                resource.clone()
+            };
         document.validate(&expected).map_err(|source| {
             DiscoveryError::InvalidProtectedResourceMetadata {
                 url: url.to_string(),
@@ -200,6 +204,18 @@ fn validate_for(
     }
 }
 
+/// `true` when `url` is the root well-known protected resource metadata URL of `server`'s origin
+/// (`/.well-known/oauth-protected-resource`, no path suffix, no query): the only URL whose document
+/// may describe a parent of the server (RFC 9728 §3.3).
+pub(crate) fn is_root_metadata_url(url: &Url, server: &ResourceUri) -> bool {
+    let s = server.url();
+    url.scheme() == s.scheme()
+        && url.host_str() == s.host_str()
+        && url.port_or_known_default() == s.port_or_known_default()
+        && url.path() == "/.well-known/oauth-protected-resource"
+        && url.query().is_none()
+}
+
 /// `true` when `parent` is `server` or a same-origin parent of it on a path-segment boundary
 /// (`https://h` covers `https://h/mcp`; `https://h/a` covers `https://h/a/b` but not `https://h/ab`).
 pub fn covers(parent: &ResourceUri, server: &ResourceUri) -> bool {
@@ -264,5 +280,25 @@ mod tests {
         assert!(!covers(&r("http://h/mcp"), &r("https://h/mcp")));
         assert!(!covers(&r("https://h:8443"), &r("https://h/mcp")));
         assert!(!covers(&r("https://h/mcp/x"), &r("https://h/mcp")));
+    }
+
+    #[test]
+    fn only_the_root_well_known_url_describes_a_parent() {
+        let server = r("https://h/mcp/evil");
+        let url = |s: &str| Url::parse(s).unwrap();
+        assert!(is_root_metadata_url(
+            &url("https://h/.well-known/oauth-protected-resource"),
+            &server
+        ));
+        for other in [
+            "https://h/.well-known/oauth-protected-resource/mcp/evil",
+            "https://h/.well-known/oauth-protected-resource/",
+            "https://h/.well-known/oauth-protected-resource?x=1",
+            "https://h/prm",
+            "https://other/.well-known/oauth-protected-resource",
+            "https://h:8443/.well-known/oauth-protected-resource",
+        ] {
+            assert!(!is_root_metadata_url(&url(other), &server), "{other}");
+        }
     }
 }

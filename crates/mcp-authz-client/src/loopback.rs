@@ -1,5 +1,6 @@
 //! The RFC 8252 loopback redirect (REQUIREMENTS CL-9): a listener on `127.0.0.1` with an ephemeral
-//! port, one request, then closed; the browser is opened, or the URL printed.
+//! port, open until one valid callback request (or the deadline), then closed; the browser is
+//! opened, or the URL printed.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,6 +16,12 @@ use crate::{AuthorizationStep, AuthorizationStepError};
 /// Longest request head the listener reads.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
+/// How long one connection to the listener may take to send its request head.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most connections served at once; more are closed unread.
+const MAX_CONNECTIONS: usize = 16;
+
 /// How the loopback step shows the authorization URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -28,7 +35,8 @@ pub enum BrowserLaunch {
 /// The loopback redirect [`AuthorizationStep`] of a native client (RFC 8252 §7.3).
 ///
 /// Registers `http://127.0.0.1/callback` (RFC 8252 §7.3 lets the port vary); each attempt binds a
-/// fresh listener on `127.0.0.1:0`, accepts exactly one request and closes it.
+/// fresh listener on `127.0.0.1:0`, answers `400` to anything but a `GET /callback` with `code` or
+/// `error` (a silent connection is dropped after 10 s), and closes once the callback arrived.
 #[derive(Debug)]
 pub struct LoopbackRedirect {
     path: String,
@@ -131,10 +139,10 @@ impl AuthorizationStep for LoopbackRedirect {
             .remove(&port)
             .ok_or(AuthorizationStepError::NotPrepared)?;
         self.show(authorization_url);
-        let target = tokio::time::timeout(self.timeout, accept_one(listener))
+        let target = tokio::time::timeout(self.timeout, wait_for_callback(listener, &self.path))
             .await
             .map_err(|_| AuthorizationStepError::Timeout)??;
-        // The listener was moved into `accept_one` and is closed now.
+        // The listener was moved into `wait_for_callback` and is closed now.
         let callback = redirect_uri
             .url()
             .join(&target)
@@ -149,40 +157,86 @@ impl AuthorizationStep for LoopbackRedirect {
     }
 }
 
-/// Accepts one connection, reads its request line, answers a short page and closes.
-async fn accept_one(listener: TcpListener) -> Result<String, AuthorizationStepError> {
+/// Accepts connections until one is a valid callback request: a `GET` of `path` with a `code` or
+/// `error` parameter. Each connection is served on its own task with a read deadline
+/// ([`READ_TIMEOUT`]), so a local process that connects first and sends nothing (or sends garbage)
+/// cannot take the listener: it gets a `400` or is dropped, and the wait goes on (bounded by the
+/// caller's deadline). Returns the request target; the listener closes when this returns.
+async fn wait_for_callback(
+    listener: TcpListener,
+    path: &str,
+) -> Result<String, AuthorizationStepError> {
     let io = |e: std::io::Error| AuthorizationStepError::Io(e.to_string());
-    let (mut stream, _) = listener.accept().await.map_err(io)?;
-    drop(listener);
+    let (found, mut callbacks) = tokio::sync::mpsc::channel::<String>(1);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = accepted.map_err(io)?;
+                if connections.len() >= MAX_CONNECTIONS {
+                    continue; // dropped: too many open at once
+                }
+                let (found, path) = (found.clone(), path.to_owned());
+                connections.spawn(async move {
+                    if let Ok(Some(target)) =
+                        tokio::time::timeout(READ_TIMEOUT, serve_one(stream, &path)).await
+                    {
+                        let _ = found.send(target).await;
+                    }
+                });
+            }
+            Some(target) = callbacks.recv() => return Ok(target),
+            Some(_) = connections.join_next() => {}
+        }
+    }
+}
+
+/// Reads one request head; answers a short page and returns the target when it is a callback
+/// request, else answers `400` and returns `None`.
+async fn serve_one(mut stream: tokio::net::TcpStream, path: &str) -> Option<String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await.map_err(io)?;
+        let n = stream.read(&mut buf).await.ok()?;
         if n == 0 {
             break;
         }
         head.extend_from_slice(buf.get(..n).unwrap_or_default());
         if head.len() > MAX_REQUEST_HEAD {
-            return Err(AuthorizationStepError::InvalidCallback(
-                "request head too long".to_owned(),
-            ));
+            break;
         }
     }
     let text = String::from_utf8_lossy(&head);
     let mut parts = text.lines().next().unwrap_or_default().split(' ');
-    let (method, target) = (parts.next(), parts.next());
-    let body = "Authorization received. You can close this window.";
+    let target = match (parts.next(), parts.next()) {
+        (Some("GET"), Some(target)) if is_callback(target, path) => Some(target.to_owned()),
+        _ => None,
+    };
+    let (status, body) = if target.is_some() {
+        (
+            "200 OK",
+            "Authorization received. You can close this window.",
+        )
+    } else {
+        ("400 Bad Request", "Not an authorization response.")
+    };
     let response = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\
          cache-control: no-store\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
-    match (method, target) {
-        (Some("GET"), Some(target)) if target.starts_with('/') => Ok(target.to_owned()),
-        _ => Err(AuthorizationStepError::InvalidCallback(
-            "not a GET request".to_owned(),
-        )),
+    target
+}
+
+/// `true` when `target` is `path` with a `code` or `error` query parameter.
+fn is_callback(target: &str, path: &str) -> bool {
+    if !target.starts_with('/') {
+        return false;
     }
+    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
+        return false;
+    };
+    url.path() == path && url.query_pairs().any(|(k, _)| k == "code" || k == "error")
 }

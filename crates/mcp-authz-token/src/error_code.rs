@@ -39,7 +39,8 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     /// `unsupported_token_type` (RFC 7009): revocation of this token type is not supported.
     UnsupportedTokenType,
-    /// Any other code, kept verbatim.
+    /// Any other code, kept verbatim when it is within the RFC 6749 character set
+    /// (`%x20-21 / %x23-5B / %x5D-7E`); characters outside it are replaced by `?`.
     Unknown(String),
 }
 
@@ -98,14 +99,28 @@ impl From<&str> for ErrorCode {
             "server_error" => Self::ServerError,
             "temporarily_unavailable" => Self::TemporarilyUnavailable,
             "unsupported_token_type" => Self::UnsupportedTokenType,
-            other => Self::Unknown(other.to_owned()),
+            other => Self::Unknown(sanitize_code(other)),
         }
     }
 }
 
+/// Makes an unknown error code fit the `error` character set of RFC 6749 §4.1.2.1 and §5.2
+/// (`%x20-21 / %x23-5B / %x5D-7E`): anything outside it (control characters such as a terminal
+/// escape, `"`, `\`, non-ASCII) becomes `?`, so a hostile server's code can be shown as it is.
+fn sanitize_code(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '?',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 impl std::str::FromStr for ErrorCode {
     type Err = std::convert::Infallible;
-    /// Every string parses; unknown codes become [`ErrorCode::Unknown`].
+    /// Every string parses; unknown codes become [`ErrorCode::Unknown`], with characters outside the
+    /// RFC 6749 set replaced by `?`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self::from(s))
     }
@@ -194,5 +209,27 @@ impl ErrorResponse {
     /// The HTTP status of this response ([`ErrorCode::status`]).
     pub fn status(&self) -> StatusCode {
         self.error.status()
+    }
+}
+
+#[cfg(test)]
+mod code_charset_tests {
+    use super::*;
+
+    #[test]
+    fn unknown_codes_keep_only_the_rfc_6749_character_set() {
+        let code = ErrorCode::from("evil\u{1b}]0;pwned\u{7}\u{1b}[2J\"\\é_x");
+        assert_eq!(
+            code,
+            ErrorCode::Unknown("evil?]0;pwned??[2J???_x".to_owned())
+        );
+        assert!(code.as_str().bytes().all(|b| (0x20..=0x7e).contains(&b)));
+        let parsed: ErrorCode =
+            serde_json::from_str("\"odd\\u001b[31m\"").unwrap_or(ErrorCode::ServerError);
+        assert_eq!(parsed.as_str(), "odd?[31m");
+        assert_eq!(
+            ErrorCode::from("custom_code"),
+            ErrorCode::Unknown("custom_code".into())
+        );
     }
 }

@@ -1,4 +1,28 @@
-//! The one error type of the command: each variant is a one-line message for the user.
+//! The one error type of the command: each variant is a one-line message for the user; and the one
+//! home of making server-controlled text safe to print on a terminal.
+
+/// `text` with control characters (which a hostile server could use to rewrite the terminal: `ESC ]
+/// 0 ; … BEL` retitles it, `ESC [ 2 J` clears it) replaced by `?`. Every line the client commands
+/// print goes through this (or [`printable_text`]).
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Like [`printable`] for multi-line output (a tool's text): line feeds and tabs are kept, every
+/// other control character (ESC, BEL, CR, ...) becomes `?`.
+pub(crate) fn printable_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
 
 /// Why a command failed. Printed as one line, never with a backtrace.
 #[derive(Debug, thiserror::Error)]
@@ -97,4 +121,18 @@ pub(crate) enum CliError {
     /// The tool ran and reported an error.
     #[error("tool `{tool}` reported an error: {message}")]
     ToolFailed { tool: String, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_replaced_visibly() {
+        assert_eq!(
+            printable("a\u{1b}]0;t\u{7}b\u{1b}[2J\nc\u{9b}"),
+            "a?]0;t?b?[2J?c?"
+        );
+        assert_eq!(printable_text("a\u{1b}[2J\nb\tc\r"), "a?[2J\nb\tc?");
+    }
 }

@@ -43,7 +43,9 @@ fn main() -> ExitCode {
     match commands::run(cli.command, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("mcp-authz: {error}");
+            // Errors may carry server-controlled text: never a raw control character (SEC, terminal
+            // escape injection).
+            eprintln!("mcp-authz: {}", error::printable(&error.to_string()));
             ExitCode::FAILURE
         }
     }

@@ -450,3 +450,354 @@ fn unreachable_and_malformed_urls_are_one_line_errors() {
         out.stderr
     );
 }
+
+/// A malicious MCP server, protected resource and authorization server on one loopback origin:
+/// every text it controls (JSON-RPC error messages, tool errors, OAuth `error` and
+/// `error_description`) carries terminal escape sequences.
+mod hostile {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::extract::{Request, State};
+    use axum::http::{StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+    use serde_json::{Value, json};
+
+    /// `ESC ] 0 ; … BEL` retitles the terminal, `ESC [ 2 J` clears it, CSI 0x9b too.
+    pub(crate) const ESCAPES: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m";
+
+    /// What the MCP endpoint answers to an authorized request.
+    #[derive(Clone, Copy)]
+    pub(crate) enum Mode {
+        /// `initialize` fails with a JSON-RPC error.
+        RpcError,
+        /// `tools/call` reports a tool error.
+        ToolError,
+        /// `tools/call` succeeds with text containing escapes (printed on standard output).
+        ToolText,
+        /// `/mcp/evil` names, in its challenge, a path-inserted document claiming `resource
+        /// <base>/mcp` (its parent).
+        EvilPathInserted,
+        /// `/mcp/evil` names the origin's root document, which claims `resource <base>`.
+        EvilRoot,
+    }
+
+    pub(crate) struct Hostile {
+        pub(crate) base: String,
+        mode: Mode,
+        pub(crate) requests: AtomicUsize,
+        /// The `Authorization` header of every request to `/mcp/evil`.
+        pub(crate) evil_auth: std::sync::Mutex<Vec<Option<String>>>,
+    }
+
+    impl Hostile {
+        pub(crate) async fn start(mode: Mode) -> Arc<Hostile> {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+            let host = Arc::new(Hostile {
+                base,
+                mode,
+                requests: AtomicUsize::new(0),
+                evil_auth: std::sync::Mutex::new(Vec::new()),
+            });
+            let app = axum::Router::new()
+                .fallback(handle)
+                .with_state(host.clone());
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            host
+        }
+
+        pub(crate) fn mcp_url(&self) -> String {
+            format!("{}/mcp", self.base)
+        }
+
+        /// A token file holding a grant for this server (as a login would have left it).
+        pub(crate) fn logged_in(&self, config: &std::path::Path) {
+            std::fs::create_dir_all(config).unwrap();
+            let key = format!("{} {}", self.mcp_url(), self.base);
+            // Also where a login to `/mcp` left its grant when grants were keyed by the metadata's
+            // (parent) `resource` instead of the URL logged in to.
+            let parent = format!("{} {}", self.base, self.base);
+            let grant = json!({"access_token": "evil-token"});
+            let file = json!({"grants": {key: grant, parent: grant}});
+            std::fs::write(config.join("tokens.json"), file.to_string()).unwrap();
+        }
+    }
+
+    fn reply(status: StatusCode, value: Value) -> Response {
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            value.to_string(),
+        )
+            .into_response()
+    }
+
+    async fn handle(State(host): State<Arc<Hostile>>, request: Request) -> Response {
+        host.requests.fetch_add(1, Ordering::SeqCst);
+        let base = host.base.clone();
+        let path = request.uri().path().to_owned();
+        let auth = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let authorized = auth.as_deref() == Some("Bearer evil-token");
+        let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        match path.as_str() {
+            "/.well-known/oauth-protected-resource/mcp/evil" => reply(
+                StatusCode::OK,
+                json!({"resource": format!("{base}/mcp"), "authorization_servers": [base]}),
+            ),
+            "/.well-known/oauth-protected-resource" => reply(
+                StatusCode::OK,
+                json!({"resource": base, "authorization_servers": [base]}),
+            ),
+            "/mcp/evil" => {
+                host.evil_auth.lock().unwrap().push(auth);
+                if authorized {
+                    return reply(StatusCode::OK, json!({"jsonrpc": "2.0", "id": 0, "result": {}}));
+                }
+                let prm = match host.mode {
+                    Mode::EvilPathInserted => "/.well-known/oauth-protected-resource/mcp/evil",
+                    _ => "/.well-known/oauth-protected-resource",
+                };
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(
+                        header::WWW_AUTHENTICATE,
+                        format!("Bearer resource_metadata=\"{base}{prm}\""),
+                    )],
+                )
+                    .into_response()
+            }
+            "/.well-known/oauth-protected-resource/mcp" => reply(
+                StatusCode::OK,
+                json!({"resource": format!("{base}/mcp"), "authorization_servers": [base]}),
+            ),
+            "/.well-known/oauth-authorization-server" => reply(
+                StatusCode::OK,
+                json!({
+                    "issuer": base,
+                    "authorization_endpoint": format!("{base}/authorize"),
+                    "token_endpoint": format!("{base}/token"),
+                    "registration_endpoint": format!("{base}/register"),
+                    "response_types_supported": ["code"],
+                    "grant_types_supported": ["authorization_code", "refresh_token"],
+                    "token_endpoint_auth_methods_supported": ["none"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "authorization_response_iss_parameter_supported": true,
+                }),
+            ),
+            "/register" => reply(
+                StatusCode::CREATED,
+                json!({"client_id": "c1", "redirect_uris": ["http://127.0.0.1/callback"], "token_endpoint_auth_method": "none"}),
+            ),
+            "/token" => reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("evil{ESCAPES}"), "error_description": format!("desc{ESCAPES}")}),
+            ),
+            "/mcp" if authorized => {
+                let message: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let Some(id) = message.get("id").cloned() else {
+                    return StatusCode::ACCEPTED.into_response();
+                };
+                let method = message["method"].as_str().unwrap_or_default();
+                let text = format!("tool{ESCAPES}\nline two");
+                let answer = match (host.mode, method) {
+                    (Mode::RpcError, _) => {
+                        json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": format!("rpc{ESCAPES}")}})
+                    }
+                    (_, "initialize") => json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "protocolVersion": "2025-11-25", "capabilities": {},
+                        "serverInfo": {"name": format!("n{ESCAPES}"), "version": "0"}}}),
+                    (Mode::ToolError, _) => json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "content": [{"type": "text", "text": text}], "isError": true}}),
+                    (_, _) => json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "content": [{"type": "text", "text": text}]}}),
+                };
+                reply(StatusCode::OK, answer)
+            }
+            "/mcp" => (
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
+                    ),
+                )],
+            )
+                .into_response(),
+            _ => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+}
+
+fn assert_no_terminal_control(what: &str, text: &str) {
+    for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
+        assert!(
+            !text.contains(bad),
+            "{what} carries the control character {bad:?}: {text:?}"
+        );
+    }
+}
+
+/// Terminal escape injection: a hostile server's JSON-RPC error message, tool error and tool text
+/// reach the user as visible `?`, never as raw ESC/BEL/CSI bytes.
+#[tokio::test(flavor = "multi_thread")]
+async fn call_prints_no_terminal_escapes_from_a_hostile_server() {
+    for mode in [
+        hostile::Mode::RpcError,
+        hostile::Mode::ToolError,
+        hostile::Mode::ToolText,
+    ] {
+        let server = hostile::Hostile::start(mode).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        server.logged_in(&config);
+        let mcp = server.mcp_url();
+        let out = tokio::task::block_in_place(|| run(&config, &["call", &mcp, "t"]));
+        assert!(
+            out.stderr.contains("pwned") || out.stdout.contains("pwned"),
+            "{out:?}"
+        );
+        assert!(
+            out.stderr.contains("?]0;pwned??[2J") || out.stdout.contains("?]0;pwned??[2J"),
+            "the escapes are replaced visibly: {out:?}"
+        );
+        assert_no_terminal_control("stderr", &out.stderr);
+        assert_no_terminal_control("stdout", &out.stdout);
+        if matches!(mode, hostile::Mode::ToolText) {
+            assert!(out.success, "{out:?}");
+            assert!(out.stdout.contains("\nline two"), "{out:?}");
+        } else {
+            assert!(!out.success, "{out:?}");
+        }
+    }
+}
+
+/// Terminal escape injection at login: an authorization server whose token error carries escapes
+/// in `error` (an unknown code) and `error_description`.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_prints_no_terminal_escapes_from_a_hostile_authorization_server() {
+    let server = hostile::Hostile::start(hostile::Mode::ToolText).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let mcp = server.mcp_url();
+    let mut running = common::spawn(&config, &["login", &mcp, "--no-browser"]);
+    let prefix = format!("{}/authorize?", server.base);
+    let url = tokio::task::block_in_place(|| running.line_starting_with(&prefix));
+    let url = url::Url::parse(&url).unwrap();
+    let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let mut callback = url::Url::parse(&query["redirect_uri"]).unwrap();
+    callback
+        .query_pairs_mut()
+        .append_pair("code", "c")
+        .append_pair("state", &query["state"])
+        .append_pair("iss", &server.base);
+    let _ = reqwest::get(callback).await;
+    let out = tokio::task::block_in_place(|| running.finish());
+    assert!(!out.success, "{out:?}");
+    assert!(out.stderr.contains("pwned"), "{out:?}");
+    assert_no_terminal_control("stderr", &out.stderr);
+    assert_no_terminal_control("stdout", &out.stdout);
+}
+
+/// The client's HTTP stack ignores `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`: a proxy would make
+/// the connections and bypass the connect-time address check of the URL policy (SEC-12). A counting
+/// listener named as the proxy sees no connection; the server sees the requests directly.
+#[tokio::test(flavor = "multi_thread")]
+async fn proxies_from_the_environment_are_never_used() {
+    let server = hostile::Hostile::start(hostile::Mode::ToolText).await;
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for stream in proxy.incoming() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    server.logged_in(&config);
+    let mcp = server.mcp_url();
+    let output = tokio::task::block_in_place(|| {
+        common::command(&config, &["call", &mcp, "t"])
+            .env("HTTP_PROXY", &proxy_url)
+            .env("http_proxy", &proxy_url)
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("ALL_PROXY", &proxy_url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the proxy was used: {stderr}"
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        server.requests.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "{stderr}"
+    );
+}
+
+/// A configuration directory that already exists with mode 0755 (group and others may list the
+/// token file's name and metadata) is tightened to 0700 by the client.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_open_configuration_directory_is_tightened_to_0700() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = hostile::Hostile::start(hostile::Mode::ToolText).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    server.logged_in(&config);
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(mode(&config), 0o755);
+    let mcp = server.mcp_url();
+    let out = tokio::task::block_in_place(|| run(&config, &["call", &mcp, "t"]));
+    assert!(out.success, "{out:?}");
+    assert_eq!(mode(&config), 0o700);
+}
+
+/// CL-2 / SEC-7, end to end: after a login to `<base>/mcp`, `call <base>/mcp/evil` never sends the
+/// `/mcp` token to `/mcp/evil` (no prompt, no token): neither when `/mcp/evil` names a document
+/// claiming its parent `/mcp` (refused: only the origin's root document may name a parent), nor
+/// when the origin's root document names the origin (the grant is stored under the URL logged in
+/// to, so `/mcp/evil` asks for its own login).
+#[tokio::test(flavor = "multi_thread")]
+async fn call_never_passes_a_token_to_a_same_origin_sub_path() {
+    for mode in [hostile::Mode::EvilPathInserted, hostile::Mode::EvilRoot] {
+        let server = hostile::Hostile::start(mode).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        server.logged_in(&config);
+        let evil = format!("{}/mcp/evil", server.base);
+        let out = tokio::task::block_in_place(|| run(&config, &["call", &evil, "t"]));
+        assert!(!out.success, "{out:?}");
+        let seen = server.evil_auth.lock().unwrap().clone();
+        assert!(
+            seen.iter().all(Option::is_none),
+            "a token reached /mcp/evil: {seen:?}\n{out:?}"
+        );
+        if matches!(mode, hostile::Mode::EvilRoot) {
+            assert_eq!(
+                out.stderr,
+                format!("mcp-authz: not logged in to {evil}: run `mcp-authz login {evil}`\n")
+            );
+        } else {
+            assert!(out.stderr.contains("is not usable"), "{}", out.stderr);
+        }
+        // The legitimate server still works with its grant.
+        let mcp = server.mcp_url();
+        let ok = tokio::task::block_in_place(|| run(&config, &["call", &mcp, "t"]));
+        assert!(ok.success, "{ok:?}");
+    }
+}

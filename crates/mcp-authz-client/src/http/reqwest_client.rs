@@ -8,8 +8,9 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use super::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use crate::UrlPolicy;
 
-/// [`HttpClient`] over `reqwest` (rustls). Redirects are never followed; bodies are read chunk by chunk
-/// and refused once they pass the request's cap.
+/// [`HttpClient`] over `reqwest` (rustls). Redirects are never followed; proxies named by the
+/// environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`) are never used; bodies are read chunk by
+/// chunk and refused once they pass the request's cap.
 #[derive(Debug, Clone)]
 pub struct ReqwestHttpClient {
     client: reqwest::Client,
@@ -30,7 +31,10 @@ impl ReqwestHttpClient {
     }
 
     fn build(builder: reqwest::ClientBuilder) -> Result<Self, TransportError> {
+        // No proxy from the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY): a proxy would make the
+        // connection, bypassing the connect-time address check of the URL policy (SEC-6, SEC-12).
         let client = builder
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()

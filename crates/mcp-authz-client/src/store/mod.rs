@@ -12,12 +12,16 @@ use serde::{Deserialize, Serialize};
 pub use file::FileTokenStore;
 pub use memory::MemoryTokenStore;
 
-/// What a grant is stored under: the protected resource and the authorization server that issued
-/// it. A token is only ever sent to the resource it was obtained for, and only refreshed at its
-/// issuer (REQUIREMENTS CL-11).
+/// What a grant is stored under: the MCP server the user logged in to and the authorization server
+/// that issued it. A token is only ever sent to the server it was obtained for, and only refreshed
+/// at its issuer (REQUIREMENTS CL-11).
+///
+/// `resource` is the exact server URL the client was built for, not the metadata's `resource`
+/// (which may be a parent of it): two servers under one parent resource never share a grant
+/// (REQUIREMENTS CL-2, SEC-7).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GrantKey {
-    /// The canonical URI of the MCP server.
+    /// The canonical URI of the MCP server the user logged in to.
     pub resource: ResourceUri,
     /// The issuer of the authorization server.
     pub issuer: Issuer,

@@ -6,9 +6,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use mcp_authz_client::{
-    ClientError, GrantKey, LoopbackRedirect, McpClient, OAuthClient, TokenStore,
-};
+use mcp_authz_client::{ClientError, LoopbackRedirect, McpClient, OAuthClient, TokenStore};
 use mcp_authz_metadata::ResourceUri;
 use serde_json::{Map, Value};
 
@@ -16,7 +14,7 @@ use super::client::{
     BrowserStep, ClientOptions, PROTOCOL_VERSION, http_client, parse_server_url, policy_for, probe,
     runtime,
 };
-use crate::error::CliError;
+use crate::error::{CliError, printable_text};
 
 /// The options of `call`.
 #[derive(Debug, Clone, clap::Args)]
@@ -71,7 +69,7 @@ pub(crate) fn run(args: &CallArgs, out: &mut impl Write) -> Result<(), CliError>
         args.client.launch(),
     )));
     let text = runtime()?.block_on(call(&resource, &args.tool, &arguments, store, step))?;
-    writeln!(out, "{text}")?;
+    writeln!(out, "{}", printable_text(&text))?;
     Ok(())
 }
 
@@ -100,10 +98,9 @@ async fn call(
         .client_name("mcp-authz command line")
         .build()?;
     let discovery = oauth.discover_from(challenge.as_ref()).await?;
-    let key = GrantKey {
-        resource: discovery.resource().clone(),
-        issuer: discovery.issuer().clone(),
-    };
+    // Keyed by the URL the user logged in to: a grant for a parent resource is never sent here
+    // unless the user logged in to this very URL (CL-2, SEC-7).
+    let key = oauth.grant_key(&discovery);
     if store
         .load_grant(&key)
         .await

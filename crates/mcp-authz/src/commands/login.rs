@@ -15,7 +15,7 @@ use mcp_authz_token::BearerChallenge;
 
 use super::client::{
     BrowserStep, ClientContext, ClientOptions, PROTOCOL_VERSION, Probe, Progress, http_client,
-    parse_server_url, policy_for, probe, runtime,
+    parse_server_url, policy_for, printable, probe, runtime,
 };
 use crate::error::CliError;
 
@@ -81,7 +81,7 @@ pub(crate) fn run(args: &LoginArgs, out: &mut impl Write) -> Result<(), CliError
         progress: Progress,
     };
     let summary = runtime()?.block_on(login.run())?;
-    writeln!(out, "{summary}")?;
+    writeln!(out, "{}", printable(&summary))?;
     Ok(())
 }
 

@@ -36,7 +36,8 @@ pub(crate) struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// The token store in the configuration directory, creating the directory (mode 0700) if needed.
+    /// The token store in the configuration directory, creating the directory (mode 0700) if needed
+    /// and tightening an existing one to 0700.
     pub(super) fn token_store(&self) -> Result<Arc<FileTokenStore>, CliError> {
         let dir = match &self.config_dir {
             Some(dir) => dir.clone(),
@@ -48,9 +49,14 @@ impl ClientOptions {
         };
         if !dir.is_dir() {
             std::fs::create_dir_all(&dir).map_err(error)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt as _;
+        }
+        // Created 0700, and a directory that already exists with group or other permission bits
+        // (e.g. 0755 from another tool) is tightened before any token is written into it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&dir).map_err(error)?.permissions().mode();
+            if mode & 0o777 != 0o700 {
                 std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
                     .map_err(error)?;
             }
@@ -171,13 +177,7 @@ pub(super) async fn probe(
     })
 }
 
-/// `text` with control characters (which a hostile server could use to rewrite the terminal)
-/// replaced by `?`.
-pub(super) fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
+pub(super) use crate::error::printable;
 
 /// Progress lines on standard error: a header per phase, `✓` for a step done, `✗` for the step that
 /// failed. Never given a token.
@@ -187,7 +187,7 @@ pub(super) struct Progress;
 impl Progress {
     /// Starts a phase.
     pub(super) fn phase(&self, number: u8, title: &str) {
-        eprintln!("[{number}/3] {title}");
+        eprintln!("[{number}/3] {}", printable(title));
     }
 
     /// A step that succeeded.
