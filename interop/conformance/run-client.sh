@@ -13,9 +13,12 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the current directory, as cargo reads it).
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target_dir" = /* ]] || target_dir="$PWD/$target_dir"
 node="$here/node_modules/.bin/node"
 cli="$here/node_modules/.bin/conformance"
-out="$root/target/conformance"
+out="$target_dir/conformance"
 
 if [[ ! -x "$node" || ! -e "$cli" ]]; then
   echo "conformance suite not installed: run (cd interop/conformance && npm ci)" >&2
@@ -30,7 +33,7 @@ if [[ -z "$client" ]]; then
     echo "conformance: 0 passed, 1 failed"
     exit 1
   }
-  client="$root/target/debug/conformance-client"
+  client="$target_dir/debug/conformance-client"
 fi
 rm -rf "$out"
 mkdir -p "$out"

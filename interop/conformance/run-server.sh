@@ -18,9 +18,12 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the current directory, as cargo reads it).
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target_dir" = /* ]] || target_dir="$PWD/$target_dir"
 node="$here/node_modules/.bin/node"
 cli="$here/node_modules/.bin/conformance"
-out="$root/target/conformance-server"
+out="$target_dir/conformance-server"
 client_id="conformance-client"
 
 fail() {
@@ -37,7 +40,7 @@ server="${CONFORMANCE_SERVER:-}"
 if [[ -z "$server" ]]; then
   cargo build --quiet -p conformance-server --manifest-path "$root/Cargo.toml" ||
     fail "cargo build -p conformance-server failed"
-  server="$root/target/debug/conformance-server"
+  server="$target_dir/debug/conformance-server"
 fi
 rm -rf "$out"
 mkdir -p "$out"

@@ -20,10 +20,13 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the current directory, as cargo reads it).
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target_dir" = /* ]] || target_dir="$PWD/$target_dir"
 node="$here/node_modules/.bin/node"
 sdk="$here/node_modules/@modelcontextprotocol/sdk"
 example="$sdk/dist/esm/examples/server/simpleStreamableHttp.js"
-out="$root/target/interop-typescript"
+out="$target_dir/interop-typescript"
 step_timeout=90
 
 fail() {
@@ -39,8 +42,8 @@ echo "TypeScript SDK $("$node" -p "require('$sdk/package.json').version") under 
 
 cargo build --quiet -p mcp-authz -p interop-client --manifest-path "$root/Cargo.toml" ||
   fail "cargo build -p mcp-authz -p interop-client failed"
-mcp_authz="$root/target/debug/mcp-authz"
-interop_client="$root/target/debug/interop-client"
+mcp_authz="$target_dir/debug/mcp-authz"
+interop_client="$target_dir/debug/interop-client"
 
 rm -rf "$out"
 mkdir -p "$out"

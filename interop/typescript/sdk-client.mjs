@@ -152,7 +152,7 @@ class InteropProvider {
     check(this.pendingCode, 'the redirect carries no code');
   }
 
-  /** Forgets the refresh token (the application's step-up workaround, see stepUp). */
+  /** From now on, token storage that keeps no refresh token (see stepUp). */
   forgetRefreshToken() {
     const { refresh_token: _dropped, ...rest } = this._tokens ?? {};
     this._tokens = rest;
@@ -285,18 +285,18 @@ async function main() {
 }
 
 /**
- * Step-up on 403 insufficient_scope. Two SDK 1.32.2 behaviours get in the way (docs/conformance.md,
- * "Interoperability with the TypeScript SDK"), and the application works around both, as done here:
+ * Step-up on 403 insufficient_scope.
  *
- * 1. `auth()` answers the 403 with the stored refresh token first: a refresh_token grant without
- *    `scope` returns the old scope, the retry gets the same 403 and the transport gives up ("Server
- *    returned 403 after trying upscoping"). Workaround: forget the refresh token, call again on a new
- *    session, so that `auth()` starts a new authorization with the challenge's scope.
- * 2. Dynamic registration sent `scope` = the first challenge's scope (`mcp:tools`), and the AS keeps a
- *    client within its registered scope (RFC 7591 §2), so that authorization ends in invalid_scope.
- *    Workaround: forget the client; the SDK registers again with the wider scope.
+ * SDK 1.32.2 answers the 403 with its stored refresh token first: a refresh_token grant carries no
+ * `scope`, so it returns the old scope, the retry gets the same 403 and the transport gives up ("Server
+ * returned 403 after trying upscoping"). That is the SDK's known behaviour, asserted here so that this
+ * step turns red when it changes: https://github.com/modelcontextprotocol/typescript-sdk/issues/2255
+ * (our server must not widen a refresh on its own: RFC 6749 §6, and the user has not consented).
  *
- * Each path taken is printed; an SDK that steps up by itself also passes.
+ * Then the same SDK, with token storage that keeps no refresh token (the storage callbacks are the
+ * application's), steps up by itself: it authorizes again with the union of scopes, with the client it
+ * registered at first (a registered `scope` is a default, not a ceiling: issue #14). No registration
+ * is forgotten and nothing else is changed.
  */
 async function stepUp(session, provider) {
   const authorizationsBefore = provider.authorizations.length;
@@ -304,26 +304,18 @@ async function stepUp(session, provider) {
   let result;
   try {
     result = await call(session);
-    ok('step-up on 403 insufficient_scope handled by the SDK alone');
+    ok('step-up on 403 insufficient_scope handled by the SDK alone (typescript-sdk#2255 fixed: update this step)');
   } catch (error) {
     check(/403 after trying upscoping/.test(String(error)), `add_note: ${error}`);
     check(provider.authorizations.length === authorizationsBefore, 'the SDK re-authorized but still failed');
-    ok('SDK deviation: on 403 insufficient_scope it refreshes without scope and gives up; forgetting the refresh token');
+    ok('known SDK behaviour (typescript-sdk#2255): with a refresh token it refreshes without scope on 403 insufficient_scope and gives up');
     provider.forgetRefreshToken();
-    try {
-      result = await call(await connect(provider));
-    } catch (refused) {
-      check(refused instanceof AuthorizationRefused && refused.code === 'invalid_scope', `add_note: ${refused}`);
-      check(args.registration === 'dcr', 'invalid_scope for a metadata-document client, which registers no scope');
-      ok('AS refused notes:write beyond the scope the SDK registered ("mcp:tools"); forgetting the client');
-      provider.invalidateCredentials('client');
-      result = await call(await connect(provider));
-      check(
-        transcript.exchanges.filter((e) => e.url.endsWith('/register') && e.status === 201).length === 2,
-        'the SDK did not register again',
-      );
-    }
+    result = await call(await connect(provider));
   }
+  check(
+    transcript.exchanges.filter((e) => e.url.endsWith('/register') && e.status === 201).length <= 1,
+    'the SDK registered again for the step-up',
+  );
   const note = text(result);
   check(note.endsWith('from the TypeScript SDK'), `add_note: ${note}`);
   const stepped = provider.authorizations.slice(authorizationsBefore);

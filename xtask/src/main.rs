@@ -6,7 +6,8 @@
 //!   SDK interop check.
 //! - `conformance`: only the conformance suite.
 //! - `interop`: interoperability with the official TypeScript MCP SDK, both directions
-//!   (`interop/typescript/run.sh`); also the last step of `ci`.
+//!   (`interop/typescript/run.sh`), and the official Python MCP SDK's client against `serve`
+//!   (`interop/python/run.sh`); also the last step of `ci`.
 //! - `bench`: every benchmark of the workspace, then the generated tables of `docs/performance.md`
 //!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it).
 //!
@@ -193,6 +194,30 @@ fn interop() -> Result<(), String> {
         "interop (TypeScript SDK)",
         "bash",
         &["interop/typescript/run.sh"],
+        &[],
+    )?;
+    interop_python()
+}
+
+/// The official Python MCP SDK's client against `serve` (`interop/python/run.sh`, which installs the
+/// pinned packages into a virtual environment under the target directory).
+fn interop_python() -> Result<(), String> {
+    let python_available = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !python_available {
+        let message = "python3 is not installed: the Python SDK interop check cannot run";
+        if in_ci() {
+            return Err(message.to_owned());
+        }
+        eprintln!("xtask: *** SKIPPED Python interop: {message} (CI=true makes this an error)");
+        return Ok(());
+    }
+    run(
+        "interop (Python SDK)",
+        "bash",
+        &["interop/python/run.sh"],
         &[],
     )
 }

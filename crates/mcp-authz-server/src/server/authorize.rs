@@ -8,7 +8,7 @@ use http::header::{HeaderValue, SET_COOKIE};
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{GrantType, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
-    AuthorizationCode as StoredCode, ClientRecord, Consent, SecretHash, Subject,
+    AuthorizationCode as StoredCode, ClientKind, ClientRecord, Consent, SecretHash, Subject,
 };
 use mcp_authz_token::{
     AuthorizationCode, AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse,
@@ -73,8 +73,24 @@ pub(crate) fn resolve_grant(
         default = default.union(&policy.default_scope);
     }
     if let Some(client_scope) = &client.allowed_scope {
-        allowed = allowed.intersection(client_scope);
-        default = default.intersection(client_scope);
+        match client.kind {
+            // A self-registered or metadata-document client's `scope` is what it asks for when it
+            // names none, never a ceiling: MCP clients widen their scope step by step (step-up, the
+            // union of challenged scopes), and what they get stays bounded by the resources' scopes
+            // and by what the user approves on the consent page (asked again for anything new).
+            ClientKind::Dynamic | ClientKind::MetadataDocument { .. } => {
+                let registered = client_scope.intersection(&allowed);
+                if !registered.is_empty() {
+                    default = registered;
+                }
+            }
+            // The operator's ceiling for a client the operator registered (and for any kind added
+            // later, until it is decided otherwise).
+            _ => {
+                allowed = allowed.intersection(client_scope);
+                default = default.intersection(client_scope);
+            }
+        }
     }
     let scope = match requested_scope {
         Some(scope) => {

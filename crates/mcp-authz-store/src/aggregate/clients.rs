@@ -51,7 +51,10 @@ pub struct ClientRecord {
     pub client_name: Option<String>,
     /// Resources this client may request tokens for; `None` for the server's default policy.
     pub allowed_resources: Option<Vec<ResourceUri>>,
-    /// The widest scope this client may be granted; `None` for the server's default policy.
+    /// For an operator-registered client, the widest scope it may be granted; for a dynamically
+    /// registered or metadata-document client, the `scope` it registered, which the server uses as the
+    /// default when a request names no scope (never as a ceiling: the resources' scopes and the user's
+    /// consent bound what such a client gets). `None` for the server's default policy.
     pub allowed_scope: Option<Scope>,
     /// The full client metadata document as JSON text, so that the registration response and the
     /// metadata (including members this crate does not model) round-trip.
