@@ -229,7 +229,9 @@ async def run(server: str, ttl: int, transcript: Transcript) -> None:
 
             # 5. Revocation (RFC 7009): the SDK has no revocation call, so the application posts the
             #    refresh token it stored; the grant is gone and the SDK's next refresh fails.
-            revocation_endpoint = token_endpoint.rsplit("/", 1)[0] + "/revoke"
+            metadata = provider.context.oauth_metadata
+            revocation_endpoint = str(metadata.revocation_endpoint) if metadata and metadata.revocation_endpoint else None
+            check(revocation_endpoint, "the AS metadata names no revocation_endpoint")
             refresh_token = storage.tokens.refresh_token if storage.tokens else None
             check(refresh_token, "no refresh token after the step-up")
             async with httpx2.AsyncClient() as plain:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Interoperability with the official TypeScript MCP SDK (@modelcontextprotocol/sdk, pinned in
-# package.json / package-lock.json), both directions, on loopback:
+# Interoperability with the official TypeScript MCP SDK (@modelcontextprotocol/sdk 1.x and the v2 client
+# @modelcontextprotocol/client, pinned in package.json / package-lock.json), both directions, on loopback:
 #
-# 1. The SDK's client (sdk-client.mjs) against `mcp-authz serve --dev`: dynamic registration, then a
+# 1. Each SDK generation's client (sdk-client.mjs) against `mcp-authz serve --dev`: dynamic registration, then a
 #    Client ID Metadata Document served by the script on https://127.0.0.1 (the server runs with
 #    --dangerous-allow-loopback-cimd and trusts the script's throwaway certificate); each run does
-#    discovery, authorization, token exchange, tool calls, refresh and step-up.
+#    discovery, authorization, token exchange, tool calls, refresh, step-up and revocation.
 # 2. Our client (examples/interop-client) against the SDK's example server
 #    `simpleStreamableHttp.js --oauth`, then `--oauth-strict` (tokens must be bound to the resource),
 #    then step-up against sdk-stepup-server.mjs (the SDK's requireBearerAuth with per-tool scopes: the
@@ -91,7 +91,7 @@ free_port() {
 }
 
 # ---- 1. The SDK's client against mcp-authz serve -------------------------------------------------
-echo "1. TypeScript SDK client -> mcp-authz serve --dev"
+echo "1. TypeScript SDK clients (v1, v2) -> mcp-authz serve --dev"
 # A throwaway certificate for the metadata document server on 127.0.0.1 (not a CA: used as is).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   -keyout "$out/cimd.key" -out "$out/cimd.pem" -subj /CN=127.0.0.1 \
@@ -111,10 +111,13 @@ pids+=("$serve_pid")
 if listening=$(wait_for_line "$out/serve.out" '^listening on http://' "$serve_pid"); then
   server_url="${listening#listening on }/mcp"
   echo "mcp-authz serve: $server_url"
-  for registration in dcr cimd; do
-    step "sdk-client-$registration" "$node" "$here/sdk-client.mjs" --server "$server_url" \
-      --registration "$registration" --cimd-cert "$out/cimd.pem" --cimd-key "$out/cimd.key" ||
-      { echo "---- mcp-authz serve log (last 40 lines) ----"; tail -n 40 "$out/serve.err"; }
+  for sdk in v1 v2; do
+    for registration in dcr cimd; do
+      step "sdk-client-$sdk-$registration" "$node" "$here/sdk-client.mjs" --sdk "$sdk" \
+        --server "$server_url" --registration "$registration" \
+        --cimd-cert "$out/cimd.pem" --cimd-key "$out/cimd.key" ||
+        { echo "---- mcp-authz serve log (last 40 lines) ----"; tail -n 40 "$out/serve.err"; }
+    done
   done
 else
   failed=$((failed + 1))

@@ -1,14 +1,15 @@
-// The official TypeScript MCP SDK's client against `mcp-authz serve --dev`.
+// The official TypeScript MCP SDK's client against `mcp-authz serve --dev`: SDK v1
+// (`@modelcontextprotocol/sdk`) or v2 (`@modelcontextprotocol/client`), both pinned in package.json.
 //
-//   node sdk-client.mjs --server http://127.0.0.1:PORT/mcp --registration dcr
-//   node sdk-client.mjs --server http://127.0.0.1:PORT/mcp --registration cimd --cimd-cert C --cimd-key K
+//   node sdk-client.mjs --sdk v1|v2 --server http://127.0.0.1:PORT/mcp --registration dcr
+//   node sdk-client.mjs --sdk v1|v2 --server http://127.0.0.1:PORT/mcp --registration cimd --cimd-cert C --cimd-key K
 //
 // Drives `Client` + `StreamableHTTPClientTransport` with an in-memory `OAuthClientProvider` through
 // discovery, registration (dynamic registration, or a Client ID Metadata Document this script serves
 // over https on 127.0.0.1), authorization (acting as the browser: `--dev` approves at once, so the
 // authorization endpoint redirects straight to the redirect URI), token exchange, tool calls, a
 // refresh (the access token is spoiled in the provider, the server answers 401 and the SDK uses the
-// refresh token) and step-up (`add_note` needs `notes:write`: 403 insufficient_scope).
+// refresh token), step-up (`add_note` needs `notes:write`: 403 insufficient_scope) and revocation.
 //
 // Prints one `ok` line per step; on the first failure prints the error and the whole HTTP
 // transcript (tokens redacted) and exits 1.
@@ -17,14 +18,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { parseArgs } from 'node:util';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-
 import { Transcript } from './transcript.mjs';
 
 const { values: args } = parseArgs({
   options: {
+    sdk: { type: 'string', default: 'v1' },
     server: { type: 'string' },
     registration: { type: 'string', default: 'dcr' },
     'cimd-cert': { type: 'string' },
@@ -32,11 +30,20 @@ const { values: args } = parseArgs({
     verbose: { type: 'boolean', default: false },
   },
 });
-if (!args.server || !['dcr', 'cimd'].includes(args.registration)) {
-  console.error('usage: sdk-client.mjs --server URL --registration dcr|cimd [--cimd-cert PEM --cimd-key PEM]');
+if (!args.server || !['dcr', 'cimd'].includes(args.registration) || !['v1', 'v2'].includes(args.sdk)) {
+  console.error('usage: sdk-client.mjs --sdk v1|v2 --server URL --registration dcr|cimd [--cimd-cert PEM --cimd-key PEM]');
   process.exit(2);
 }
-const label = `sdk-client (${args.registration})`;
+// The same three names from either SDK generation, used as shipped.
+const { Client, UnauthorizedError, StreamableHTTPClientTransport } =
+  args.sdk === 'v1'
+    ? {
+        ...(await import('@modelcontextprotocol/sdk/client/index.js')),
+        ...(await import('@modelcontextprotocol/sdk/client/auth.js')),
+        ...(await import('@modelcontextprotocol/sdk/client/streamableHttp.js')),
+      }
+    : await import('@modelcontextprotocol/client');
+const label = `sdk-client ${args.sdk} (${args.registration})`;
 const transcript = new Transcript();
 // The redirect URI is never listened on: the script reads the authorization endpoint's redirect.
 const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
@@ -145,10 +152,12 @@ class InteropProvider {
     const error = callback.searchParams.get('error');
     if (error) throw new AuthorizationRefused(error, callback.searchParams.get('error_description'));
     check(callback.searchParams.get('state') === this._state, 'the redirect does not carry the state sent');
-    // The SDK leaves the RFC 9207 check to the application (finishAuth takes only the code).
+    // SDK v1 leaves the RFC 9207 check to the application (its finishAuth takes only the code); v2
+    // checks `iss` itself when given the callback's parameters (see finishAuthorization).
     const issuer = this._discovery?.authorizationServerMetadata?.issuer;
     check(issuer && callback.searchParams.get('iss') === issuer, 'the redirect `iss` is not the issuer');
     this.pendingCode = callback.searchParams.get('code');
+    this.pendingCallback = callback.searchParams;
     check(this.pendingCode, 'the redirect carries no code');
   }
 
@@ -187,6 +196,17 @@ async function serveMetadataDocument(provider) {
   return server;
 }
 
+/**
+ * Hands the redirect to the transport: v1 takes the code; v2 takes the callback's parameters (it
+ * checks `state` and the RFC 9207 `iss` itself, and refuses a missing `iss` the server advertised).
+ */
+async function finishAuthorization(transport, provider) {
+  if (args.sdk === 'v1') await transport.finishAuth(provider.pendingCode);
+  else await transport.finishAuth(provider.pendingCallback);
+  provider.pendingCode = undefined;
+  provider.pendingCallback = undefined;
+}
+
 /** Connects a fresh Client; on UnauthorizedError completes the authorization and connects again. */
 async function connect(provider) {
   const attempt = async () => {
@@ -207,8 +227,7 @@ async function connect(provider) {
     authProvider: provider,
     fetch: transcript.fetch,
   });
-  await transport.finishAuth(provider.pendingCode);
-  provider.pendingCode = undefined;
+  await finishAuthorization(transport, provider);
   return attempt();
 }
 
@@ -219,8 +238,7 @@ async function callTool(session, provider, name, toolArgs = {}) {
   } catch (error) {
     if (!(error instanceof UnauthorizedError) || !provider.pendingCode) throw error;
   }
-  await session.transport.finishAuth(provider.pendingCode);
-  provider.pendingCode = undefined;
+  await finishAuthorization(session.transport, provider);
   return session.client.callTool({ name, arguments: toolArgs });
 }
 
@@ -279,6 +297,27 @@ async function main() {
 
     // 4. Step-up: add_note needs notes:write; the server answers 403 insufficient_scope.
     await stepUp(session, provider);
+
+    // 5. Revocation (RFC 7009): the SDK has no revocation call, so the application posts its refresh
+    //    token; the grant is gone and the token is invalid_grant from then on.
+    const revocationEndpoint = metadata.revocation_endpoint;
+    check(revocationEndpoint, 'the AS metadata names no revocation_endpoint');
+    const refreshToken = provider.tokens()?.refresh_token;
+    check(refreshToken, 'no refresh token after the step-up');
+    const form = (fields) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+    const revoked = await transcript.fetch(revocationEndpoint, form({ token: refreshToken, client_id: clientId }));
+    check(revoked.status === 200, `revocation answered ${revoked.status}`);
+    const refused = await transcript.fetch(
+      tokenEndpoint,
+      form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, resource: args.server }),
+    );
+    const refusal = await refused.json().catch(() => ({}));
+    check(refused.status === 400 && refusal.error === 'invalid_grant', `refresh after revocation: ${refused.status} ${refusal.error}`);
+    ok('revocation: the revoked refresh token is invalid_grant');
   } finally {
     metadataServer?.close();
   }
@@ -287,30 +326,38 @@ async function main() {
 /**
  * Step-up on 403 insufficient_scope.
  *
- * SDK 1.32.2 answers the 403 with its stored refresh token first: a refresh_token grant carries no
+ * SDK v1 (1.32.2) answers the 403 with its stored refresh token first: a refresh_token grant carries no
  * `scope`, so it returns the old scope, the retry gets the same 403 and the transport gives up ("Server
- * returned 403 after trying upscoping"). That is the SDK's known behaviour, asserted here so that this
- * step turns red when it changes: https://github.com/modelcontextprotocol/typescript-sdk/issues/2255
- * (our server must not widen a refresh on its own: RFC 6749 §6, and the user has not consented).
+ * returned 403 after trying upscoping"). That is its known behaviour, asserted here so that this step
+ * turns red when it changes: https://github.com/modelcontextprotocol/typescript-sdk/issues/2255 (our
+ * server must not widen a refresh on its own: RFC 6749 §6, and the user has not consented). It then
+ * continues with token storage that keeps no refresh token (the storage callbacks are the application's).
  *
- * Then the same SDK, with token storage that keeps no refresh token (the storage callbacks are the
- * application's), steps up by itself: it authorizes again with the union of scopes, with the client it
- * registered at first (a registered `scope` is a default, not a ceiling: issue #14). No registration
- * is forgotten and nothing else is changed.
+ * SDK v2 re-authorizes with the union of scopes by itself (`forceReauthorization`): asserted as well.
+ *
+ * Either way the authorization asks for the union with the client registered at first (a registered
+ * `scope` is a default, not a ceiling: issue #14). No registration is forgotten.
  */
 async function stepUp(session, provider) {
   const authorizationsBefore = provider.authorizations.length;
   const call = (s) => callTool(s, provider, 'add_note', { text: 'from the TypeScript SDK' });
   let result;
-  try {
+  if (args.sdk === 'v2') {
     result = await call(session);
-    ok('step-up on 403 insufficient_scope handled by the SDK alone (typescript-sdk#2255 fixed: update this step)');
-  } catch (error) {
-    check(/403 after trying upscoping/.test(String(error)), `add_note: ${error}`);
-    check(provider.authorizations.length === authorizationsBefore, 'the SDK re-authorized but still failed');
-    ok('known SDK behaviour (typescript-sdk#2255): with a refresh token it refreshes without scope on 403 insufficient_scope and gives up');
-    provider.forgetRefreshToken();
-    result = await call(await connect(provider));
+    ok('step-up on 403 insufficient_scope handled by the SDK alone');
+  } else {
+    let deadEnd = false;
+    try {
+      result = await call(session);
+    } catch (error) {
+      check(/403 after trying upscoping/.test(String(error)), `add_note: ${error}`);
+      check(provider.authorizations.length === authorizationsBefore, 'the SDK re-authorized but still failed');
+      ok('known SDK behaviour (typescript-sdk#2255): with a refresh token it refreshes without scope on 403 insufficient_scope and gives up');
+      deadEnd = true;
+      provider.forgetRefreshToken();
+      result = await call(await connect(provider));
+    }
+    check(deadEnd, 'SDK v1 stepped up by itself: typescript-sdk#2255 is fixed; update this step and docs/conformance.md');
   }
   check(
     transcript.exchanges.filter((e) => e.url.endsWith('/register') && e.status === 201).length <= 1,
