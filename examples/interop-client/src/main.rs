@@ -1,15 +1,20 @@
-//! `mcp-authz-client` against the official TypeScript MCP SDK's OAuth example server
-//! (`simpleStreamableHttp.js --oauth` or `--oauth-strict`), run by `interop/typescript/run.sh`.
+//! `mcp-authz-client` against MCP servers built with the official SDKs: the TypeScript SDK's OAuth
+//! example server (`simpleStreamableHttp.js --oauth` or `--oauth-strict`) and step-up server, run by
+//! `interop/typescript/run.sh`, and the Python SDK step-up server, run by `interop/python/run.sh`.
 //!
 //! ```text
-//! interop-client <mcp-server-url> [label] [greet|step-up]
+//! interop-client <mcp-server-url> [label] [greet|step-up|step-up-without-scope|issuer-mismatch]
 //! ```
 //!
 //! Discovery, dynamic registration, authorization (the example's demo authorization server approves
 //! at once and redirects, so [`RedirectCapture`] plays the browser), token exchange, `initialize`,
 //! `tools/list`, then either a call of the example's `greet` tool, or (`step-up`, against
 //! `sdk-stepup-server.mjs`) `whoami` and `add_note`, which needs `notes:write`: 403
-//! `insufficient_scope`, a second authorization with the union of scopes, and the call again. Prints one `✓` line per step; on the first
+//! `insufficient_scope`, a second authorization with the union of scopes, and the call again.
+//! Against the Python SDK's server (`interop/python/sdk_stepup_server.py`) two peer behaviours are
+//! asserted as they ship, each with its upstream issue, so that the step turns red when they change:
+//! `step-up-without-scope` (its 403 names no `scope`, python-sdk#3103) and `issuer-mismatch` (its
+//! protected resource metadata adds a `/` to a root issuer, python-sdk#1919). Prints one `✓` line per step; on the first
 //! failure prints the error and every HTTP exchange (tokens redacted) and exits 1; with
 //! `INTEROP_VERBOSE=1` it prints them on success too.
 
@@ -50,11 +55,15 @@ async fn main() -> ExitCode {
         "interop-client ({})",
         args.next().unwrap_or_else(|| "typescript".into())
     );
-    let step_up = match args.next().as_deref() {
-        None | Some("greet") => false,
-        Some("step-up") => true,
+    let check = match args.next().as_deref() {
+        None | Some("greet") => Check::Greet,
+        Some("step-up") => Check::StepUp,
+        Some("step-up-without-scope") => Check::StepUpWithoutScope,
+        Some("issuer-mismatch") => Check::IssuerMismatch,
         Some(other) => {
-            eprintln!("{label}: unknown check {other:?} (greet or step-up)");
+            eprintln!(
+                "{label}: unknown check {other:?} (greet, step-up, step-up-without-scope or issuer-mismatch)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -66,7 +75,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match run(&server_url, &label, step_up, policy, &transcript).await {
+    match run(&server_url, &label, check, policy, &transcript).await {
         Ok(()) => {
             if std::env::var_os("INTEROP_VERBOSE").is_some_and(|v| !v.is_empty()) {
                 transcript.print(&label);
@@ -82,10 +91,23 @@ async fn main() -> ExitCode {
     }
 }
 
+/// What the run checks after authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The TypeScript example's `greet` tool.
+    Greet,
+    /// `whoami`, `add_note` with step-up, `whoami`.
+    StepUp,
+    /// `whoami`, then `add_note` refused: the server's 403 names no `scope` (python-sdk#3103).
+    StepUpWithoutScope,
+    /// Discovery refused: the PRM names the issuer with a `/` the AS does not (python-sdk#1919).
+    IssuerMismatch,
+}
+
 async fn run(
     server_url: &str,
     label: &str,
-    step_up: bool,
+    check_after: Check,
     policy: UrlPolicy,
     transcript: &Arc<Transcript>,
 ) -> Result<(), Failure> {
@@ -108,6 +130,9 @@ async fn run(
     );
 
     // 1. Discovery: protected resource metadata, then the authorization server's metadata.
+    if check_after == Check::IssuerMismatch {
+        return issuer_mismatch(&oauth, transcript, ok).await;
+    }
     let discovery = oauth.discover().await?;
     let metadata = &discovery.authorization_server;
     ok(format!(
@@ -165,8 +190,12 @@ async fn run(
         },
     ));
 
-    if step_up {
-        return steps_up(&mcp, transcript, metadata.authorization_endpoint(), ok).await;
+    match check_after {
+        Check::StepUp => {
+            return steps_up(&mcp, transcript, metadata.authorization_endpoint(), ok).await;
+        }
+        Check::StepUpWithoutScope => return step_up_without_scope(&mcp, transcript, ok).await,
+        Check::Greet | Check::IssuerMismatch => {}
     }
 
     // 3. Tool calls.
@@ -267,6 +296,86 @@ async fn steps_up(
     )?;
     ok(format!(
         "step-up: 403 insufficient_scope on add_note, re-authorized with scope {scope:?}, add_note succeeded ({after})"
+    ));
+    Ok(())
+}
+
+/// python-sdk#3103 (https://github.com/modelcontextprotocol/python-sdk/issues/3103), as shipped: the
+/// SDK's `RequireAuthMiddleware` answers `403 insufficient_scope` without the RFC 6750 `scope`
+/// attribute, so a client cannot learn the scope a tool needs, and the protected resource metadata
+/// lists only `required_scopes`. `whoami` works; `add_note` stays refused. Fails (turns red) as soon
+/// as a 403 names a `scope` or `add_note` succeeds.
+async fn step_up_without_scope(
+    mcp: &McpClient,
+    transcript: &Transcript,
+    ok: impl Fn(String),
+) -> Result<(), Failure> {
+    let no_args = BTreeMap::<String, String>::new();
+    let before = texts(&mcp.call_tool("whoami", &no_args).await?)?;
+    check(
+        before == "scopes=mcp:tools",
+        format!("whoami before step-up: {before}"),
+    )?;
+    ok(format!("tools/call whoami ({before})"));
+    let refused = mcp
+        .call_tool(
+            "add_note",
+            &BTreeMap::from([("text", "from mcp-authz-client")]),
+        )
+        .await;
+    let challenges: Vec<String> = transcript
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.status == 403)
+        .filter_map(|e| e.challenge)
+        .collect();
+    check(
+        !challenges.is_empty(),
+        "add_note got no 403 challenge at all",
+    )?;
+    check(
+        challenges
+            .iter()
+            .all(|c| c.contains("insufficient_scope") && !c.contains("scope=\"")),
+        format!(
+            "a 403 named a scope: python-sdk#3103 is fixed; expect step-up to work now and update this check and docs/conformance.md ({challenges:?})"
+        ),
+    )?;
+    check(
+        refused.is_err(),
+        "add_note succeeded: python-sdk#3103 is fixed; update this check and docs/conformance.md",
+    )?;
+    ok(format!(
+        "known SDK behaviour (python-sdk#3103): 403 insufficient_scope without `scope` ({} challenges), so add_note cannot step up",
+        challenges.len()
+    ));
+    Ok(())
+}
+
+/// python-sdk#1919 (https://github.com/modelcontextprotocol/python-sdk/issues/1919), as shipped: the
+/// SDK renders `AuthSettings.issuer_url` through pydantic's `AnyHttpUrl`, which adds a `/` to a root
+/// URL, so its protected resource metadata names `http://host:port/` for an authorization server
+/// whose issuer is `http://host:port`; RFC 8414 §3.3 makes the client refuse that metadata. Fails
+/// (turns red) when discovery succeeds.
+async fn issuer_mismatch(
+    oauth: &OAuthClient,
+    transcript: &Transcript,
+    ok: impl Fn(String),
+) -> Result<(), Failure> {
+    let Err(error) = oauth.discover().await else {
+        return Err("discovery succeeded: python-sdk#1919 is fixed; update this check and docs/conformance.md".into());
+    };
+    let message = error.to_string();
+    check(
+        message.contains("not identical to the expected issuer"),
+        format!("discovery failed otherwise: {message}"),
+    )?;
+    check(
+        transcript.exchanges().iter().any(|e| e.status == 200),
+        "no metadata was fetched",
+    )?;
+    ok(format!(
+        "known SDK behaviour (python-sdk#1919): its metadata adds `/` to a root issuer, discovery refused ({message})"
     ));
     Ok(())
 }

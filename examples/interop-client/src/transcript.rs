@@ -34,6 +34,8 @@ pub(crate) struct Exchange {
     pub(crate) url: Url,
     /// The response status (0 when the transport failed).
     pub(crate) status: u16,
+    /// The response's `WWW-Authenticate` header, if any.
+    pub(crate) challenge: Option<String>,
 }
 
 /// The recording client: wraps another [`HttpClient`].
@@ -90,6 +92,13 @@ impl HttpClient for Transcript {
         }
         let (method, url) = (request.method.clone(), request.url.clone());
         let result = self.inner.execute(request).await;
+        let challenge = result.as_ref().ok().and_then(|response| {
+            response
+                .headers
+                .get(http::header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
         let status = match &result {
             Ok(response) => {
                 lines.push(format!("< {}", response.status));
@@ -112,6 +121,7 @@ impl HttpClient for Transcript {
             method,
             url,
             status,
+            challenge,
         });
         result
     }
