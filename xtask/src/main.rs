@@ -6,8 +6,9 @@
 //!   SDK interop check.
 //! - `conformance`: only the conformance suite.
 //! - `interop`: interoperability with the official TypeScript MCP SDK, both directions
-//!   (`interop/typescript/run.sh`), and the official Python MCP SDK's client against `serve`
-//!   (`interop/python/run.sh`); also the last step of `ci`.
+//!   (`interop/typescript/run.sh`), the official Python MCP SDK, both directions
+//!   (`interop/python/run.sh`), and rmcp's own OAuth client against `serve` (`interop/rmcp/run.sh`);
+//!   also the last step of `ci`.
 //! - `bench`: every benchmark of the workspace, then the generated tables of `docs/performance.md`
 //!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it).
 //!
@@ -196,7 +197,13 @@ fn interop() -> Result<(), String> {
         &["interop/typescript/run.sh"],
         &[],
     )?;
-    interop_python()
+    interop_python()?;
+    run(
+        "interop (rmcp OAuth client)",
+        "bash",
+        &["interop/rmcp/run.sh"],
+        &[],
+    )
 }
 
 /// The official Python MCP SDK's client against `serve` (`interop/python/run.sh`, which installs the
