@@ -46,7 +46,8 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.requirements" 2>/dev/null)" != "
   echo "$stamp" >"$venv/.requirements"
 fi
 python="$venv/bin/python"
-echo "Python SDK $("$python" -c 'import importlib.metadata as m; print(m.version("mcp"))') under $("$python" --version)"
+sdk_version="$("$python" -c 'import importlib.metadata as m; print(m.version("mcp"))')"
+echo "Python SDK $sdk_version under $("$python" --version)"
 
 cargo build --quiet -p mcp-authz -p interop-client --manifest-path "$root/Cargo.toml" ||
   fail "cargo build -p mcp-authz -p interop-client failed"
@@ -55,6 +56,11 @@ interop_client="$target_dir/debug/interop-client"
 
 rm -rf "$out/run"
 mkdir -p "$out/run"
+# The interop matrix of docs/conformance.md (rewritten by `cargo xtask interop`, xtask/src/matrix.rs).
+matrix_file="$target_dir/interop-matrix/python.tsv"
+mkdir -p "$(dirname "$matrix_file")"
+: >"$matrix_file"
+report() { local IFS=$'\t'; echo "$*" >>"$matrix_file"; }
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
@@ -114,10 +120,15 @@ start_serve() {
 }
 
 # ---- 1. The SDK's client against mcp-authz serve -------------------------------------------------
+report row python "Python SDK client $sdk_version (PyPI \`mcp\`)"
 echo "1. Python SDK client -> mcp-authz serve --dev"
 if start_serve serve --bind 127.0.0.1:0 --access-token-ttl "$ttl"; then
-  step sdk-client "$python" "$here/sdk_client.py" --server "$serve_url/mcp" --access-token-ttl "$ttl" ||
-    { echo "---- mcp-authz serve log (last 40 lines) ----"; tail -n 40 "$out/run/serve.err"; }
+  if step sdk-client "$python" "$here/sdk_client.py" --server "$serve_url/mcp" --access-token-ttl "$ttl"; then
+    report cell python serve "passes, step-up included"
+  else
+    report cell python serve "FAILS"
+    echo "---- mcp-authz serve log (last 40 lines) ----"; tail -n 40 "$out/run/serve.err"
+  fi
   kill "$serve_pid" 2>/dev/null
 else
   failed=$((failed + 1))
@@ -125,6 +136,7 @@ fi
 
 # ---- 2. Our client against the SDK's server -------------------------------------------------------
 echo "2. mcp-authz-client -> Python SDK server (sdk_stepup_server.py), authorization server mcp-authz serve --dev"
+ours_python="passes up to step-up, which the SDK server makes impossible ([python-sdk#3103](https://github.com/modelcontextprotocol/python-sdk/issues/3103); root issuers: [#1919](https://github.com/modelcontextprotocol/python-sdk/issues/1919))"
 for check in issuer-mismatch step-up-without-scope; do
   as_port=$(free_port) && py_port=$(free_port) || fail "could not find free ports"
   issuer="http://127.0.0.1:$as_port"
@@ -142,13 +154,15 @@ for check in issuer-mismatch step-up-without-scope; do
   pids+=("$server_pid")
   if wait_for_line "$out/run/server-$check.log" 'MCP step-up server listening' "$server_pid" >/dev/null; then
     step "interop-client-$check" "$interop_client" "http://127.0.0.1:$py_port/mcp" "python, $check" "$check" ||
-      { echo "---- Python SDK server log (last 40 lines) ----"; tail -n 40 "$out/run/server-$check.log"; }
+      { ours_python="FAILS ($check)"; echo "---- Python SDK server log (last 40 lines) ----"; tail -n 40 "$out/run/server-$check.log"; }
   else
     failed=$((failed + 1))
+    ours_python="FAILS ($check: the server did not start)"
     echo "  ✗ the Python SDK server ($check) did not start:"; cat "$out/run/server-$check.log"
   fi
   kill "$server_pid" "$serve_pid" 2>/dev/null
 done
 
+report cell ours python "$ours_python"
 echo "interop (Python SDK): $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -25,10 +25,17 @@ fail() {
 
 cargo build --quiet -p mcp-authz -p rmcp-oauth-client --manifest-path "$root/Cargo.toml" ||
   fail "cargo build -p mcp-authz -p rmcp-oauth-client failed"
-echo "rmcp $(cargo pkgid --quiet --manifest-path "$root/Cargo.toml" rmcp 2>/dev/null | sed 's/.*[@#]//')"
+version="$(cargo pkgid --quiet --manifest-path "$root/Cargo.toml" rmcp 2>/dev/null | sed 's/.*[@#]//')"
+echo "rmcp $version"
 
 rm -rf "$out"
 mkdir -p "$out"
+# The interop matrix of docs/conformance.md (rewritten by `cargo xtask interop`, xtask/src/matrix.rs).
+matrix_file="$target_dir/interop-matrix/rmcp.tsv"
+mkdir -p "$(dirname "$matrix_file")"
+: >"$matrix_file"
+report() { local IFS=$'\t'; echo "$*" >>"$matrix_file"; }
+report row rmcp "rmcp OAuth client $version (\`rmcp\`, feature \`auth\`)"
 serve_pid=""
 cleanup() { [[ -n "$serve_pid" ]] && kill "$serve_pid" 2>/dev/null; wait 2>/dev/null; }
 trap cleanup EXIT
@@ -54,8 +61,10 @@ server_url="${listening#listening on }/mcp"
 echo "1. rmcp OAuth client -> mcp-authz serve --dev ($server_url)"
 
 if timeout "$step_timeout" "$target_dir/debug/rmcp-oauth-client" "$server_url" "$ttl"; then
+  report cell rmcp serve "passes, step-up (through \`request_scope_upgrade\`) included"
   echo "interop (rmcp): 1 passed, 0 failed"
 else
+  report cell rmcp serve "FAILS"
   echo "---- mcp-authz serve log (last 40 lines) ----"
   tail -n 40 "$out/serve.err"
   echo "interop (rmcp): 0 passed, 1 failed"

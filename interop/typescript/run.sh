@@ -47,6 +47,11 @@ interop_client="$target_dir/debug/interop-client"
 
 rm -rf "$out"
 mkdir -p "$out"
+# The interop matrix of docs/conformance.md (rewritten by `cargo xtask interop`, xtask/src/matrix.rs).
+matrix_file="$target_dir/interop-matrix/typescript.tsv"
+mkdir -p "$(dirname "$matrix_file")"
+: >"$matrix_file"
+report() { local IFS=$'\t'; echo "$*" >>"$matrix_file"; }
 
 pids=()
 cleanup() {
@@ -111,13 +116,22 @@ pids+=("$serve_pid")
 if listening=$(wait_for_line "$out/serve.out" '^listening on http://' "$serve_pid"); then
   server_url="${listening#listening on }/mcp"
   echo "mcp-authz serve: $server_url"
-  for sdk in v1 v2; do
+  for generation in v1 v2; do
+    cell="passes"
     for registration in dcr cimd; do
-      step "sdk-client-$sdk-$registration" "$node" "$here/sdk-client.mjs" --sdk "$sdk" \
+      step "sdk-client-$generation-$registration" "$node" "$here/sdk-client.mjs" --sdk "$generation" \
         --server "$server_url" --registration "$registration" \
         --cimd-cert "$out/cimd.pem" --cimd-key "$out/cimd.key" ||
-        { echo "---- mcp-authz serve log (last 40 lines) ----"; tail -n 40 "$out/serve.err"; }
+        { cell="FAILS ($registration)"; echo "---- mcp-authz serve log (last 40 lines) ----"; tail -n 40 "$out/serve.err"; }
     done
+    if [[ $generation == v1 ]]; then
+      report row ts-v1 "TypeScript SDK v1 client $("$node" -p "require('$sdk/package.json').version") (\`@modelcontextprotocol/sdk\`)"
+      [[ $cell == passes ]] && cell="passes (DCR and CIMD), step-up after the SDK's known refresh dead end ([typescript-sdk#2255](https://github.com/modelcontextprotocol/typescript-sdk/issues/2255))"
+    else
+      report row ts-v2 "TypeScript SDK v2 client $("$node" -p "require('$here/node_modules/@modelcontextprotocol/client/package.json').version") (\`@modelcontextprotocol/client\`)"
+      [[ $cell == passes ]] && cell="passes (DCR and CIMD), step-up by the SDK alone"
+    fi
+    report cell "ts-$generation" serve "$cell"
   done
 else
   failed=$((failed + 1))
@@ -127,6 +141,7 @@ kill "$serve_pid" 2>/dev/null
 
 # ---- 2. Our client against the SDK's example OAuth server ---------------------------------------
 echo "2. mcp-authz-client -> TypeScript SDK example server (simpleStreamableHttp.js), SDK step-up server"
+ours_typescript="passes (example server, \`--oauth-strict\`), step-up included"
 for mode in oauth oauth-strict step-up; do
   server=("$example" --oauth) check=greet
   [[ $mode == oauth-strict ]] && server+=(--oauth-strict)
@@ -141,13 +156,15 @@ for mode in oauth oauth-strict step-up; do
   if wait_for_line "$out/example-$mode.log" 'MCP (Streamable HTTP|step-up) [Ss]erver listening' "$example_pid" >/dev/null &&
      wait_for_line "$out/example-$mode.log" 'Authorization Server listening' "$example_pid" >/dev/null; then
     step "interop-client-$mode" "$interop_client" "http://localhost:$mcp_port/mcp" "$mode" "$check" ||
-      { echo "---- example server log (last 40 lines) ----"; tail -n 40 "$out/example-$mode.log"; }
+      { ours_typescript="FAILS ($mode)"; echo "---- example server log (last 40 lines) ----"; tail -n 40 "$out/example-$mode.log"; }
   else
     failed=$((failed + 1))
+    ours_typescript="FAILS ($mode: the server did not start)"
     echo "  ✗ the SDK example server ($mode) did not start:"; cat "$out/example-$mode.log"
   fi
   kill "$example_pid" 2>/dev/null
 done
 
+report cell ours typescript "$ours_typescript"
 echo "interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -15,6 +15,7 @@
 //! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
 
 mod bench;
+mod matrix;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -157,13 +158,31 @@ fn conformance() -> Result<(), String> {
     )
 }
 
-/// Installs the pinned TypeScript MCP SDK and Node 22 (`npm ci`) when missing, then runs both
-/// directions of the interop check.
+/// Every interop check (TypeScript SDK, Python SDK, rmcp), then the matrix of docs/conformance.md
+/// rewritten from what they report (`matrix.rs`).
 fn interop() -> Result<(), String> {
+    matrix::clear()?;
+    interop_typescript()?;
+    interop_python()?;
+    run(
+        "interop (rmcp OAuth client)",
+        "bash",
+        &["interop/rmcp/run.sh"],
+        &[],
+    )?;
+    matrix::rewrite()
+}
+
+/// Installs the pinned TypeScript MCP SDK and Node 22 (`npm ci`) when missing, then runs both
+/// directions of its interop check.
+fn interop_typescript() -> Result<(), String> {
     let dir = root().join("interop/typescript");
     let installed = dir.join("node_modules/.bin/node").exists()
         && dir
             .join("node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js")
+            .exists()
+        && dir
+            .join("node_modules/@modelcontextprotocol/client/package.json")
             .exists();
     if !installed {
         let npm_available = Command::new("npm")
@@ -196,18 +215,11 @@ fn interop() -> Result<(), String> {
         "bash",
         &["interop/typescript/run.sh"],
         &[],
-    )?;
-    interop_python()?;
-    run(
-        "interop (rmcp OAuth client)",
-        "bash",
-        &["interop/rmcp/run.sh"],
-        &[],
     )
 }
 
-/// The official Python MCP SDK's client against `serve` (`interop/python/run.sh`, which installs the
-/// pinned packages into a virtual environment under the target directory).
+/// The official Python MCP SDK, both directions (`interop/python/run.sh`, which installs the pinned
+/// packages into a virtual environment under the target directory).
 fn interop_python() -> Result<(), String> {
     let python_available = Command::new("python3")
         .arg("--version")
