@@ -205,7 +205,13 @@ impl ConsentStore for PostgresStore {
         .bind(consent.client_id.as_str())
         .bind(consent.scope.to_string())
         .bind(consent.granted_at.as_i64())
-        .bind(consent.resources.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+        .bind(
+            consent
+                .resources
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>(),
+        )
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, Entity::Consent))?;

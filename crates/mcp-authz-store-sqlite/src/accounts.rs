@@ -33,7 +33,10 @@ fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
 #[async_trait]
 impl ConsentStore for SqliteStore {
     async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
-        let resources = list(Entity::Consent, consent.resources.iter().map(|r| r.as_str()))?;
+        let resources = list(
+            Entity::Consent,
+            consent.resources.iter().map(|r| r.as_str()),
+        )?;
         self.write(move |conn| {
             execute(
                 conn,

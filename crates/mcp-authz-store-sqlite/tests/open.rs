@@ -71,10 +71,11 @@ async fn data_survives_reopen_and_the_file_is_in_wal_mode() {
         .await
         .unwrap();
     assert_eq!(mode, "wal");
-    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
     // Every embedded migration, each applied once.
     let every: Vec<i64> = (1..=SqliteStore::supported_schema_version()).collect();
     assert_eq!(versions, every);

@@ -189,7 +189,7 @@ pub async fn consent_resources_round_trip<S: Store>(store: S) {
         .unwrap()
         .unwrap();
     assert_eq!(got, narrowed);
-    assert!(!got.covers(&[other.clone()], &scope("files:read")));
+    assert!(!got.covers(std::slice::from_ref(&other), &scope("files:read")));
 
     let none = Consent {
         subject: subject("bob"),
