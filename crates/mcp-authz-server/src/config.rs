@@ -7,6 +7,7 @@ use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope};
 use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
+use crate::lockout::LoginLockout;
 use crate::rate_limit::RateLimit;
 use crate::signing::SigningAlgorithm;
 use crate::users::{UpstreamIdentityProvider, UserAuthenticator};
@@ -118,6 +119,7 @@ pub struct ServerConfig {
     pub(crate) metadata_documents: MetadataDocumentConfig,
     pub(crate) max_pending: usize,
     pub(crate) signing_algorithm: SigningAlgorithm,
+    pub(crate) login_lockout: LoginLockout,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -171,6 +173,7 @@ impl ServerConfig {
             metadata_documents: MetadataDocumentConfig::default(),
             max_pending: 10_000,
             signing_algorithm: SigningAlgorithm::Es256,
+            login_lockout: LoginLockout::default(),
         }
     }
 
@@ -234,6 +237,7 @@ pub struct ServerConfigBuilder {
     metadata_documents: MetadataDocumentConfig,
     max_pending: usize,
     signing_algorithm: SigningAlgorithm,
+    login_lockout: LoginLockout,
 }
 
 impl ServerConfigBuilder {
@@ -373,6 +377,16 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Backoff and temporary lockout of the login form against password guessing (REQUIREMENTS
+    /// SEC-19): per address and account, and per account from all addresses except those it signed
+    /// in from. Locks grow from the first duration, double per further failure up to the maximum, and
+    /// expire; the server's clock ([`clock`](Self::clock)) times them. Default
+    /// [`LoginLockout::default`]: 5 and 20 failures, 1 to 15 minutes.
+    pub fn login_lockout(mut self, policy: LoginLockout) -> Self {
+        self.login_lockout = policy;
+        self
+    }
+
     /// Validates the configuration.
     pub fn build(self) -> Result<ServerConfig, ConfigError> {
         let issuer = Issuer::parse(&self.issuer).map_err(ConfigError::Issuer)?;
@@ -430,6 +444,7 @@ impl ServerConfigBuilder {
             metadata_documents: self.metadata_documents,
             max_pending: self.max_pending,
             signing_algorithm: self.signing_algorithm,
+            login_lockout: self.login_lockout,
         })
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, SET_COOKIE};
+use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{GrantType, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
@@ -17,6 +17,7 @@ use mcp_authz_token::{
 use subtle::ConstantTimeEq;
 
 use super::clients::localhost_only_document_client;
+use super::pages::LoginNotice;
 use super::{AuthorizationServer, Failure, Handled, finish, pages, peer_key};
 use crate::respond;
 use crate::session::{PENDING_TTL, Pending, SESSION_TTL, Session, random_id};
@@ -337,6 +338,11 @@ impl AuthorizationServer {
                 .upstream
                 .as_ref()
                 .map(|u| (u.display_name(), upstream_url.as_str()));
+            let notice = if login_failed {
+                LoginNotice::Failed
+            } else {
+                LoginNotice::None
+            };
             return Ok(respond::html(
                 StatusCode::OK,
                 pages::login(
@@ -344,18 +350,21 @@ impl AuthorizationServer {
                     request_id,
                     &session.csrf,
                     &paths.login,
-                    login_failed,
+                    notice,
                     upstream,
                 ),
             ));
         };
-        let remembered = self
+        // SEC-13: remembered only when every resource and scope of the request was shown and approved.
+        let allowed = self
             .inner
             .store
             .get_consent(subject, &pending.client_id)
-            .await?
-            .is_some_and(|c| pending.scope.is_subset(&c.scope));
-        if remembered {
+            .await?;
+        if allowed
+            .as_ref()
+            .is_some_and(|c| c.covers(&pending.resources, &pending.scope))
+        {
             self.inner.pending.remove(request_id);
             return self
                 .issue_code(pending, subject.clone(), redirect_status)
@@ -369,6 +378,7 @@ impl AuthorizationServer {
                 &session.csrf,
                 &paths.consent,
                 subject.as_str(),
+                allowed.as_ref(),
             ),
         ))
     }
@@ -440,25 +450,45 @@ impl AuthorizationServer {
     async fn login_inner(&self, request: &Request<Bytes>) -> Handled {
         let CheckedForm {
             session_id: old_session_id,
+            session,
             form,
             request_id,
             mut pending,
-            ..
         } = self.checked_form(request)?;
         let username = form.get("username").map(String::as_str).unwrap_or_default();
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = format!("{}?request={request_id}", self.inner.paths.resume);
+        // SEC-19: a locked (address, account) or account gets no password check at all, whether
+        // the account exists or not.
+        let peer = peer_key(request);
+        if let Err(wait) = self.inner.lockout.check(&peer, username, self.now()) {
+            let page = pages::login(
+                &pending,
+                &request_id,
+                &session.csrf,
+                &self.inner.paths.login,
+                LoginNotice::Locked(wait),
+                None,
+            );
+            let mut response = respond::html(StatusCode::TOO_MANY_REQUESTS, page);
+            if let Ok(value) = HeaderValue::try_from(wait.as_secs().to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+            return Ok(response);
+        }
         let Some(subject) = self
             .inner
             .authenticator
             .authenticate(username, password)
             .await?
         else {
+            self.inner.lockout.failed(&peer, username, self.now());
             return Ok(respond::redirect(
                 StatusCode::SEE_OTHER,
                 &format!("{resume}&failed=1"),
             ));
         };
+        self.inner.lockout.succeeded(&peer, username, self.now());
         // A new session id on login: no session fixation.
         self.inner.sessions.remove(&old_session_id);
         let (session_id, _) = new_session(self, Some(subject))?;
@@ -521,19 +551,23 @@ impl AuthorizationServer {
         match form.get("decision").map(String::as_str) {
             Some("approve") => {
                 let now = self.now();
+                // The consent page listed what was allowed before and what is new; both are
+                // remembered (SEC-13).
                 let previous = self
                     .inner
                     .store
                     .get_consent(&subject, &pending.client_id)
-                    .await?
-                    .map(|c| c.scope)
-                    .unwrap_or_default();
+                    .await?;
+                let (mut resources, scope) =
+                    previous.map(|c| (c.resources, c.scope)).unwrap_or_default();
+                resources.extend(pending.resources.iter().cloned());
                 self.inner
                     .store
                     .put_consent(Consent {
                         subject: subject.clone(),
                         client_id: pending.client_id.clone(),
-                        scope: previous.union(&pending.scope),
+                        resources,
+                        scope: scope.union(&pending.scope),
                         granted_at: now,
                     })
                     .await?;

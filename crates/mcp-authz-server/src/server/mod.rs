@@ -21,6 +21,7 @@ use mcp_authz_store::{ClientRecord, KeyId, Store, StoreError, UnixTime};
 use crate::cimd::MetadataFetcher;
 use crate::config::{ConfigError, ServerConfig};
 use crate::keys::{KeyError, Keys};
+use crate::lockout::Lockout;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, ClientAddr};
 use crate::session::{BoundedMap, Pending, Session};
@@ -126,6 +127,8 @@ pub(crate) struct Inner {
     /// Recently read registered clients (see `clients::CLIENT_CACHE_TTL`).
     pub(crate) clients: BoundedMap<ClientRecord>,
     pub(crate) authorize_limiter: RateLimiter,
+    /// Failed logins per address and account, and per account (SEC-19).
+    pub(crate) lockout: Lockout,
     /// Token, revocation and introspection requests of authenticated clients, per client (SEC-11).
     pub(crate) token_limiter: RateLimiter,
     /// Unauthenticated and failed token, revocation and introspection requests, per peer (SEC-11).
@@ -179,6 +182,7 @@ impl AuthorizationServer {
             upstream_states: BoundedMap::new(cap),
             clients: BoundedMap::new(clients::CLIENT_CACHE_CAPACITY),
             authorize_limiter: RateLimiter::new(config.authorize_limit, cap),
+            lockout: Lockout::new(config.login_lockout, cap),
             token_limiter: RateLimiter::new(config.token_limit, cap),
             token_peer_limiter: RateLimiter::new(config.token_limit, cap),
             register_limiter: RateLimiter::new(config.register_limit, cap),
