@@ -118,6 +118,7 @@ pub struct ServerConfig {
     pub(crate) registration_enabled: bool,
     pub(crate) metadata_documents: MetadataDocumentConfig,
     pub(crate) max_pending: usize,
+    pub(crate) max_pending_per_peer: usize,
     pub(crate) signing_algorithm: SigningAlgorithm,
     pub(crate) login_lockout: LoginLockout,
 }
@@ -172,6 +173,7 @@ impl ServerConfig {
             registration_enabled: true,
             metadata_documents: MetadataDocumentConfig::default(),
             max_pending: 10_000,
+            max_pending_per_peer: 64,
             signing_algorithm: SigningAlgorithm::Es256,
             login_lockout: LoginLockout::default(),
         }
@@ -236,6 +238,7 @@ pub struct ServerConfigBuilder {
     registration_enabled: bool,
     metadata_documents: MetadataDocumentConfig,
     max_pending: usize,
+    max_pending_per_peer: usize,
     signing_algorithm: SigningAlgorithm,
     login_lockout: LoginLockout,
 }
@@ -361,10 +364,19 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// Bound of every in-memory table (sessions, pending authorizations, rate-limit buckets).
+    /// Bound of every in-memory table (signed-in sessions, pending authorizations of anonymous
+    /// browsers and of signed-in sessions, each apart, rate-limit buckets, login lockout counters).
     /// Default 10,000 entries each.
     pub fn max_pending(mut self, max: usize) -> Self {
         self.max_pending = max.max(1);
+        self
+    }
+
+    /// Most pending authorization requests one peer address keeps while signed out (and one
+    /// signed-in session keeps); beyond it, that peer's (session's) oldest request is dropped, never
+    /// another's (REQUIREMENTS SEC-17). Default 64.
+    pub fn max_pending_per_peer(mut self, max: usize) -> Self {
+        self.max_pending_per_peer = max.max(1);
         self
     }
 
@@ -443,6 +455,7 @@ impl ServerConfigBuilder {
             registration_enabled: self.registration_enabled,
             metadata_documents: self.metadata_documents,
             max_pending: self.max_pending,
+            max_pending_per_peer: self.max_pending_per_peer,
             signing_algorithm: self.signing_algorithm,
             login_lockout: self.login_lockout,
         })

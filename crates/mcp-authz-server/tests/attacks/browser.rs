@@ -329,3 +329,83 @@ async fn guessing_from_many_addresses_locks_the_account_but_not_its_owner() {
         &try_login(&server, &newcomer, &page, USER, PASSWORD).await
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// SEC-17: anonymous traffic cannot evict signed-in sessions.
+// ---------------------------------------------------------------------------------------------
+
+/// Small tables, so that a flood of a few dozen requests is "beyond the table size".
+fn small_tables(
+    builder: mcp_authz_server::ServerConfigBuilder,
+) -> mcp_authz_server::ServerConfigBuilder {
+    default_config(builder)
+        .max_pending(8)
+        .max_pending_per_peer(4)
+        .authorize_rate_limit(mcp_authz_server::RateLimit::unlimited())
+}
+
+/// `count` anonymous authorization requests (no cookies) from `127.0.0.<host>`, each answered with
+/// the login page.
+async fn flood(server: &TestServer, client: &ClientId, host: u8, count: usize) {
+    let http = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, host]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for _ in 0..count {
+        let response = http
+            .get(Authorize::new(client).url(server))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+}
+
+/// A signed-in user on the consent page keeps the session and the request while anonymous requests
+/// flood the server, from another address and from the user's own address, far beyond the size of
+/// the tables: the form still works, and the session still signs the next request in.
+#[tokio::test]
+async fn anonymous_flood_cannot_evict_a_signed_in_user() {
+    let server = TestServer::start_configured(small_tables).await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let user = browser_from(3);
+    let page = login_page(&server, &user, &client).await;
+    let consent = login(&server, &user, &page, USER, PASSWORD).await;
+    assert_eq!(consent.status(), 200);
+    let consent = consent.text().await.unwrap();
+    assert!(consent.contains("value=\"approve\""), "{consent}");
+
+    flood(&server, &client, 4, 40).await;
+    flood(&server, &client, 3, 40).await;
+
+    let approved = approve(&server, &user, &consent).await;
+    assert!(is_code(&approved), "{approved}");
+    // Still signed in: the next request of this browser needs neither login nor consent.
+    let next = user
+        .get(Authorize::new(&client).url(&server))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 302);
+    assert!(is_code(&location(&next)));
+}
+
+/// A user who has not signed in yet keeps the login form while another address floods the server
+/// with anonymous requests: each address keeps at most its own share of the table.
+#[tokio::test]
+async fn anonymous_flood_from_one_peer_cannot_evict_another_peers_login() {
+    let server = TestServer::start_configured(small_tables).await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let user = browser_from(5);
+    let page = login_page(&server, &user, &client).await;
+
+    flood(&server, &client, 4, 40).await;
+
+    let consent = login(&server, &user, &page, USER, PASSWORD).await;
+    assert_eq!(consent.status(), 200);
+    let location = approve(&server, &user, &consent.text().await.unwrap()).await;
+    assert!(is_code(&location), "{location}");
+}
