@@ -12,8 +12,10 @@
 //!
 //! A lock lasts the first duration, doubles with each further failure up to the maximum, and
 //! expires; a counter is forgotten once its lock ended and the maximum duration passed without a
-//! failure. A successful login clears its address's counter. Locked attempts are answered without a
-//! password check. Memory is bounded: a full table drops forgotten counters, then the single least
+//! failure. Every attempt is counted as a failure before the password is checked (so parallel
+//! guesses cannot all pass before the first failure is counted) and taken back if it succeeds; a
+//! successful login clears its address's counter. Locked attempts are answered without a password
+//! check. Memory is bounded: a full table drops forgotten counters, then the single least
 //! informative one (unlocked, fewest failures, oldest), never everything at once.
 
 use std::collections::HashMap;
@@ -112,6 +114,8 @@ struct Counter {
     failures: u32,
     last_failure: UnixTime,
     locked_until: UnixTime,
+    /// `locked_until` before the last failure was counted, restored if that failure is taken back.
+    locked_before: UnixTime,
 }
 
 impl Counter {
@@ -149,6 +153,15 @@ impl<K: Hash + Eq + Clone> Table<K> {
             .copied()
     }
 
+    /// Takes back one failure counted by [`fail`](Self::fail) for an attempt that did not fail,
+    /// with the lock it set or extended.
+    fn refund(&mut self, key: &K) {
+        if let Some(c) = self.counters.get_mut(key) {
+            c.failures = c.failures.saturating_sub(1);
+            c.locked_until = c.locked_before;
+        }
+    }
+
     /// Counts one failure; the new counter.
     fn fail(&mut self, key: &K, now: UnixTime, policy: &LoginLockout, threshold: u32) -> Counter {
         let previous = self.live(key, now, policy);
@@ -156,14 +169,16 @@ impl<K: Hash + Eq + Clone> Table<K> {
             self.make_room(now, policy);
         }
         let failures = previous.map_or(0, |c| c.failures).saturating_add(1);
+        let locked_before = previous.map_or(now, |c| c.locked_until);
         let locked_until = match policy.lock_for(failures, threshold) {
             Some(lock) => now.saturating_add(lock),
-            None => previous.map_or(now, |c| c.locked_until),
+            None => locked_before,
         };
         let counter = Counter {
             failures,
             last_failure: now,
             locked_until,
+            locked_before,
         };
         self.counters.insert(key.clone(), counter);
         counter
@@ -236,8 +251,10 @@ impl Lockout {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `Err(retry_after)` when `address` may not try `username` now.
-    pub(crate) fn check(
+    /// An attempt of `address` to sign in as `username`: `Err(retry_after)` when locked (nothing is
+    /// counted), else the attempt is counted as a failure until [`succeeded`](Self::succeeded) or
+    /// [`refund`](Self::refund) takes it back.
+    pub(crate) fn attempt(
         &self,
         address: &str,
         username: &str,
@@ -245,11 +262,11 @@ impl Lockout {
     ) -> Result<(), Duration> {
         let account = account_key(username);
         let pair = (address.to_owned(), account.clone());
-        let tables = self.lock();
-        let policy = &self.policy;
+        let policy = self.policy;
+        let mut tables = self.lock();
         if let Some(c) = tables
             .pairs
-            .live(&pair, now, policy)
+            .live(&pair, now, &policy)
             .filter(|c| c.locked(now))
         {
             return Err(remaining(c.locked_until, now));
@@ -261,41 +278,45 @@ impl Lockout {
         if !known
             && let Some(c) = tables
                 .accounts
-                .live(&account, now, policy)
+                .live(&account, now, &policy)
                 .filter(|c| c.locked(now))
         {
             return Err(remaining(c.locked_until, now));
         }
-        Ok(())
-    }
-
-    /// Counts a failed login of `username` from `address`.
-    pub(crate) fn failed(&self, address: &str, username: &str, now: UnixTime) {
-        let account = account_key(username);
-        let pair = (address.to_owned(), account.clone());
-        let policy = self.policy;
-        let mut tables = self.lock();
         let c = tables
             .pairs
             .fail(&pair, now, &policy, policy.address_failures);
         let a = tables
             .accounts
             .fail(&account, now, &policy, policy.account_failures);
-        if c.locked(now) || a.locked(now) {
+        if c.failures == policy.address_failures || a.failures == policy.account_failures {
             tracing::warn!(
                 address,
                 pair_failures = c.failures,
                 account_failures = a.failures,
-                "login locked after repeated failures"
+                "login attempts reach the lockout threshold"
             );
         }
+        Ok(())
     }
 
-    /// A successful login of `username` from `address`: clears that pair's counter and remembers the
-    /// address as one the account signs in from.
-    pub(crate) fn succeeded(&self, address: &str, username: &str, now: UnixTime) {
-        let pair = (address.to_owned(), account_key(username));
+    /// Takes back the failure counted for an attempt that could not be judged (the authenticator
+    /// was unavailable).
+    pub(crate) fn refund(&self, address: &str, username: &str) {
+        let account = account_key(username);
+        let pair = (address.to_owned(), account.clone());
         let mut tables = self.lock();
+        tables.pairs.refund(&pair);
+        tables.accounts.refund(&account);
+    }
+
+    /// A successful login of `username` from `address`: takes back its attempt's failure, clears
+    /// that pair's counter and remembers the address as one the account signs in from.
+    pub(crate) fn succeeded(&self, address: &str, username: &str, now: UnixTime) {
+        let account = account_key(username);
+        let pair = (address.to_owned(), account.clone());
+        let mut tables = self.lock();
+        tables.accounts.refund(&account);
         tables.pairs.counters.remove(&pair);
         if !tables.known.contains_key(&pair) && tables.known.len() >= self.capacity {
             tables
@@ -329,65 +350,92 @@ mod tests {
     #[test]
     fn locks_per_pair_then_doubles_and_expires() {
         let lockout = Lockout::new(LoginLockout::default(), 100);
-        for _ in 0..4 {
-            lockout.failed("a", "alice", T0);
-            assert!(lockout.check("a", "alice", T0).is_ok());
+        for _ in 0..5 {
+            assert!(lockout.attempt("a", "alice", T0).is_ok());
         }
-        lockout.failed("a", "Alice", T0);
         assert_eq!(
-            lockout.check("a", "alice", T0),
+            lockout.attempt("a", "Alice", T0),
             Err(Duration::from_secs(60))
         );
         // Another address is not affected.
-        assert!(lockout.check("b", "alice", T0).is_ok());
-        assert!(lockout.check("a", "alice", at(60)).is_ok());
-        lockout.failed("a", "alice", at(60));
+        assert!(lockout.attempt("b", "alice", T0).is_ok());
+        // Expired: one more failure locks for twice as long.
+        assert!(lockout.attempt("a", "alice", at(60)).is_ok());
         assert_eq!(
-            lockout.check("a", "alice", at(60)),
+            lockout.attempt("a", "alice", at(60)),
             Err(Duration::from_secs(120))
         );
-        for i in 0..10 {
-            lockout.failed("a", "alice", at(1000 + i));
+        let mut t = 180;
+        for _ in 0..6 {
+            assert!(lockout.attempt("a", "alice", at(t)).is_ok());
+            t += 900;
         }
+        // Capped at 15 minutes, and it expires.
         assert_eq!(
-            lockout.check("a", "alice", at(1009)),
+            lockout.attempt("a", "alice", at(t - 900)),
             Err(Duration::from_secs(900))
         );
-        assert!(lockout.check("a", "alice", at(1009 + 900)).is_ok());
+        assert!(lockout.attempt("a", "alice", at(t)).is_ok());
     }
 
     #[test]
     fn account_lock_spares_known_addresses_and_success_resets() {
         let policy = LoginLockout::default().account_failures(6);
         let lockout = Lockout::new(policy, 100);
+        assert!(lockout.attempt("home", "alice", T0).is_ok());
         lockout.succeeded("home", "alice", T0);
         for i in 0..6 {
-            lockout.failed(&format!("bot{i}"), "alice", T0);
+            assert!(lockout.attempt(&format!("bot{i}"), "alice", T0).is_ok());
         }
-        assert!(lockout.check("new", "alice", T0).is_err());
-        assert!(lockout.check("home", "alice", T0).is_ok());
-        for _ in 0..4 {
-            lockout.failed("home", "alice", T0);
-        }
+        assert_eq!(
+            lockout.attempt("new", "alice", T0),
+            Err(Duration::from_secs(60))
+        );
+        // The owner's successful login neither extends nor lifts the account's lock.
+        assert!(lockout.attempt("home", "alice", T0).is_ok());
         lockout.succeeded("home", "alice", T0);
-        lockout.failed("home", "alice", T0);
-        assert!(lockout.check("home", "alice", T0).is_ok());
+        assert_eq!(
+            lockout.attempt("new", "alice", T0),
+            Err(Duration::from_secs(60))
+        );
+        // Four failures at home, then a success: the pair starts again from zero.
+        for _ in 0..4 {
+            assert!(lockout.attempt("home", "alice", T0).is_ok());
+        }
+        assert!(lockout.attempt("home", "alice", T0).is_ok());
+        lockout.succeeded("home", "alice", T0);
+        for _ in 0..5 {
+            assert!(lockout.attempt("home", "alice", T0).is_ok());
+        }
+        assert!(lockout.attempt("home", "alice", T0).is_err());
+    }
+
+    #[test]
+    fn taken_back_attempts_do_not_lock() {
+        let lockout = Lockout::new(LoginLockout::default().account_failures(3), 100);
+        for _ in 0..20 {
+            assert!(lockout.attempt("a", "bob", T0).is_ok());
+            lockout.refund("a", "bob");
+            assert!(lockout.attempt("b", "bob", T0).is_ok());
+            lockout.succeeded("b", "bob", T0);
+        }
+        assert!(lockout.attempt("c", "bob", T0).is_ok());
     }
 
     #[test]
     fn bounded_without_forgetting_locks() {
         let lockout = Lockout::new(LoginLockout::default(), 8);
         for _ in 0..5 {
-            lockout.failed("a", "victim", T0);
+            assert!(lockout.attempt("a", "victim", T0).is_ok());
         }
         for i in 0..1000 {
-            lockout.failed("b", &format!("spray{i}"), T0);
+            let _ = lockout.attempt("b", &format!("spray{i}"), T0);
         }
         let tables = lockout.lock();
         assert!(tables.pairs.counters.len() <= 8);
         assert!(tables.accounts.counters.len() <= 8);
         drop(tables);
-        assert!(lockout.check("a", "victim", T0).is_err());
+        assert!(lockout.attempt("a", "victim", T0).is_err());
     }
 
     #[test]

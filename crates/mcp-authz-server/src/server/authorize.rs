@@ -486,9 +486,10 @@ impl AuthorizationServer {
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = format!("{}?request={request_id}", self.inner.paths.resume);
         // SEC-19: a locked (address, account) or account gets no password check at all, whether
-        // the account exists or not.
+        // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
+        // guesses cannot all pass before the first failure is counted.
         let peer = peer_key(request);
-        if let Err(wait) = self.inner.lockout.check(&peer, username, self.now()) {
+        if let Err(wait) = self.inner.lockout.attempt(&peer, username, self.now()) {
             let page = pages::login(
                 &pending,
                 &request_id,
@@ -503,13 +504,16 @@ impl AuthorizationServer {
             }
             return Ok(response);
         }
-        let Some(subject) = self
+        let judged = self
             .inner
             .authenticator
             .authenticate(username, password)
-            .await?
-        else {
-            self.inner.lockout.failed(&peer, username, self.now());
+            .await;
+        if judged.is_err() {
+            // Not a failure of the user: the backend could not answer (503).
+            self.inner.lockout.refund(&peer, username);
+        }
+        let Some(subject) = judged? else {
             return Ok(respond::redirect(
                 StatusCode::SEE_OTHER,
                 &format!("{resume}&failed=1"),

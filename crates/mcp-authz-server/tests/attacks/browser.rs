@@ -263,6 +263,47 @@ async fn password_guessing_from_one_address_is_locked_out() {
     ));
 }
 
+/// Twenty guesses sent at once from one address: only 5 get a password check, the others are
+/// refused as locked (each attempt counts before the slow password check, not after it).
+#[tokio::test]
+async fn parallel_guesses_get_no_more_checks_than_the_threshold() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let attacker = browser_from(2);
+    let page = login_page(&server, &attacker, &client).await;
+    let (request, csrf) = (hidden_field(&page, "request"), hidden_field(&page, "csrf"));
+    let mut tasks = Vec::new();
+    for guess in 0..20 {
+        let (attacker, url) = (attacker.clone(), server.url("/authorize/login"));
+        let form = [
+            ("request", request.clone()),
+            ("csrf", csrf.clone()),
+            ("username", USER.to_owned()),
+            ("password", format!("guess{guess}")),
+        ];
+        tasks.push(tokio::spawn(async move {
+            attacker
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            303 => checked += 1,
+            429 => {}
+            other => panic!("status {other}"),
+        }
+    }
+    assert_eq!(checked, 5);
+}
+
 /// The lock grows with further failures (doubling, capped) and each one expires.
 #[tokio::test]
 async fn lockout_doubles_and_expires() {
