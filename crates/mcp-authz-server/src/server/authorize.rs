@@ -490,13 +490,21 @@ impl AuthorizationServer {
         // guesses cannot all pass before the first failure is counted.
         let peer = peer_key(request);
         if let Err(wait) = self.inner.lockout.attempt(&peer, username, self.now()) {
+            // The upstream identity provider, if any, stays offered: it does not check passwords here.
+            let upstream_url = format!("{}?request={request_id}", self.inner.paths.upstream);
+            let upstream = self
+                .inner
+                .config
+                .upstream
+                .as_ref()
+                .map(|u| (u.display_name(), upstream_url.as_str()));
             let page = pages::login(
                 &pending,
                 &request_id,
                 &pending.csrf,
                 &self.inner.paths.login,
                 LoginNotice::Locked(wait),
-                None,
+                upstream,
             );
             let mut response = respond::html(StatusCode::TOO_MANY_REQUESTS, page);
             if let Ok(value) = HeaderValue::try_from(wait.as_secs().to_string()) {
