@@ -7,6 +7,7 @@ use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope};
 use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
+use crate::lockout::LoginLockout;
 use crate::rate_limit::RateLimit;
 use crate::signing::SigningAlgorithm;
 use crate::users::{UpstreamIdentityProvider, UserAuthenticator};
@@ -117,7 +118,9 @@ pub struct ServerConfig {
     pub(crate) registration_enabled: bool,
     pub(crate) metadata_documents: MetadataDocumentConfig,
     pub(crate) max_pending: usize,
+    pub(crate) max_pending_per_peer: usize,
     pub(crate) signing_algorithm: SigningAlgorithm,
+    pub(crate) login_lockout: LoginLockout,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -170,7 +173,9 @@ impl ServerConfig {
             registration_enabled: true,
             metadata_documents: MetadataDocumentConfig::default(),
             max_pending: 10_000,
+            max_pending_per_peer: 64,
             signing_algorithm: SigningAlgorithm::Es256,
+            login_lockout: LoginLockout::default(),
         }
     }
 
@@ -233,7 +238,9 @@ pub struct ServerConfigBuilder {
     registration_enabled: bool,
     metadata_documents: MetadataDocumentConfig,
     max_pending: usize,
+    max_pending_per_peer: usize,
     signing_algorithm: SigningAlgorithm,
+    login_lockout: LoginLockout,
 }
 
 impl ServerConfigBuilder {
@@ -357,10 +364,19 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// Bound of every in-memory table (sessions, pending authorizations, rate-limit buckets).
+    /// Bound of every in-memory table (signed-in sessions, pending authorizations of anonymous
+    /// browsers and of signed-in sessions, each apart, rate-limit buckets, login lockout counters).
     /// Default 10,000 entries each.
     pub fn max_pending(mut self, max: usize) -> Self {
         self.max_pending = max.max(1);
+        self
+    }
+
+    /// Most pending authorization requests one peer address keeps while signed out (and one
+    /// signed-in session keeps); beyond it, that peer's (session's) oldest request is dropped, never
+    /// another's (REQUIREMENTS SEC-17). Default 64.
+    pub fn max_pending_per_peer(mut self, max: usize) -> Self {
+        self.max_pending_per_peer = max.max(1);
         self
     }
 
@@ -370,6 +386,16 @@ impl ServerConfigBuilder {
     /// verifiable while their key is published. Default [`SigningAlgorithm::Es256`].
     pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
         self.signing_algorithm = algorithm;
+        self
+    }
+
+    /// Backoff and temporary lockout of the login form against password guessing (REQUIREMENTS
+    /// SEC-19): per address and account, and per account from all addresses except those it signed
+    /// in from. Locks grow from the first duration, double per further failure up to the maximum, and
+    /// expire; the server's clock ([`clock`](Self::clock)) times them. Default
+    /// [`LoginLockout::default`]: 5 and 20 failures, 1 to 15 minutes.
+    pub fn login_lockout(mut self, policy: LoginLockout) -> Self {
+        self.login_lockout = policy;
         self
     }
 
@@ -429,7 +455,9 @@ impl ServerConfigBuilder {
             registration_enabled: self.registration_enabled,
             metadata_documents: self.metadata_documents,
             max_pending: self.max_pending,
+            max_pending_per_peer: self.max_pending_per_peer,
             signing_algorithm: self.signing_algorithm,
+            login_lockout: self.login_lockout,
         })
     }
 }

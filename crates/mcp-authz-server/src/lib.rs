@@ -52,6 +52,7 @@ mod config;
 pub mod dangerous;
 mod fetch_budget;
 mod keys;
+mod lockout;
 mod purge;
 mod rate_limit;
 mod respond;
@@ -68,6 +69,7 @@ pub use config::{
     ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use keys::KeyError;
+pub use lockout::LoginLockout;
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::RateLimit;
 pub use respond::ClientAddr;

@@ -177,7 +177,7 @@ impl ClientStore for PostgresStore {
     }
 }
 
-/// A consent from `subject, client_id, scope, granted_at`.
+/// A consent from `subject, client_id, scope, granted_at, resources`.
 fn consent_at(row: &PgRow) -> Result<Consent, StoreError> {
     const E: Entity = Entity::Consent;
     Ok(Consent {
@@ -185,6 +185,9 @@ fn consent_at(row: &PgRow) -> Result<Consent, StoreError> {
         client_id: parsed(column(row, 1, E)?, ClientId::parse, E, "client id")?,
         scope: scope_of(column(row, 2, E)?, E)?,
         granted_at: time(row, 3, E)?,
+        resources: resources_of(&column::<Vec<String>>(row, 4, E)?, E)?
+            .into_iter()
+            .collect(),
     })
 }
 
@@ -192,14 +195,23 @@ fn consent_at(row: &PgRow) -> Result<Consent, StoreError> {
 impl ConsentStore for PostgresStore {
     async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO consents (subject, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO consents (subject, client_id, scope, granted_at, resources) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (subject, client_id) \
-             DO UPDATE SET scope = EXCLUDED.scope, granted_at = EXCLUDED.granted_at",
+             DO UPDATE SET scope = EXCLUDED.scope, granted_at = EXCLUDED.granted_at, \
+             resources = EXCLUDED.resources",
         )
         .bind(consent.subject.as_str())
         .bind(consent.client_id.as_str())
         .bind(consent.scope.to_string())
         .bind(consent.granted_at.as_i64())
+        .bind(
+            consent
+                .resources
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>(),
+        )
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, Entity::Consent))?;
@@ -212,7 +224,7 @@ impl ConsentStore for PostgresStore {
         client_id: &ClientId,
     ) -> Result<Option<Consent>, StoreError> {
         let row = sqlx::query(
-            "SELECT subject, client_id, scope, granted_at FROM consents \
+            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
              WHERE subject = $1 AND client_id = $2",
         )
         .bind(subject.as_str())
@@ -225,7 +237,7 @@ impl ConsentStore for PostgresStore {
 
     async fn subject_consents(&self, subject: &Subject) -> Result<Vec<Consent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT subject, client_id, scope, granted_at FROM consents \
+            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
              WHERE subject = $1 ORDER BY client_id",
         )
         .bind(subject.as_str())

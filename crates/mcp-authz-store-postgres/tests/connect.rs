@@ -34,7 +34,11 @@ async fn concurrent_instances_migrate_once_without_racing() {
     .fetch_all(&admin)
     .await
     .unwrap();
-    assert_eq!(applied, [(PostgresStore::schema_version(), true)]);
+    // Every embedded migration, each applied once.
+    let every: Vec<(i64, bool)> = (1..=PostgresStore::schema_version())
+        .map(|v| (v, true))
+        .collect();
+    assert_eq!(applied, every);
     // A ninth instance finds nothing to do.
     common::builder(&schema).connect().await.unwrap();
     common::drop_schema(&admin, &schema).await;
@@ -119,5 +123,59 @@ async fn missing_schema_tables_are_corrupt_not_unavailable() {
         store.get_client(&"client-a".parse().unwrap()).await,
         Ok(None)
     );
+    common::drop_schema(&admin, &schema).await;
+}
+
+/// A consent written under schema version 1 (no resources) reads back after the upgrade with no
+/// resources, so it covers no request and the user is asked again (REQUIREMENTS SEC-13).
+#[tokio::test]
+async fn consents_from_schema_1_get_no_resources_and_cover_nothing() {
+    use mcp_authz_metadata::{ClientId, ResourceUri, Scope};
+    use mcp_authz_store::{ConsentStore as _, Subject};
+    use sqlx::{Connection as _, Executor as _};
+    let Some(admin) = common::database().await else {
+        return;
+    };
+    let schema = common::fresh_schema(&admin).await;
+    let dir = std::env::temp_dir().join(format!("{schema}-schema-1"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_initial.sql"),
+        dir.join("0001_initial.sql"),
+    )
+    .unwrap();
+    let mut conn = sqlx::PgConnection::connect(&common::url()).await.unwrap();
+    conn.execute(format!("SET search_path TO {schema}").as_str())
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO consents (subject, client_id, scope, granted_at) \
+         VALUES ('alice', 'client', 'files:read', 1700000000)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let store = common::builder(&schema).connect().await.unwrap();
+    let consent = store
+        .get_consent(
+            &Subject::parse("alice").unwrap(),
+            &ClientId::parse("client").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(consent.resources.is_empty());
+    assert_eq!(consent.scope, Scope::parse("files:read").unwrap());
+    let resource = ResourceUri::parse("https://mcp.example.com/mcp").unwrap();
+    assert!(!consent.covers(&[resource], &consent.scope));
     common::drop_schema(&admin, &schema).await;
 }

@@ -190,6 +190,7 @@ async fn empty_scopes_round_trip_and_rotation_records_them() {
     let consent = Consent {
         subject: Subject::parse("alice").unwrap(),
         client_id: ClientId::parse("client-a").unwrap(),
+        resources: std::collections::BTreeSet::new(),
         scope: Scope::new(),
         granted_at: NOW,
     };
@@ -218,6 +219,7 @@ async fn listings_use_byte_order() {
             .put_consent(Consent {
                 subject: alice.clone(),
                 client_id: ClientId::parse(client).unwrap(),
+                resources: std::collections::BTreeSet::new(),
                 scope: Scope::parse("files:read").unwrap(),
                 granted_at: NOW,
             })

@@ -2,7 +2,7 @@
 //! [`KeyStore`] and [`UserStore`].
 
 use async_trait::async_trait;
-use mcp_authz_metadata::ClientId;
+use mcp_authz_metadata::{ClientId, ResourceUri};
 use mcp_authz_store::{
     Consent, ConsentStore, Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, PrivateKeyMaterial,
     SecretHashString, SigningKey, StoreError, Subject, UnixTime, User, UserStore, Username,
@@ -11,12 +11,12 @@ use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
-use crate::codec::{col, opt_time, parsed, scope, time};
+use crate::codec::{col, list, opt_time, parse_list, parsed, scope, time};
 use crate::columns::Columns;
 use crate::error::db;
 use crate::statement::{execute, first_row};
 
-/// A consent from `subject, client_id, scope, granted_at`.
+/// A consent from `subject, client_id, scope, granted_at, resources`.
 fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
     const E: Entity = Entity::Consent;
     Ok(Consent {
@@ -24,24 +24,33 @@ fn consent(row: &SqliteRow) -> Result<Consent, StoreError> {
         client_id: parsed(E, "client_id", ClientId::parse(col(row, 1, E)?))?,
         scope: scope(E, "scope", col(row, 2, E)?)?,
         granted_at: time(E, "granted_at", col(row, 3, E)?)?,
+        resources: parse_list(E, "resources", col(row, 4, E)?, ResourceUri::parse)?
+            .into_iter()
+            .collect(),
     })
 }
 
 #[async_trait]
 impl ConsentStore for SqliteStore {
     async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
+        let resources = list(
+            Entity::Consent,
+            consent.resources.iter().map(|r| r.as_str()),
+        )?;
         self.write(move |conn| {
             execute(
                 conn,
                 Entity::Consent,
-                "INSERT INTO consents (subject, client_id, scope, granted_at) \
-                 VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, granted_at = ?4",
+                "INSERT INTO consents (subject, client_id, scope, granted_at, resources) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (subject, client_id) \
+                 DO UPDATE SET scope = ?3, granted_at = ?4, resources = ?5",
                 params![
                     consent.subject.as_str(),
                     consent.client_id.as_str(),
                     consent.scope.to_string(),
                     consent.granted_at.as_i64(),
+                    resources,
                 ],
             )
             .map(drop)
@@ -55,7 +64,7 @@ impl ConsentStore for SqliteStore {
         client_id: &ClientId,
     ) -> Result<Option<Consent>, StoreError> {
         let row = sqlx::query(
-            "SELECT subject, client_id, scope, granted_at FROM consents \
+            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
              WHERE subject = ?1 AND client_id = ?2",
         )
         .bind(subject.as_str())
@@ -68,7 +77,7 @@ impl ConsentStore for SqliteStore {
 
     async fn subject_consents(&self, subject: &Subject) -> Result<Vec<Consent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT subject, client_id, scope, granted_at FROM consents \
+            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
              WHERE subject = ?1 ORDER BY client_id",
         )
         .bind(subject.as_str())

@@ -71,11 +71,14 @@ async fn data_survives_reopen_and_the_file_is_in_wal_mode() {
         .await
         .unwrap();
     assert_eq!(mode, "wal");
-    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(versions, [SqliteStore::supported_schema_version()]);
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    // Every embedded migration, each applied once.
+    let every: Vec<i64> = (1..=SqliteStore::supported_schema_version()).collect();
+    assert_eq!(versions, every);
 }
 
 #[tokio::test]
@@ -279,4 +282,52 @@ async fn codes_and_refresh_tokens_are_stored_only_as_sha256_digests() {
             );
         }
     }
+}
+
+/// A consent written under schema version 1 (no resources) reads back after the upgrade with no
+/// resources, so it covers no request and the user is asked again (REQUIREMENTS SEC-13).
+#[tokio::test]
+async fn consents_from_schema_1_get_no_resources_and_cover_nothing() {
+    use mcp_authz_store::ConsentStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let first = dir.path().join("schema-1");
+    std::fs::create_dir(&first).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_initial.sql"),
+        first.join("0001_initial.sql"),
+    )
+    .unwrap();
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(first.as_path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO consents (subject, client_id, scope, granted_at) \
+         VALUES ('alice', 'client', 'files:read', ?1)",
+    )
+    .bind(NOW.as_i64())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let consent = store
+        .get_consent(
+            &Subject::parse("alice").unwrap(),
+            &ClientId::parse("client").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(consent.resources.is_empty());
+    assert_eq!(consent.scope, Scope::parse("files:read").unwrap());
+    let resource = mcp_authz_metadata::ResourceUri::parse("https://mcp.example.com/mcp").unwrap();
+    assert!(!consent.covers(&[resource], &consent.scope));
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, SET_COOKIE};
+use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{GrantType, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
@@ -17,9 +17,10 @@ use mcp_authz_token::{
 use subtle::ConstantTimeEq;
 
 use super::clients::localhost_only_document_client;
+use super::pages::LoginNotice;
 use super::{AuthorizationServer, Failure, Handled, finish, pages, peer_key};
 use crate::respond;
-use crate::session::{PENDING_TTL, Pending, SESSION_TTL, Session, random_id};
+use crate::session::{PENDING_TTL, Pending, SESSION_TTL, Session, is_random_id, random_id};
 
 /// The name of the session cookie (`__Host-` prefixed when `Secure`).
 fn cookie_name(insecure: bool) -> &'static str {
@@ -108,12 +109,28 @@ pub(crate) fn resolve_grant(
     Ok((resources, scope))
 }
 
-/// The session of the request's cookie, if live.
-fn session_of(server: &AuthorizationServer, request: &Request<Bytes>) -> Option<(String, Session)> {
+/// The browser id of the request's cookie: a signed-in session id, or the random id of an anonymous
+/// browser (which has no server-side session, SEC-17).
+fn browser_of(server: &AuthorizationServer, request: &Request<Bytes>) -> Option<String> {
     let name = cookie_name(server.inner.config.insecure_cookies());
     let id = respond::cookie(request.headers(), name)?;
-    let session = server.inner.sessions.get(id)?;
-    Some((id.to_owned(), session))
+    is_random_id(id).then(|| id.to_owned())
+}
+
+/// The signed-in session of the request's cookie, if live.
+fn session_of(server: &AuthorizationServer, request: &Request<Bytes>) -> Option<(String, Session)> {
+    let id = browser_of(server, request)?;
+    let session = server.inner.sessions.get(&id)?;
+    Some((id, session))
+}
+
+/// Whether the browser `id` may continue `pending` (constant time).
+fn owns(pending: &Pending, id: &str) -> bool {
+    bool::from(pending.session_id.as_bytes().ct_eq(id.as_bytes()))
+}
+
+fn randomness() -> Failure {
+    Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable)
 }
 
 fn set_cookie(server: &AuthorizationServer, response: &mut Response<Bytes>, session_id: &str) {
@@ -129,27 +146,20 @@ fn set_cookie(server: &AuthorizationServer, response: &mut Response<Bytes>, sess
     }
 }
 
-fn new_session(
-    server: &AuthorizationServer,
-    subject: Option<Subject>,
-) -> Result<(String, Session), Failure> {
-    let (Some(id), Some(csrf)) = (random_id(), random_id()) else {
-        return Err(Failure::Store(
-            mcp_authz_store::StoreError::RandomnessUnavailable,
-        ));
-    };
-    let session = Session { subject, csrf };
+/// Signs `subject` in: a new session (and id: no session fixation), its id.
+fn new_session(server: &AuthorizationServer, subject: Subject) -> Result<String, Failure> {
+    let id = random_id().ok_or_else(randomness)?;
     server
         .inner
         .sessions
-        .insert(id.clone(), session.clone(), SESSION_TTL);
-    Ok((id, session))
+        .insert(id.clone(), Session { subject }, SESSION_TTL);
+    Ok(id)
 }
 
-/// A page POST whose session, CSRF token and pending request were checked.
+/// A page POST whose browser, CSRF token and pending request were checked.
 struct CheckedForm {
-    session_id: String,
-    session: Session,
+    browser: String,
+    session: Option<Session>,
     form: HashMap<String, String>,
     request_id: String,
     pending: Pending,
@@ -288,6 +298,7 @@ impl AuthorizationServer {
             tracing::warn!(subject = %subject, "dangerous auto-approve: skipping login and consent");
             let pending = Pending {
                 session_id: String::new(),
+                csrf: String::new(),
                 client_id: client.client_id.clone(),
                 client_name: String::new(),
                 localhost_warning: false,
@@ -299,15 +310,16 @@ impl AuthorizationServer {
             };
             return self.issue_code(&pending, subject, StatusCode::FOUND).await;
         }
-        let (session_id, session, fresh) = match session_of(self, request) {
-            Some((id, session)) => (id, session, false),
-            None => {
-                let (id, session) = new_session(self, None)?;
-                (id, session, true)
-            }
+        // SEC-17: no server-side session for an anonymous browser, only a random id in its cookie.
+        let signed_in = session_of(self, request);
+        let (browser, fresh) = match (&signed_in, browser_of(self, request)) {
+            (Some((id, _)), _) => (id.clone(), false),
+            (None, Some(id)) => (id, false),
+            (None, None) => (random_id().ok_or_else(randomness)?, true),
         };
         let pending = Pending {
-            session_id: session_id.clone(),
+            session_id: browser.clone(),
+            csrf: random_id().ok_or_else(randomness)?,
             client_name: client
                 .client_name
                 .clone()
@@ -320,17 +332,34 @@ impl AuthorizationServer {
             resources,
             scope,
         };
-        let request_id = random_id().ok_or(Failure::Store(
-            mcp_authz_store::StoreError::RandomnessUnavailable,
-        ))?;
-        self.inner
-            .pending
-            .insert(request_id.clone(), pending.clone(), PENDING_TTL);
+        let request_id = random_id().ok_or_else(randomness)?;
+        let subject = match signed_in {
+            Some((_, session)) => {
+                self.inner
+                    .pending
+                    .insert_signed_in(request_id.clone(), pending.clone());
+                Some(session.subject)
+            }
+            None => {
+                self.inner.pending.insert_anonymous(
+                    request_id.clone(),
+                    &peer_key(request),
+                    pending.clone(),
+                );
+                None
+            }
+        };
         let mut response = self
-            .next_step(&request_id, &pending, &session, false, StatusCode::FOUND)
+            .next_step(
+                &request_id,
+                &pending,
+                subject.as_ref(),
+                false,
+                StatusCode::FOUND,
+            )
             .await?;
         if fresh {
-            set_cookie(self, &mut response, &session_id);
+            set_cookie(self, &mut response, &browser);
         }
         Ok(response)
     }
@@ -340,12 +369,12 @@ impl AuthorizationServer {
         &self,
         request_id: &str,
         pending: &Pending,
-        session: &Session,
+        subject: Option<&Subject>,
         login_failed: bool,
         redirect_status: StatusCode,
     ) -> Handled {
         let paths = &self.inner.paths;
-        let Some(subject) = &session.subject else {
+        let Some(subject) = subject else {
             let upstream_url = format!("{}?request={request_id}", paths.upstream);
             let upstream = self
                 .inner
@@ -353,25 +382,33 @@ impl AuthorizationServer {
                 .upstream
                 .as_ref()
                 .map(|u| (u.display_name(), upstream_url.as_str()));
+            let notice = if login_failed {
+                LoginNotice::Failed
+            } else {
+                LoginNotice::None
+            };
             return Ok(respond::html(
                 StatusCode::OK,
                 pages::login(
                     pending,
                     request_id,
-                    &session.csrf,
+                    &pending.csrf,
                     &paths.login,
-                    login_failed,
+                    notice,
                     upstream,
                 ),
             ));
         };
-        let remembered = self
+        // SEC-13: remembered only when every resource and scope of the request was shown and approved.
+        let allowed = self
             .inner
             .store
             .get_consent(subject, &pending.client_id)
-            .await?
-            .is_some_and(|c| pending.scope.is_subset(&c.scope));
-        if remembered {
+            .await?;
+        if allowed
+            .as_ref()
+            .is_some_and(|c| c.covers(&pending.resources, &pending.scope))
+        {
             self.inner.pending.remove(request_id);
             return self
                 .issue_code(pending, subject.clone(), redirect_status)
@@ -382,9 +419,10 @@ impl AuthorizationServer {
             pages::consent(
                 pending,
                 request_id,
-                &session.csrf,
+                &pending.csrf,
                 &paths.consent,
                 subject.as_str(),
+                allowed.as_ref(),
             ),
         ))
     }
@@ -425,19 +463,18 @@ impl AuthorizationServer {
                 "The form expired or is not valid. Start again from the application.",
             )
         };
-        let (session_id, session) = session_of(self, request).ok_or_else(invalid)?;
+        let browser = browser_of(self, request).ok_or_else(invalid)?;
         let form = respond::simple_form(request.body()).ok_or_else(invalid)?;
         let csrf = form.get("csrf").ok_or_else(invalid)?;
-        if !bool::from(csrf.as_bytes().ct_eq(session.csrf.as_bytes())) {
-            return Err(invalid());
-        }
         let request_id = form.get("request").ok_or_else(invalid)?.clone();
         let pending = self.inner.pending.get(&request_id).ok_or_else(invalid)?;
-        if pending.session_id != session_id {
+        if !owns(&pending, &browser) || !bool::from(csrf.as_bytes().ct_eq(pending.csrf.as_bytes()))
+        {
             return Err(invalid());
         }
+        let session = self.inner.sessions.get(&browser);
         Ok(CheckedForm {
-            session_id,
+            browser,
             session,
             form,
             request_id,
@@ -455,7 +492,7 @@ impl AuthorizationServer {
 
     async fn login_inner(&self, request: &Request<Bytes>) -> Handled {
         let CheckedForm {
-            session_id: old_session_id,
+            browser: old_browser,
             form,
             request_id,
             mut pending,
@@ -464,22 +501,55 @@ impl AuthorizationServer {
         let username = form.get("username").map(String::as_str).unwrap_or_default();
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = format!("{}?request={request_id}", self.inner.paths.resume);
-        let Some(subject) = self
+        // SEC-19: a locked (address, account) or account gets no password check at all, whether
+        // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
+        // guesses cannot all pass before the first failure is counted.
+        let peer = peer_key(request);
+        if let Err(wait) = self.inner.lockout.attempt(&peer, username, self.now()) {
+            // The upstream identity provider, if any, stays offered: it does not check passwords here.
+            let upstream_url = format!("{}?request={request_id}", self.inner.paths.upstream);
+            let upstream = self
+                .inner
+                .config
+                .upstream
+                .as_ref()
+                .map(|u| (u.display_name(), upstream_url.as_str()));
+            let page = pages::login(
+                &pending,
+                &request_id,
+                &pending.csrf,
+                &self.inner.paths.login,
+                LoginNotice::Locked(wait),
+                upstream,
+            );
+            let mut response = respond::html(StatusCode::TOO_MANY_REQUESTS, page);
+            if let Ok(value) = HeaderValue::try_from(wait.as_secs().to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+            return Ok(response);
+        }
+        let judged = self
             .inner
             .authenticator
             .authenticate(username, password)
-            .await?
-        else {
+            .await;
+        if judged.is_err() {
+            // Not a failure of the user: the backend could not answer (503).
+            self.inner.lockout.refund(&peer, username);
+        }
+        let Some(subject) = judged? else {
             return Ok(respond::redirect(
                 StatusCode::SEE_OTHER,
                 &format!("{resume}&failed=1"),
             ));
         };
+        self.inner.lockout.succeeded(&peer, username, self.now());
         // A new session id on login: no session fixation.
-        self.inner.sessions.remove(&old_session_id);
-        let (session_id, _) = new_session(self, Some(subject))?;
+        self.inner.sessions.remove(&old_browser);
+        let session_id = new_session(self, subject)?;
         pending.session_id = session_id.clone();
-        self.inner.pending.insert(request_id, pending, PENDING_TTL);
+        pending.csrf = random_id().ok_or_else(randomness)?;
+        self.inner.pending.insert_signed_in(request_id, pending);
         let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
         set_cookie(self, &mut response, &session_id);
         Ok(response)
@@ -500,16 +570,17 @@ impl AuthorizationServer {
         let query = request.uri().query().unwrap_or_default();
         let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
         let request_id = params.get("request").ok_or_else(invalid)?;
-        let (session_id, session) = session_of(self, request).ok_or_else(invalid)?;
+        let browser = browser_of(self, request).ok_or_else(invalid)?;
         let pending = self.inner.pending.get(request_id).ok_or_else(invalid)?;
-        if pending.session_id != session_id {
+        if !owns(&pending, &browser) {
             return Err(invalid());
         }
+        let subject = self.inner.sessions.get(&browser).map(|s| s.subject);
         let failed = params.contains_key("failed");
         self.next_step(
             request_id,
             &pending,
-            &session,
+            subject.as_ref(),
             failed,
             StatusCode::SEE_OTHER,
         )
@@ -529,7 +600,7 @@ impl AuthorizationServer {
             pending,
             ..
         } = self.checked_form(request)?;
-        let Some(subject) = session.subject else {
+        let Some(Session { subject }) = session else {
             return Err(error_page(StatusCode::BAD_REQUEST, "Sign in first."));
         };
         // Single use from here on, whatever the decision.
@@ -537,19 +608,23 @@ impl AuthorizationServer {
         match form.get("decision").map(String::as_str) {
             Some("approve") => {
                 let now = self.now();
+                // The consent page listed what was allowed before and what is new; both are
+                // remembered (SEC-13).
                 let previous = self
                     .inner
                     .store
                     .get_consent(&subject, &pending.client_id)
-                    .await?
-                    .map(|c| c.scope)
-                    .unwrap_or_default();
+                    .await?;
+                let (mut resources, scope) =
+                    previous.map(|c| (c.resources, c.scope)).unwrap_or_default();
+                resources.extend(pending.resources.iter().cloned());
                 self.inner
                     .store
                     .put_consent(Consent {
                         subject: subject.clone(),
                         client_id: pending.client_id.clone(),
-                        scope: previous.union(&pending.scope),
+                        resources,
+                        scope: scope.union(&pending.scope),
                         granted_at: now,
                     })
                     .await?;
@@ -593,17 +668,16 @@ impl AuthorizationServer {
         let query = request.uri().query().unwrap_or_default();
         let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
         let request_id = params.get("request").ok_or_else(invalid)?;
-        let (session_id, _) = session_of(self, request).ok_or_else(invalid)?;
+        let browser = browser_of(self, request).ok_or_else(invalid)?;
         let pending = self.inner.pending.get(request_id).ok_or_else(invalid)?;
-        if pending.session_id != session_id {
+        if !owns(&pending, &browser) {
             return Err(invalid());
         }
-        let state = random_id().ok_or(Failure::Store(
-            mcp_authz_store::StoreError::RandomnessUnavailable,
-        ))?;
+        let state = random_id().ok_or_else(randomness)?;
         self.inner.upstream_states.insert(
             state.clone(),
-            (session_id, request_id.clone()),
+            &peer_key(request),
+            (browser, request_id.clone()),
             PENDING_TTL,
         );
         let url = upstream.login_url(&self.upstream_callback_url(), &state);
@@ -634,11 +708,14 @@ impl AuthorizationServer {
             .upstream_states
             .remove(&state)
             .ok_or_else(invalid)?;
-        let (session_id, _) = session_of(self, request).ok_or_else(invalid)?;
-        if !bool::from(bound_session.as_bytes().ct_eq(session_id.as_bytes())) {
+        let browser = browser_of(self, request).ok_or_else(invalid)?;
+        if !bool::from(bound_session.as_bytes().ct_eq(browser.as_bytes())) {
             return Err(invalid());
         }
         let mut pending = self.inner.pending.get(&request_id).ok_or_else(invalid)?;
+        if !owns(&pending, &browser) {
+            return Err(invalid());
+        }
         let Some(subject) = upstream
             .complete(&self.upstream_callback_url(), query)
             .await?
@@ -648,12 +725,13 @@ impl AuthorizationServer {
                 "The identity provider did not sign you in.",
             ));
         };
-        self.inner.sessions.remove(&session_id);
-        let (new_session_id, _) = new_session(self, Some(subject))?;
+        self.inner.sessions.remove(&browser);
+        let new_session_id = new_session(self, subject)?;
         pending.session_id = new_session_id.clone();
+        pending.csrf = random_id().ok_or_else(randomness)?;
         self.inner
             .pending
-            .insert(request_id.clone(), pending, PENDING_TTL);
+            .insert_signed_in(request_id.clone(), pending);
         let resume = format!("{}?request={request_id}", self.inner.paths.resume);
         let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
         set_cookie(self, &mut response, &new_session_id);

@@ -21,9 +21,10 @@ use mcp_authz_store::{ClientRecord, KeyId, Store, StoreError, UnixTime};
 use crate::cimd::MetadataFetcher;
 use crate::config::{ConfigError, ServerConfig};
 use crate::keys::{KeyError, Keys};
+use crate::lockout::Lockout;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, ClientAddr};
-use crate::session::{BoundedMap, Pending, Session};
+use crate::session::{BoundedMap, OwnedMap, PendingRequests, Session};
 use crate::signing::SigningAlgorithm;
 use crate::users::{LocalUsers, UserAuthenticator};
 
@@ -119,13 +120,16 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) keys: Keys,
     pub(crate) authenticator: Arc<dyn UserAuthenticator>,
+    /// Signed-in sessions only: anonymous browsers have none (SEC-17).
     pub(crate) sessions: BoundedMap<Session>,
-    pub(crate) pending: BoundedMap<Pending>,
-    /// Upstream login `state` -> (session id, pending request id).
-    pub(crate) upstream_states: BoundedMap<(String, String)>,
+    pub(crate) pending: PendingRequests,
+    /// Upstream login `state` -> (browser id, pending request id), bounded per peer.
+    pub(crate) upstream_states: OwnedMap<(String, String)>,
     /// Recently read registered clients (see `clients::CLIENT_CACHE_TTL`).
     pub(crate) clients: BoundedMap<ClientRecord>,
     pub(crate) authorize_limiter: RateLimiter,
+    /// Failed logins per address and account, and per account (SEC-19).
+    pub(crate) lockout: Lockout,
     /// Token, revocation and introspection requests of authenticated clients, per client (SEC-11).
     pub(crate) token_limiter: RateLimiter,
     /// Unauthenticated and failed token, revocation and introspection requests, per peer (SEC-11).
@@ -175,10 +179,11 @@ impl AuthorizationServer {
             keys: Keys::new(store.clone(), config.ids.clone(), config.signing_algorithm),
             authenticator,
             sessions: BoundedMap::new(cap),
-            pending: BoundedMap::new(cap),
-            upstream_states: BoundedMap::new(cap),
+            pending: PendingRequests::new(cap, config.max_pending_per_peer),
+            upstream_states: OwnedMap::new(cap, config.max_pending_per_peer),
             clients: BoundedMap::new(clients::CLIENT_CACHE_CAPACITY),
             authorize_limiter: RateLimiter::new(config.authorize_limit, cap),
+            lockout: Lockout::new(config.login_lockout, cap),
             token_limiter: RateLimiter::new(config.token_limit, cap),
             token_peer_limiter: RateLimiter::new(config.token_limit, cap),
             register_limiter: RateLimiter::new(config.register_limit, cap),

@@ -1,5 +1,8 @@
 //! The HTML pages: login, consent, error. Plain forms, no JavaScript (REQUIREMENTS AS-11).
 
+use mcp_authz_metadata::{ResourceUri, Scope};
+use mcp_authz_store::Consent;
+
 use crate::respond::escape;
 use crate::session::Pending;
 
@@ -52,19 +55,37 @@ fn client_summary(pending: &Pending) -> String {
     html
 }
 
+/// What the login page tells the user above the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginNotice {
+    /// Nothing: the first attempt.
+    None,
+    /// The previous attempt failed.
+    Failed,
+    /// Too many failures: this account may not be tried from here for this long (SEC-19).
+    Locked(std::time::Duration),
+}
+
 /// The login page; `upstream` is (button label, start URL) of an upstream identity provider.
 pub(crate) fn login(
     pending: &Pending,
     request_id: &str,
     csrf: &str,
     action: &str,
-    failed: bool,
+    notice: LoginNotice,
     upstream: Option<(&str, &str)>,
 ) -> String {
-    let error = if failed {
-        "<p class=\"warn\" role=\"alert\">The username or password is not correct.</p>"
-    } else {
-        ""
+    let error = match notice {
+        LoginNotice::None => String::new(),
+        LoginNotice::Failed => {
+            "<p class=\"warn\" role=\"alert\">The username or password is not correct.</p>"
+                .to_owned()
+        }
+        LoginNotice::Locked(wait) => format!(
+            "<p class=\"warn\" role=\"alert\" id=\"locked\">Too many failed sign-in attempts. \
+             Try again in {} minute(s).</p>",
+            wait.as_secs().div_ceil(60).max(1)
+        ),
     };
     let body = format!(
         "<h1>Sign in</h1>{summary}{error}\
@@ -86,32 +107,72 @@ pub(crate) fn login(
     page("Sign in", &body)
 }
 
-/// The consent page: client name, redirect host, scopes, resources (AS-11).
+/// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
+/// consent for this client, `allowed`, it lists what is new apart from what was allowed before; the
+/// consent remembered on approval is exactly what the page lists (SEC-13).
 pub(crate) fn consent(
     pending: &Pending,
     request_id: &str,
     csrf: &str,
     action: &str,
     user: &str,
+    allowed: Option<&Consent>,
 ) -> String {
-    let scopes: String = if pending.scope.is_empty() {
-        "<li>(no specific permissions)</li>".to_owned()
-    } else {
-        pending
-            .scope
-            .iter()
-            .map(|s| format!("<li class=\"scope\">{}</li>", escape(s.as_str())))
-            .collect()
+    let (new_scope, new_resources): (Scope, Vec<&ResourceUri>) = match allowed {
+        Some(c) => (
+            pending.scope.difference(&c.scope),
+            pending
+                .resources
+                .iter()
+                .filter(|r| !c.resources.contains(r))
+                .collect(),
+        ),
+        None => (pending.scope.clone(), pending.resources.iter().collect()),
     };
-    let resources: String = pending
-        .resources
-        .iter()
-        .map(|r| format!("<li class=\"resource\">{}</li>", escape(r.as_str())))
-        .collect();
+    // `class` is "scope"/"resource", then "new" or "allowed" when there is a remembered consent.
+    let scopes = |scope: &Scope, class: &str, none: &str| -> String {
+        if scope.is_empty() {
+            format!("<li>{none}</li>")
+        } else {
+            scope
+                .iter()
+                .map(|s| format!("<li class=\"scope{class}\">{}</li>", escape(s.as_str())))
+                .collect()
+        }
+    };
+    let resources = |list: &[&ResourceUri], class: &str| -> String {
+        if list.is_empty() {
+            "<li>(no new resources)</li>".to_owned()
+        } else {
+            list.iter()
+                .map(|r| format!("<li class=\"resource{class}\">{}</li>", escape(r.as_str())))
+                .collect()
+        }
+    };
+    let asks = match allowed {
+        None => format!(
+            "<p>It asks for these permissions:</p><ul>{}</ul><p>on:</p><ul>{}</ul>",
+            scopes(&new_scope, "", "(no specific permissions)"),
+            resources(&new_resources, ""),
+        ),
+        Some(c) => {
+            let old_resources: Vec<&ResourceUri> = c.resources.iter().collect();
+            format!(
+                "<p>It asks for <strong>more</strong> than you allowed before. New permissions:</p>\
+                 <ul id=\"new-scopes\">{}</ul><p>New resources:</p><ul id=\"new-resources\">{}</ul>\
+                 <p>Already allowed permissions:</p><ul id=\"allowed-scopes\">{}</ul>\
+                 <p>Already allowed resources:</p><ul id=\"allowed-resources\">{}</ul>\
+                 <p>Allowing remembers all of the permissions and resources above for this \
+                 application.</p>",
+                scopes(&new_scope, " new", "(no new permissions)"),
+                resources(&new_resources, " new"),
+                scopes(&c.scope, " allowed", "(no specific permissions)"),
+                resources(&old_resources, " allowed"),
+            )
+        }
+    };
     let body = format!(
-        "<h1>Authorize access</h1><p>Signed in as <strong>{user}</strong>.</p>{summary}\
-         <p>It asks for these permissions:</p><ul>{scopes}</ul>\
-         <p>on:</p><ul>{resources}</ul>\
+        "<h1>Authorize access</h1><p>Signed in as <strong>{user}</strong>.</p>{summary}{asks}\
          <form method=\"post\" action=\"{action}\">{hidden}\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",

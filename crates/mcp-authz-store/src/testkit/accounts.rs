@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::fixtures::{T0, client, client_id, code, grant, hash, key, phc, scope, subject, user};
+use super::fixtures::{
+    T0, client, client_id, code, grant, hash, key, phc, resource, scope, subject, user,
+};
 use crate::{
     ClientKind, ClientStore, CodeStore, Consent, Entity, KeyId, KeyState, PurgeCounts, Store,
     StoreError, TokenId, Username,
@@ -99,6 +101,7 @@ pub async fn consents_remembered<S: Store>(store: S) {
     let consent = |user: &str, client: &str, s: &str| Consent {
         subject: subject(user),
         client_id: client_id(client),
+        resources: [resource()].into(),
         scope: scope(s),
         granted_at: T0,
     };
@@ -152,6 +155,51 @@ pub async fn consents_remembered<S: Store>(store: S) {
             .unwrap()
             .is_some()
     );
+}
+
+/// The resources of a consent round-trip as a set (several, none), are replaced on put, and bound
+/// what the consent covers (REQUIREMENTS SEC-13).
+pub async fn consent_resources_round_trip<S: Store>(store: S) {
+    let other = mcp_authz_metadata::ResourceUri::parse("https://other.example.com/api")
+        .expect("a valid resource URI");
+    let both = Consent {
+        subject: subject("alice"),
+        client_id: client_id("client-a"),
+        resources: [resource(), other.clone()].into(),
+        scope: scope("files:read"),
+        granted_at: T0,
+    };
+    store.put_consent(both.clone()).await.unwrap();
+    let got = store
+        .get_consent(&subject("alice"), &client_id("client-a"))
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), Some(&both));
+    let got = got.unwrap();
+    assert!(got.covers(&[resource(), other.clone()], &scope("files:read")));
+
+    let narrowed = Consent {
+        resources: [resource()].into(),
+        ..both.clone()
+    };
+    store.put_consent(narrowed.clone()).await.unwrap();
+    let got = store
+        .get_consent(&subject("alice"), &client_id("client-a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, narrowed);
+    assert!(!got.covers(std::slice::from_ref(&other), &scope("files:read")));
+
+    let none = Consent {
+        subject: subject("bob"),
+        resources: std::collections::BTreeSet::new(),
+        ..both
+    };
+    store.put_consent(none.clone()).await.unwrap();
+    let listed = store.subject_consents(&subject("bob")).await.unwrap();
+    assert_eq!(listed, [none]);
+    assert!(!listed[0].covers(&[resource()], &scope("files:read")));
 }
 
 /// Users: unique ids and (case-folded) usernames, lookup by username, disable, change password.

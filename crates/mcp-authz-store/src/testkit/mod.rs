@@ -37,8 +37,8 @@ mod operator;
 use std::future::Future;
 
 pub use accounts::{
-    clients_crud, consents_remembered, purge_counts, revoked_access_tokens, signing_key_lifecycle,
-    users_unique_usernames,
+    clients_crud, consent_resources_round_trip, consents_remembered, purge_counts,
+    revoked_access_tokens, signing_key_lifecycle, users_unique_usernames,
 };
 pub use codes::{
     code_concurrent_consume_exactly_once, code_consume_conflict_changes_nothing,
@@ -108,6 +108,7 @@ macro_rules! __testkit_for_each {
             rotation_conflict_changes_nothing,
             clients_crud,
             consents_remembered,
+            consent_resources_round_trip,
             users_unique_usernames,
             signing_key_lifecycle,
             revoked_access_tokens,
