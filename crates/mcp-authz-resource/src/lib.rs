@@ -81,6 +81,6 @@ pub use resource_server::ResourceServer;
 pub use verifier::{
     DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_DOCUMENT_SIZE,
     DEFAULT_REFETCH_INTERVAL, DEFAULT_RETRY_AFTER, IntrospectionVerifier,
-    IntrospectionVerifierBuilder, InvalidToken, JwtVerifier, JwtVerifierBuilder, SigningAlgorithm,
-    TokenVerifier, VerifyError,
+    IntrospectionVerifierBuilder, InvalidToken, JwtVerifier, JwtVerifierBuilder, RevocationCheck,
+    RevocationFuture, RevocationUnavailable, SigningAlgorithm, TokenVerifier, VerifyError,
 };

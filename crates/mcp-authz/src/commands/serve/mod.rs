@@ -5,6 +5,7 @@ mod admin;
 mod cimd;
 mod listen;
 mod resource_only;
+mod revocation;
 mod signal;
 mod tls;
 
@@ -151,6 +152,7 @@ async fn serve(
         issuer.clone(),
         allowed_hosts(&issuer, local),
         verifier,
+        Some(revocation::SharedStore(server.clone())),
     )?);
 
     writeln!(out, "listening on {scheme}://{local}")?;

@@ -57,6 +57,7 @@ pub(super) async fn serve(
         authorization_server.clone(),
         allowed_hosts(&base, local),
         verifier,
+        None::<demo::NoRevocationCheck>,
     )?;
     writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;
