@@ -63,6 +63,7 @@ mod jsonrpc;
 mod layer;
 mod rejection;
 mod resource_server;
+mod session;
 mod verifier;
 
 pub use body::ResponseBody;
