@@ -4,6 +4,10 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 use mcp_authz_pkce::CodeVerifier;
 use serde_json::Value;
@@ -239,4 +243,119 @@ async fn code_replay_stops_the_first_access_token_at_mcp() {
     let replay = exchange(&server, &first.client_id, &first.code, &first.verifier).await;
     assert_eq!(replay.status(), 400);
     assert_eq!(mcp_status(&server, &first.access).await, 401);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SEC-18: slow or stalled clients cannot hold the listener's resources.
+// ---------------------------------------------------------------------------------------------
+
+/// A hang guard for reads that the defence must end much sooner (not a speed assertion).
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Opens a connection and sends `bytes` (an incomplete request).
+async fn send_partial(server: &Serve, bytes: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(bytes.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection; `None` if it is still open after `patience`.
+async fn read_to_close(stream: &mut TcpStream, patience: Duration) -> Option<String> {
+    let mut received = Vec::new();
+    match tokio::time::timeout(patience, stream.read_to_end(&mut received)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&received).into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// A complete request head for a cheap public document.
+fn complete_request(server: &Serve) -> String {
+    format!(
+        "GET /jwks.json HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr()
+    )
+}
+
+/// Slowloris: a request head that never completes. The connection is closed after the (short,
+/// configured) header timeout instead of staying open for as long as the client likes.
+#[tokio::test(flavor = "multi_thread")]
+async fn incomplete_request_head_is_closed_after_the_header_timeout() {
+    let (_dir, server) = start(&["--header-timeout", "1"]);
+    let mut slow = send_partial(&server, "GET /jwks.json HTTP/1.1\r\nHost: x\r\n").await;
+    let answer = read_to_close(&mut slow, PATIENCE).await;
+    assert!(
+        answer.is_some(),
+        "the incomplete head still holds its connection"
+    );
+    // Nothing was served for it.
+    assert!(!answer.unwrap().contains("200 OK"));
+    // The same holds on an idle keep-alive connection that sends nothing at all.
+    let mut idle = TcpStream::connect(server.addr()).await.unwrap();
+    assert!(read_to_close(&mut idle, PATIENCE).await.is_some());
+}
+
+/// Connections beyond `--max-connections` are not served while slow clients hold every slot, so
+/// they cannot exhaust the process's sockets and memory; once the slow ones go, a normal request is
+/// served.
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_beyond_the_cap_wait_until_slow_ones_go() {
+    let (_dir, server) = start(&["--max-connections", "2", "--header-timeout", "60"]);
+    let slow_1 = send_partial(&server, "GET / HTTP/1.1\r\n").await;
+    let slow_2 = send_partial(&server, "GET / HTTP/1.1\r\n").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut third = send_partial(&server, &complete_request(&server)).await;
+    let mut buffer = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_secs(2), third.read(&mut buffer)).await;
+    assert!(
+        early.is_err(),
+        "a connection beyond the cap was served while the slow ones held every slot"
+    );
+    drop(slow_1);
+    drop(slow_2);
+    let answer = read_to_close(&mut third, PATIENCE).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// A request whose body stalls after its head gets 400 with a clear error once the (short,
+/// configured) body timeout passes, rather than holding its handler and connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_body_gets_400_after_the_body_timeout() {
+    let (_dir, server) = start(&["--body-timeout", "1"]);
+    let mut stalled = send_partial(
+        &server,
+        &format!(
+            "POST /token HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 100\r\n\r\ngrant_type=",
+            server.addr()
+        ),
+    )
+    .await;
+    let answer = read_to_close(&mut stalled, PATIENCE)
+        .await
+        .expect("the stalled body still holds its connection");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("invalid_request"), "{answer}");
+    assert!(
+        answer.contains("did not arrive within 1 seconds"),
+        "{answer}"
+    );
+}
+
+/// SIGTERM while a client stalls a request body: the server stops within the (short, configured)
+/// shutdown timeout instead of waiting for the client.
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_with_a_stalled_connection_ends_within_the_shutdown_timeout() {
+    let (_dir, mut server) = start(&["--shutdown-timeout", "1", "--body-timeout", "600"]);
+    let _stalled = send_partial(
+        &server,
+        &format!(
+            "POST /token HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 100\r\n\r\ngrant_type=",
+            server.addr()
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let exited = tokio::task::block_in_place(|| server.stop_within(PATIENCE));
+    assert_eq!(exited, Some(true), "still running, or not a clean exit");
 }

@@ -2,6 +2,7 @@
 //! listener, over a SQLite file (default) or PostgreSQL.
 
 mod admin;
+mod body_timeout;
 mod cimd;
 mod listen;
 mod resource_only;
@@ -158,7 +159,7 @@ async fn serve(
     writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;
     tracing::info!(%issuer, %resource, %local, "mcp-authz serving");
-    listen::serve(listener, app, tls.map(|t| t.acceptor))
+    listen::serve(listener, app, tls.map(|t| t.acceptor), args.limits)
         .await
         .map_err(CliError::Serve)?;
     tracing::info!("stopped");

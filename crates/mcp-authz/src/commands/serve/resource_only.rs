@@ -67,7 +67,7 @@ pub(super) async fn serve(
         %local,
         "mcp-authz serving the demo MCP server only"
     );
-    listen::serve(listener, app, tls.map(|t| t.acceptor))
+    listen::serve(listener, app, tls.map(|t| t.acceptor), settings.limits)
         .await
         .map_err(CliError::Serve)?;
     tracing::info!("stopped");
