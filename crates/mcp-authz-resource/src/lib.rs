@@ -25,6 +25,8 @@
 //! | token in the query string, malformed `Authorization` | 400 `invalid_request` |
 //! | valid token, missing scope | 403 `insufficient_scope` with every scope needed |
 //! | JWKS / introspection unreachable and nothing cached decides | 503 with `Retry-After` |
+//! | revoked, as a [`RevocationCheck`] says | 401 `invalid_token` |
+//! | `Mcp-Session-Id` of another principal, or unknown to the layer | 404 |
 //!
 //! ```no_run
 //! use mcp_authz_metadata::{Issuer, ResourceUri};
