@@ -9,7 +9,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use mcp_authz_metadata::Scope;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -184,10 +184,18 @@ where
                 }
                 let body = if server.config().has_tool_scopes() && parts.method == Method::POST {
                     let limit = server.config().max_inspected_body();
-                    let Ok(collected) = Limited::new(body, limit).collect().await else {
-                        return own(server
-                            .reject(RejectionReason::BodyTooLarge { limit })
-                            .into_response());
+                    let collected = match Limited::new(body, limit).collect().await {
+                        Ok(collected) => collected,
+                        Err(e) if e.is::<LengthLimitError>() => {
+                            return own(server
+                                .reject(RejectionReason::BodyTooLarge { limit })
+                                .into_response());
+                        }
+                        Err(_) => {
+                            return own(server
+                                .reject(RejectionReason::BodyUnreadable)
+                                .into_response());
+                        }
                     };
                     let bytes = collected.to_bytes();
                     if let Some(tools) = crate::jsonrpc::called_tools(&bytes) {

@@ -215,3 +215,42 @@ async fn signing_alg_comes_from_the_file_the_environment_or_the_flag() {
     assert!(!ok);
     assert!(err.contains("hs256"), "{err}");
 }
+
+/// The connection limits come from flags, variables and the file like every setting; zero (which
+/// would cut off every client) is a one-line error naming the setting.
+#[test]
+fn zero_connection_limits_are_refused_from_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("limits.toml");
+    std::fs::write(&config, "max_connections = 0\n").unwrap();
+    let mut file = command(dir.path());
+    file.args(["serve", "--bind", "127.0.0.1:0", "--config"])
+        .arg(&config);
+    let (ok, _, err) = run(file, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --max-connections: must be at least 1\n"
+    );
+
+    let mut env = command(dir.path());
+    env.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("MCP_AUTHZ_BODY_TIMEOUT", "0");
+    let (ok, _, err) = run(env, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --body-timeout: must be at least 1 second\n"
+    );
+
+    for flag in ["--header-timeout", "--shutdown-timeout"] {
+        let mut serve = command(dir.path());
+        serve.args(["serve", "--bind", "127.0.0.1:0", flag, "0"]);
+        let (ok, _, err) = run(serve, "");
+        assert!(!ok);
+        assert_eq!(
+            err,
+            format!("mcp-authz: invalid {flag}: must be at least 1 second\n")
+        );
+    }
+}

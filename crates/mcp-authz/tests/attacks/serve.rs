@@ -359,3 +359,36 @@ async fn shutdown_with_a_stalled_connection_ends_within_the_shutdown_timeout() {
     let exited = tokio::task::block_in_place(|| server.stop_within(PATIENCE));
     assert_eq!(exited, Some(true), "still running, or not a clean exit");
 }
+
+/// The same limits hold on the https listener: a client that opens a connection and never finishes
+/// the TLS handshake is dropped after the header timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_tls_handshake_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let server = Serve::start(
+        &dir.path().join("data"),
+        &[
+            "--header-timeout",
+            "1",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let addr = server.base.trim_start_matches("https://");
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        read_to_close(&mut silent, PATIENCE).await.is_some(),
+        "a stalled TLS handshake still holds its connection"
+    );
+    // A partial ClientHello record header, then nothing.
+    let mut partial = TcpStream::connect(addr).await.unwrap();
+    partial.write_all(&[0x16, 0x03, 0x01, 0x02]).await.unwrap();
+    assert!(read_to_close(&mut partial, PATIENCE).await.is_some());
+}
