@@ -217,9 +217,9 @@ async fn signing_alg_comes_from_the_file_the_environment_or_the_flag() {
 }
 
 /// The connection limits come from flags, variables and the file like every setting; zero (which
-/// would cut off every client) is a one-line error naming the setting.
+/// would cut off every client) or an absurd value is a one-line error naming the setting.
 #[test]
-fn zero_connection_limits_are_refused_from_every_source() {
+fn out_of_range_connection_limits_are_refused_from_every_source() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("limits.toml");
     std::fs::write(&config, "max_connections = 0\n").unwrap();
@@ -230,7 +230,7 @@ fn zero_connection_limits_are_refused_from_every_source() {
     assert!(!ok);
     assert_eq!(
         err,
-        "mcp-authz: invalid --max-connections: must be at least 1\n"
+        "mcp-authz: invalid --max-connections: must be between 1 and 1000000\n"
     );
 
     let mut env = command(dir.path());
@@ -240,17 +240,35 @@ fn zero_connection_limits_are_refused_from_every_source() {
     assert!(!ok);
     assert_eq!(
         err,
-        "mcp-authz: invalid --body-timeout: must be at least 1 second\n"
+        "mcp-authz: invalid --body-timeout: must be between 1 and 86400 seconds\n"
     );
 
-    for flag in ["--header-timeout", "--shutdown-timeout"] {
+    for (flag, value) in [
+        ("--header-timeout", "0"),
+        ("--shutdown-timeout", "0"),
+        ("--header-timeout", "18446744073709551615"),
+    ] {
         let mut serve = command(dir.path());
-        serve.args(["serve", "--bind", "127.0.0.1:0", flag, "0"]);
+        serve.args(["serve", "--bind", "127.0.0.1:0", flag, value]);
         let (ok, _, err) = run(serve, "");
         assert!(!ok);
         assert_eq!(
             err,
-            format!("mcp-authz: invalid {flag}: must be at least 1 second\n")
+            format!("mcp-authz: invalid {flag}: must be between 1 and 86400 seconds\n")
         );
     }
+    let mut huge = command(dir.path());
+    huge.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--max-connections",
+        "18446744073709551615",
+    ]);
+    let (ok, _, err) = run(huge, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --max-connections: must be between 1 and 1000000\n"
+    );
 }

@@ -30,6 +30,10 @@ const DEFAULT_HEADER_TIMEOUT: u64 = 10;
 const DEFAULT_BODY_TIMEOUT: u64 = 30;
 const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 const DEFAULT_SHUTDOWN_TIMEOUT: u64 = 10;
+/// The largest timeout accepted: one day.
+const MAX_LIMIT_SECONDS: u64 = 86_400;
+/// The largest connection cap accepted.
+const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
 
 /// Why the settings could not be resolved. One line each.
 #[derive(Debug, thiserror::Error)]
@@ -307,20 +311,22 @@ pub(crate) fn serve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettings
     })
 }
 
-/// The connection limits: each at least 1 (0 would refuse or cut off every client).
+/// The connection limits: each at least 1 (0 would refuse or cut off every client) and at most
+/// [`MAX_LIMIT_SECONDS`] / [`MAX_CONNECTIONS_LIMIT`] (larger values mean "no limit" and overflow
+/// timers).
 fn limits(args: &ServeArgs, file: &FileSettings) -> Result<ConnectionLimits, SettingsError> {
     let seconds = |what: &'static str, value: Option<u64>, default: u64| match value {
-        Some(0) => Err(SettingsError::Invalid {
+        Some(v) if !(1..=MAX_LIMIT_SECONDS).contains(&v) => Err(SettingsError::Invalid {
             what,
-            reason: "must be at least 1 second".into(),
+            reason: format!("must be between 1 and {MAX_LIMIT_SECONDS} seconds"),
         }),
         value => Ok(Duration::from_secs(value.unwrap_or(default))),
     };
     let max_connections = match args.max_connections.or(file.max_connections) {
-        Some(0) => {
+        Some(n) if !(1..=MAX_CONNECTIONS_LIMIT).contains(&n) => {
             return Err(SettingsError::Invalid {
                 what: "--max-connections",
-                reason: "must be at least 1".into(),
+                reason: format!("must be between 1 and {MAX_CONNECTIONS_LIMIT}"),
             });
         }
         value => value.unwrap_or(DEFAULT_MAX_CONNECTIONS),
