@@ -2,16 +2,19 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use mcp_authz_metadata::Scope;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::session::{MCP_SESSION_ID, Principal, SessionTable, Standing};
 use crate::{RejectionReason, ResourceServer, ResponseBody, TokenVerifier};
 
 /// Protects a service: answers the protected resource metadata paths (REQUIREMENTS RS-1), refuses
@@ -36,24 +39,46 @@ use crate::{RejectionReason, ResourceServer, ResponseBody, TokenVerifier};
 /// the calls need before the MCP server sees the request. This is why the request body type must be
 /// rebuildable from bytes (`B: From<Bytes>`, as axum's `Body` is).
 ///
+/// **MCP sessions** (REQUIREMENTS SEC-17). The first response that names an `Mcp-Session-Id` binds
+/// that session to the issuer, subject and client of the token of its request. A later request
+/// carrying the id with another principal's token, or an id the layer never handed out (or forgot:
+/// at most 10 000 sessions, 64 per principal, each forgotten after an hour unused), gets 404, as MCP
+/// answers for an unknown session, and never reaches the service. Turn this off with
+/// [`without_session_binding`](Self::without_session_binding) when the service does its own binding
+/// or uses the header for something else. The binding lives in this layer and its clones: layers
+/// created separately (or separate processes) do not share it.
+///
 /// [`VerifiedClaims`]: crate::VerifiedClaims
 #[derive(Debug)]
 pub struct RequireBearerLayer<V> {
     server: ResourceServer<V>,
+    sessions: Option<Arc<SessionTable>>,
 }
 
 impl<V> Clone for RequireBearerLayer<V> {
     fn clone(&self) -> Self {
         Self {
             server: self.server.clone(),
+            sessions: self.sessions.clone(),
         }
     }
 }
 
 impl<V: TokenVerifier> RequireBearerLayer<V> {
-    /// A layer protecting services with `server`.
+    /// A layer protecting services with `server`, binding MCP sessions to their principals.
     pub fn new(server: ResourceServer<V>) -> Self {
-        Self { server }
+        Self {
+            server,
+            sessions: Some(Arc::new(SessionTable::default())),
+        }
+    }
+
+    /// Passes `Mcp-Session-Id` through unchecked: any principal with a valid token may use any
+    /// session whose id it knows. Default: sessions are bound (see the type's documentation).
+    #[must_use]
+    pub fn without_session_binding(mut self) -> Self {
+        self.sessions = None;
+        self
     }
 }
 
@@ -64,6 +89,7 @@ impl<S, V> Layer<S> for RequireBearerLayer<V> {
         RequireBearer {
             inner,
             server: self.server.clone(),
+            sessions: self.sessions.clone(),
         }
     }
 }
@@ -73,6 +99,7 @@ impl<S, V> Layer<S> for RequireBearerLayer<V> {
 pub struct RequireBearer<S, V> {
     inner: S,
     server: ResourceServer<V>,
+    sessions: Option<Arc<SessionTable>>,
 }
 
 impl<S: Clone, V> Clone for RequireBearer<S, V> {
@@ -80,6 +107,7 @@ impl<S: Clone, V> Clone for RequireBearer<S, V> {
         Self {
             inner: self.inner.clone(),
             server: self.server.clone(),
+            sessions: self.sessions.clone(),
         }
     }
 }
@@ -129,6 +157,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let server = self.server.clone();
+        let sessions = self.sessions.clone();
         ResponseFuture {
             inner: Box::pin(async move {
                 let (mut parts, body) = request.into_parts();
@@ -140,12 +169,33 @@ where
                     Ok(claims) => claims,
                     Err(rejection) => return own(rejection.into_response()),
                 };
+                let principal = sessions.as_ref().map(|_| Principal::of(&claims));
+                let presented = parts.headers.get(MCP_SESSION_ID).cloned();
+                if let (Some(table), Some(principal)) = (&sessions, &principal)
+                    && let Some(id) = &presented
+                {
+                    let standing = id.to_str().map_or(Standing::Unknown, |id| {
+                        table.check(id, principal, Instant::now())
+                    });
+                    if standing != Standing::Owner {
+                        tracing::debug!(?standing, "MCP session refused");
+                        return own(crate::session::not_found());
+                    }
+                }
                 let body = if server.config().has_tool_scopes() && parts.method == Method::POST {
                     let limit = server.config().max_inspected_body();
-                    let Ok(collected) = Limited::new(body, limit).collect().await else {
-                        return own(server
-                            .reject(RejectionReason::BodyTooLarge { limit })
-                            .into_response());
+                    let collected = match Limited::new(body, limit).collect().await {
+                        Ok(collected) => collected,
+                        Err(e) if e.is::<LengthLimitError>() => {
+                            return own(server
+                                .reject(RejectionReason::BodyTooLarge { limit })
+                                .into_response());
+                        }
+                        Err(_) => {
+                            return own(server
+                                .reject(RejectionReason::BodyUnreadable)
+                                .into_response());
+                        }
                     };
                     let bytes = collected.to_bytes();
                     if let Some(tools) = crate::jsonrpc::called_tools(&bytes) {
@@ -167,7 +217,21 @@ where
                     parts.headers.remove(http::header::AUTHORIZATION);
                 }
                 parts.extensions.insert(claims);
+                let ending = parts.method == Method::DELETE;
                 let response = inner.call(Request::from_parts(parts, body)).await?;
+                if let (Some(table), Some(principal)) = (&sessions, &principal) {
+                    if ending && response.status().is_success() {
+                        if let Some(id) = presented.as_ref().and_then(|v| v.to_str().ok()) {
+                            table.forget(id);
+                        }
+                    } else if let Some(id) = response
+                        .headers()
+                        .get(MCP_SESSION_ID)
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        table.bind(id, principal, Instant::now());
+                    }
+                }
                 Ok(response.map(ResponseBody::inner))
             }),
         }

@@ -25,6 +25,8 @@
 //! | token in the query string, malformed `Authorization` | 400 `invalid_request` |
 //! | valid token, missing scope | 403 `insufficient_scope` with every scope needed |
 //! | JWKS / introspection unreachable and nothing cached decides | 503 with `Retry-After` |
+//! | revoked, as a [`RevocationCheck`] says | 401 `invalid_token` |
+//! | `Mcp-Session-Id` of another principal, or unknown to the layer | 404 |
 //!
 //! ```no_run
 //! use mcp_authz_metadata::{Issuer, ResourceUri};
@@ -63,6 +65,7 @@ mod jsonrpc;
 mod layer;
 mod rejection;
 mod resource_server;
+mod session;
 mod verifier;
 
 pub use body::ResponseBody;
@@ -81,6 +84,6 @@ pub use resource_server::ResourceServer;
 pub use verifier::{
     DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_DOCUMENT_SIZE,
     DEFAULT_REFETCH_INTERVAL, DEFAULT_RETRY_AFTER, IntrospectionVerifier,
-    IntrospectionVerifierBuilder, InvalidToken, JwtVerifier, JwtVerifierBuilder, SigningAlgorithm,
-    TokenVerifier, VerifyError,
+    IntrospectionVerifierBuilder, InvalidToken, JwtVerifier, JwtVerifierBuilder, RevocationCheck,
+    RevocationFuture, RevocationUnavailable, SigningAlgorithm, TokenVerifier, VerifyError,
 };

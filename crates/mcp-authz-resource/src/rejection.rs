@@ -46,6 +46,10 @@ pub enum RejectionReason {
         /// The limit.
         limit: usize,
     },
+    /// The body could not be read to the end (the client stalled or broke it off, or the server's
+    /// body timeout cut it short): 400 `invalid_request`.
+    #[error("the request body could not be read")]
+    BodyUnreadable,
 }
 
 /// A refused request: its reason and the challenge to send. Turn it into a response with
@@ -102,7 +106,9 @@ impl Rejection {
                     .with_error_description(reason.to_string()),
                 required,
             )),
-            RejectionReason::Unavailable { .. } | RejectionReason::BodyTooLarge { .. } => None,
+            RejectionReason::Unavailable { .. }
+            | RejectionReason::BodyTooLarge { .. }
+            | RejectionReason::BodyUnreadable => None,
         };
         Self {
             reason,
@@ -125,6 +131,7 @@ impl Rejection {
         match (&self.reason, &self.challenge) {
             (RejectionReason::Unavailable { .. }, _) => StatusCode::SERVICE_UNAVAILABLE,
             (RejectionReason::BodyTooLarge { .. }, _) => StatusCode::PAYLOAD_TOO_LARGE,
+            (RejectionReason::BodyUnreadable, _) => StatusCode::BAD_REQUEST,
             (_, Some(challenge)) => challenge.status(),
             (_, None) => StatusCode::UNAUTHORIZED,
         }
@@ -137,9 +144,9 @@ impl Rejection {
         let error = match &self.reason {
             // RFC 6750 §3.1: no error code when the request carried no credentials.
             RejectionReason::MissingToken => None,
-            RejectionReason::InvalidRequest(_) | RejectionReason::BodyTooLarge { .. } => {
-                Some("invalid_request")
-            }
+            RejectionReason::InvalidRequest(_)
+            | RejectionReason::BodyTooLarge { .. }
+            | RejectionReason::BodyUnreadable => Some("invalid_request"),
             RejectionReason::InvalidToken(_) => Some("invalid_token"),
             RejectionReason::InsufficientScope { .. } => Some("insufficient_scope"),
             RejectionReason::Unavailable { .. } => Some("temporarily_unavailable"),

@@ -12,15 +12,26 @@ use mcp_authz_metadata::Scope;
 use mcp_authz_token::{BearerTokenError, bearer_token_from_headers, reject_token_in_query};
 
 use crate::{
-    Rejection, RejectionReason, ResourceServerConfig, TokenVerifier, VerifiedClaims, VerifyError,
+    DEFAULT_RETRY_AFTER, InvalidToken, Rejection, RejectionReason, ResourceServerConfig,
+    RevocationCheck, TokenVerifier, VerifiedClaims, VerifyError,
 };
 
 /// A protected resource: its configuration and its token verifier. Cheap to clone. Use it directly
 /// from any framework, or through [`RequireBearerLayer`](crate::RequireBearerLayer).
-#[derive(Debug)]
 pub struct ResourceServer<V> {
     config: Arc<ResourceServerConfig>,
     verifier: Arc<V>,
+    revocation: Option<Arc<dyn RevocationCheck>>,
+}
+
+impl<V: std::fmt::Debug> std::fmt::Debug for ResourceServer<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceServer")
+            .field("config", &self.config)
+            .field("verifier", &self.verifier)
+            .field("revocation_check", &self.revocation.is_some())
+            .finish()
+    }
 }
 
 impl<V> Clone for ResourceServer<V> {
@@ -28,6 +39,7 @@ impl<V> Clone for ResourceServer<V> {
         Self {
             config: Arc::clone(&self.config),
             verifier: Arc::clone(&self.verifier),
+            revocation: self.revocation.clone(),
         }
     }
 }
@@ -38,7 +50,17 @@ impl<V: TokenVerifier> ResourceServer<V> {
         Self {
             config: Arc::new(config),
             verifier: Arc::new(verifier),
+            revocation: None,
         }
+    }
+
+    /// Also asks `check` about every token that verified, and refuses revoked ones with 401
+    /// `invalid_token` (REQUIREMENTS SEC-16). Default: none (a verified token is accepted until it
+    /// expires). See [`RevocationCheck`] for when this fits.
+    #[must_use]
+    pub fn with_revocation_check(mut self, check: impl RevocationCheck) -> Self {
+        self.revocation = Some(Arc::new(check));
+        self
     }
 
     /// The configuration.
@@ -69,6 +91,20 @@ impl<V: TokenVerifier> ResourceServer<V> {
                 self.reject(RejectionReason::Unavailable { retry_after })
             }
         })?;
+        if let Some(check) = &self.revocation {
+            match check.is_revoked(&claims).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    return Err(self.reject(RejectionReason::InvalidToken(InvalidToken::Revoked)));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "token revocation state unavailable");
+                    return Err(self.reject(RejectionReason::Unavailable {
+                        retry_after: DEFAULT_RETRY_AFTER,
+                    }));
+                }
+            }
+        }
         self.check_scope(&claims, self.config.required_scope())?;
         Ok(claims)
     }

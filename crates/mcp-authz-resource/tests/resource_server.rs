@@ -943,3 +943,96 @@ async fn rs10_oversized_jwks_is_refused_and_answered_503() {
         .unwrap();
     assert_eq!(response.status(), 503);
 }
+
+// ---------------------------------------------------------------- SEC-16: revocation check
+
+/// Refuses the `jti`s on its list; answers "unavailable" for `jti` `down`.
+struct DenyList(Vec<&'static str>);
+
+impl mcp_authz_resource::RevocationCheck for DenyList {
+    fn is_revoked<'a>(
+        &'a self,
+        claims: &'a mcp_authz_resource::VerifiedClaims,
+    ) -> mcp_authz_resource::RevocationFuture<'a> {
+        let jti = claims.token_id().unwrap_or_default().to_owned();
+        let revoked = self.0.contains(&jti.as_str());
+        Box::pin(async move {
+            if jti == "down" {
+                return Err(mcp_authz_resource::RevocationUnavailable::new(
+                    "store unreachable",
+                ));
+            }
+            Ok(revoked)
+        })
+    }
+}
+
+/// A verified token that the revocation check reports revoked is 401 `invalid_token`; one it cannot
+/// decide is 503 (never accepted); others pass.
+#[tokio::test]
+async fn sec16_revocation_check_refuses_revoked_tokens() {
+    use mcp_authz_resource::{RequireBearerLayer, ResourceServer, ResourceServerConfig};
+    let auth = TestAs::start().await;
+    let clock = ManualClock::new(NOW);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let resource = ResourceUri::parse(&url).unwrap();
+    let config = ResourceServerConfig::builder(resource.clone())
+        .authorization_server(auth.issuer.clone())
+        .build()
+        .unwrap();
+    let server = ResourceServer::new(config, auth.jwt_verifier(&resource, &clock))
+        .with_revocation_check(DenyList(vec!["revoked"]));
+    let app = axum::Router::new()
+        .route("/mcp", axum::routing::any(echo))
+        .layer(RequireBearerLayer::new(server));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let with_jti = |jti: &str| {
+        let mut claims = auth.claims(&url, "");
+        claims["jti"] = jti.into();
+        auth.sign(&claims)
+    };
+    let get = |token: String| client().get(&url).bearer_auth(token).send();
+
+    assert_eq!(get(with_jti("fine")).await.unwrap().status(), 200);
+    let revoked = get(with_jti("revoked")).await.unwrap();
+    assert_eq!(revoked.status(), 401);
+    let challenge = challenge(&revoked);
+    assert_eq!(challenge.error, Some(BearerError::InvalidToken));
+    assert_eq!(
+        challenge.error_description.as_deref(),
+        Some("the token has been revoked")
+    );
+    let down = get(with_jti("down")).await.unwrap();
+    assert_eq!(down.status(), 503);
+    assert!(down.headers().contains_key("retry-after"));
+}
+
+/// A `tools/call` body that breaks off before its announced length is a bad request (400
+/// `invalid_request`), not "too large" (413): the layer tells a read failure from the size limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_cut_short_is_400_not_413() {
+    use std::io::{Read as _, Write as _};
+    let auth = TestAs::start().await;
+    let clock = ManualClock::new(NOW);
+    let (base, resource) = jwt_app(&auth, &clock).await;
+    let token = auth.sign(&auth.claims(resource.as_str(), "mcp:tools"));
+    let addr = base.trim_start_matches("http://").to_owned();
+    let answer = tokio::task::block_in_place(move || {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"jsonrpc\":"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    });
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("invalid_request"), "{answer}");
+}

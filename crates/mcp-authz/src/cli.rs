@@ -113,6 +113,21 @@ pub(crate) struct ServeArgs {
     /// keys keep theirs: after a change, `keys rotate` switches. Default: es256.
     #[arg(long, env = "MCP_AUTHZ_SIGNING_ALG", value_enum)]
     pub(crate) signing_alg: Option<crate::settings::SigningAlg>,
+    /// Seconds a connection may take to send a complete request head (and, on https, to finish the
+    /// TLS handshake); an idle keep-alive connection is closed after as long. Default: 10.
+    #[arg(long, env = "MCP_AUTHZ_HEADER_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) header_timeout: Option<u64>,
+    /// Seconds a request body may take to arrive once the server reads it; a stalled body gets 400.
+    /// Default: 30.
+    #[arg(long, env = "MCP_AUTHZ_BODY_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) body_timeout: Option<u64>,
+    /// The most connections served at once; further ones wait in the listen queue. Default: 1024.
+    #[arg(long, env = "MCP_AUTHZ_MAX_CONNECTIONS", value_name = "N")]
+    pub(crate) max_connections: Option<usize>,
+    /// Seconds open connections may take to finish after SIGINT or SIGTERM before they are closed.
+    /// Default: 10.
+    #[arg(long, env = "MCP_AUTHZ_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) shutdown_timeout: Option<u64>,
     /// How much to log (to standard error). Default: info.
     #[arg(long, env = "MCP_AUTHZ_LOG_LEVEL", value_enum)]
     pub(crate) log_level: Option<crate::settings::LogLevel>,

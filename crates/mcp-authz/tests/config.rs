@@ -215,3 +215,60 @@ async fn signing_alg_comes_from_the_file_the_environment_or_the_flag() {
     assert!(!ok);
     assert!(err.contains("hs256"), "{err}");
 }
+
+/// The connection limits come from flags, variables and the file like every setting; zero (which
+/// would cut off every client) or an absurd value is a one-line error naming the setting.
+#[test]
+fn out_of_range_connection_limits_are_refused_from_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("limits.toml");
+    std::fs::write(&config, "max_connections = 0\n").unwrap();
+    let mut file = command(dir.path());
+    file.args(["serve", "--bind", "127.0.0.1:0", "--config"])
+        .arg(&config);
+    let (ok, _, err) = run(file, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --max-connections: must be between 1 and 1000000\n"
+    );
+
+    let mut env = command(dir.path());
+    env.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("MCP_AUTHZ_BODY_TIMEOUT", "0");
+    let (ok, _, err) = run(env, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --body-timeout: must be between 1 and 86400 seconds\n"
+    );
+
+    for (flag, value) in [
+        ("--header-timeout", "0"),
+        ("--shutdown-timeout", "0"),
+        ("--header-timeout", "18446744073709551615"),
+    ] {
+        let mut serve = command(dir.path());
+        serve.args(["serve", "--bind", "127.0.0.1:0", flag, value]);
+        let (ok, _, err) = run(serve, "");
+        assert!(!ok);
+        assert_eq!(
+            err,
+            format!("mcp-authz: invalid {flag}: must be between 1 and 86400 seconds\n")
+        );
+    }
+    let mut huge = command(dir.path());
+    huge.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--max-connections",
+        "18446744073709551615",
+    ]);
+    let (ok, _, err) = run(huge, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --max-connections: must be between 1 and 1000000\n"
+    );
+}

@@ -5,11 +5,13 @@ mod discovery;
 mod introspection;
 mod jwks;
 mod jwt;
+mod revocation;
 
 pub use introspection::{
     DEFAULT_MAX_CACHE_TTL, DEFAULT_RETRY_AFTER, IntrospectionVerifier, IntrospectionVerifierBuilder,
 };
 pub use jwt::{DEFAULT_REFETCH_INTERVAL, JwtVerifier, JwtVerifierBuilder, SigningAlgorithm};
+pub use revocation::{RevocationCheck, RevocationFuture, RevocationUnavailable};
 
 use std::future::Future;
 use std::time::Duration;
@@ -78,6 +80,10 @@ pub enum InvalidToken {
     /// The introspection endpoint says the token is not active.
     #[error("the token is not active")]
     Inactive,
+    /// The authorization server revoked the token (or its grant, or removed its client) after it was
+    /// issued, as a [`RevocationCheck`] reported (REQUIREMENTS SEC-16).
+    #[error("the token has been revoked")]
+    Revoked,
     /// The introspection response lacks `aud`, so the audience cannot be checked (REQUIREMENTS RS-4).
     #[error("the introspection response names no audience")]
     MissingAudience,

@@ -11,7 +11,6 @@ use mcp_authz_token::{
     NumericDate, RevocationRequest, TokenType,
 };
 
-use super::token::family_of_jti;
 use super::{AuthorizationServer, Failure, Handled, finish};
 use crate::respond;
 
@@ -87,21 +86,12 @@ impl AuthorizationServer {
         if claims.exp.secs() <= now.as_secs() {
             return Ok(Known::Inactive);
         }
-        if let Ok(jti) = TokenId::parse(&claims.jti)
-            && self.inner.store.is_access_token_revoked(&jti, now).await?
+        // The same answer a co-located resource server gets (SEC-16).
+        if self
+            .is_access_token_revoked(&claims.jti, &claims.client_id)
+            .await?
         {
             return Ok(Known::Inactive);
-        }
-        if let Some(family) = family_of_jti(&claims.jti) {
-            let active = self
-                .inner
-                .store
-                .get_grant(&family)
-                .await?
-                .is_some_and(|g| g.revoked.is_none());
-            if !active {
-                return Ok(Known::Inactive);
-            }
         }
         Ok(Known::Access(Box::new(claims)))
     }

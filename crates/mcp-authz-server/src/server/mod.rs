@@ -7,6 +7,7 @@ mod metadata;
 mod operator;
 mod pages;
 mod register;
+mod standing;
 mod token;
 
 use std::sync::Arc;

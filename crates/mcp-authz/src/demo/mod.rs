@@ -13,13 +13,23 @@ use axum::Router;
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope, ScopeToken};
 use mcp_authz_resource::{
     ConfigError, JwtVerifier, RequireBearerLayer, ReqwestFetcher, ResourceServer,
-    ResourceServerConfig,
+    ResourceServerConfig, RevocationCheck, RevocationFuture, VerifiedClaims,
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tower_layer::Layer as _;
 
 use tools::Notes;
+
+/// No revocation check: a resource server without access to the authorization server's state
+/// (resource-server-only mode) accepts a verified token until it expires.
+pub(crate) struct NoRevocationCheck;
+
+impl RevocationCheck for NoRevocationCheck {
+    fn is_revoked<'a>(&'a self, _claims: &'a VerifiedClaims) -> RevocationFuture<'a> {
+        Box::pin(async { Ok(false) })
+    }
+}
 
 /// Every scope the demo server knows.
 pub(crate) const SCOPES: &str = "mcp:tools notes:read notes:write";
@@ -79,14 +89,19 @@ pub(crate) fn verifier(
 
 /// The routes of the demo: the MCP service at the resource's path and its protected resource
 /// metadata at the RFC 9728 well-known path, both behind the bearer layer. Every other path is left
-/// to the router this is merged into.
+/// to the router this is merged into. With `revocation`, tokens revoked since they were issued are
+/// refused at once (REQUIREMENTS SEC-16).
 pub(crate) fn routes(
     resource: &ResourceUri,
     issuer: Issuer,
     allowed_hosts: Vec<String>,
     verifier: JwtVerifier,
+    revocation: Option<impl RevocationCheck>,
 ) -> Result<Router, ConfigError> {
-    let server = ResourceServer::new(config(resource.clone(), issuer)?, verifier);
+    let mut server = ResourceServer::new(config(resource.clone(), issuer)?, verifier);
+    if let Some(check) = revocation {
+        server = server.with_revocation_check(check);
+    }
     let notes = Notes::new();
     let mcp = StreamableHttpService::new(
         move || Ok(notes.clone()),

@@ -26,6 +26,10 @@ pub(crate) struct FileSettings {
     pub(crate) access_token_ttl: Option<u64>,
     pub(crate) signing_alg: Option<SigningAlg>,
     pub(crate) log_level: Option<LogLevel>,
+    pub(crate) header_timeout: Option<u64>,
+    pub(crate) body_timeout: Option<u64>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) shutdown_timeout: Option<u64>,
 }
 
 impl FileSettings {
@@ -102,7 +106,8 @@ mod tests {
         let file = parse(
             "bind = \"127.0.0.1:9000\"\nissuer = \"https://auth.example.com\"\n\
              data_dir = \"/var/lib/mcp-authz\"\ndev = false\nresources = [\"https://x.example/mcp=a,b\"]\n\
-             access_token_ttl = 300\nlog_level = \"debug\"\nsigning_alg = \"eddsa\"\n",
+             access_token_ttl = 300\nlog_level = \"debug\"\nsigning_alg = \"eddsa\"\n\
+             header_timeout = 5\nbody_timeout = 20\nmax_connections = 64\nshutdown_timeout = 3\n",
         )
         .unwrap();
         assert_eq!(file.bind, Some("127.0.0.1:9000".parse().unwrap()));
@@ -110,6 +115,10 @@ mod tests {
         assert_eq!(file.access_token_ttl, Some(300));
         assert_eq!(file.signing_alg, Some(SigningAlg::Eddsa));
         assert_eq!(file.resources.unwrap().len(), 1);
+        assert_eq!(file.header_timeout, Some(5));
+        assert_eq!(file.body_timeout, Some(20));
+        assert_eq!(file.max_connections, Some(64));
+        assert_eq!(file.shutdown_timeout, Some(3));
     }
 
     #[test]

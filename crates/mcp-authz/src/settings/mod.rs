@@ -6,6 +6,7 @@ mod file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope};
 use mcp_authz_server::SigningAlgorithm;
@@ -23,6 +24,16 @@ the default. See crates/mcp-authz/config.example.toml.";
 
 /// The default listen address.
 const DEFAULT_BIND: &str = "127.0.0.1:8400";
+
+/// Defaults of the connection limits (REQUIREMENTS SEC-18).
+const DEFAULT_HEADER_TIMEOUT: u64 = 10;
+const DEFAULT_BODY_TIMEOUT: u64 = 30;
+const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+const DEFAULT_SHUTDOWN_TIMEOUT: u64 = 10;
+/// The largest timeout accepted: one day.
+const MAX_LIMIT_SECONDS: u64 = 86_400;
+/// The largest connection cap accepted.
+const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
 
 /// Why the settings could not be resolved. One line each.
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +188,20 @@ pub(crate) struct TlsFiles {
     pub(crate) key: PathBuf,
 }
 
+/// What every listener of `serve` allows a connection (REQUIREMENTS SEC-18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnectionLimits {
+    /// Time to send a complete request head (and to finish the TLS handshake); also the keep-alive
+    /// idle limit.
+    pub(crate) header_timeout: Duration,
+    /// Time for a request body to arrive once it is read.
+    pub(crate) body_timeout: Duration,
+    /// Connections served at once.
+    pub(crate) max_connections: usize,
+    /// Time open connections get to finish after a shutdown signal.
+    pub(crate) shutdown_timeout: Duration,
+}
+
 /// Every setting of `serve`, resolved (the log level is resolved earlier, by [`serve_log_level`]).
 #[derive(Debug, Clone)]
 pub(crate) struct ServeSettings {
@@ -200,6 +225,8 @@ pub(crate) struct ServeSettings {
     pub(crate) signing_alg: Option<SigningAlg>,
     /// `--dangerous-allow-loopback-cimd` (command line only): the PEM roots to trust.
     pub(crate) dangerous_loopback_cimd: Option<PathBuf>,
+    /// Timeouts and the connection cap.
+    pub(crate) limits: ConnectionLimits,
 }
 
 /// Loads the file the arguments name (or the default one).
@@ -280,6 +307,47 @@ pub(crate) fn serve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettings
         access_token_ttl: args.access_token_ttl.or(file.access_token_ttl),
         signing_alg: args.signing_alg.or(file.signing_alg),
         dangerous_loopback_cimd: args.dangerous_allow_loopback_cimd.clone(),
+        limits: limits(args, &file)?,
+    })
+}
+
+/// The connection limits: each at least 1 (0 would refuse or cut off every client) and at most
+/// [`MAX_LIMIT_SECONDS`] / [`MAX_CONNECTIONS_LIMIT`] (larger values mean "no limit" and overflow
+/// timers).
+fn limits(args: &ServeArgs, file: &FileSettings) -> Result<ConnectionLimits, SettingsError> {
+    let seconds = |what: &'static str, value: Option<u64>, default: u64| match value {
+        Some(v) if !(1..=MAX_LIMIT_SECONDS).contains(&v) => Err(SettingsError::Invalid {
+            what,
+            reason: format!("must be between 1 and {MAX_LIMIT_SECONDS} seconds"),
+        }),
+        value => Ok(Duration::from_secs(value.unwrap_or(default))),
+    };
+    let max_connections = match args.max_connections.or(file.max_connections) {
+        Some(n) if !(1..=MAX_CONNECTIONS_LIMIT).contains(&n) => {
+            return Err(SettingsError::Invalid {
+                what: "--max-connections",
+                reason: format!("must be between 1 and {MAX_CONNECTIONS_LIMIT}"),
+            });
+        }
+        value => value.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+    };
+    Ok(ConnectionLimits {
+        header_timeout: seconds(
+            "--header-timeout",
+            args.header_timeout.or(file.header_timeout),
+            DEFAULT_HEADER_TIMEOUT,
+        )?,
+        body_timeout: seconds(
+            "--body-timeout",
+            args.body_timeout.or(file.body_timeout),
+            DEFAULT_BODY_TIMEOUT,
+        )?,
+        max_connections,
+        shutdown_timeout: seconds(
+            "--shutdown-timeout",
+            args.shutdown_timeout.or(file.shutdown_timeout),
+            DEFAULT_SHUTDOWN_TIMEOUT,
+        )?,
     })
 }
 

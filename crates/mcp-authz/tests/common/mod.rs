@@ -122,6 +122,26 @@ impl Serve {
         assert!(status.success());
         self.child.wait().unwrap().success()
     }
+
+    /// SIGTERM, then waits at most `deadline`: `Some(exited 0)`, or `None` when it is still running
+    /// (it is killed when dropped).
+    pub fn stop_within(&mut self, deadline: Duration) -> Option<bool> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.success());
+            }
+            if start.elapsed() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Serve {

@@ -1,44 +1,56 @@
-//! Serving the router: plain HTTP through `axum::serve`, or HTTPS through tokio-rustls and hyper,
-//! both with the client address for rate limits and graceful shutdown on SIGINT/SIGTERM.
+//! Serving the router: one accept loop for plain HTTP and HTTPS (tokio-rustls), with the client
+//! address for rate limits, the connection limits of REQUIREMENTS SEC-18 on every connection, and
+//! graceful shutdown on SIGINT/SIGTERM within a deadline.
+//!
+//! - at most `max_connections` connections are served at once; further ones are not accepted and
+//!   wait in the kernel's listen queue until one closes;
+//! - the TLS handshake and each request head must complete within `header_timeout` (an idle
+//!   keep-alive connection is closed after as long);
+//! - a request body must arrive within `body_timeout` of its first read, else 400;
+//! - after a shutdown signal, open connections get `shutdown_timeout` to finish, then the server
+//!   stops regardless.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
+use super::body_timeout::{TimeoutBody, timed_out};
 use super::signal;
-
-/// A TLS handshake that takes longer is dropped, so slow clients cannot hold connections open.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long open connections may finish their requests after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::settings::ConnectionLimits;
 
 /// Serves `app` on `listener` until SIGINT or SIGTERM; over TLS when `tls` is set.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<TlsAcceptor>,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()> {
-    let Some(acceptor) = tls else {
-        return axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal::shutdown())
-        .await;
-    };
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let shutdown = signal::shutdown();
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: while every slot is taken, nothing is accepted.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // the semaphore is never closed
+            },
+            () = &mut shutdown => break,
+        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -51,41 +63,66 @@ pub(super) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(app.clone().map_request(
-            move |mut request: http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        ));
+        let app = app.clone();
+        let tls = tls.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
+            let _slot = slot;
+            match tls {
+                None => connection(TokioIo::new(tcp), app, peer, limits, watcher).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => {
+                            connection(TokioIo::new(stream), app, peer, limits, watcher).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
                 }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HANDSHAKE_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+    if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("connections still open after the drain timeout; closing them");
+        tracing::warn!("connections still open after the shutdown timeout; closing them");
     }
     Ok(())
+}
+
+/// Serves one connection (HTTP/1.1) with the header and body timeouts.
+async fn connection<I>(
+    io: TokioIo<I>,
+    app: Router,
+    peer: SocketAddr,
+    limits: ConnectionLimits,
+    watcher: Watcher,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let body_timeout = limits.body_timeout;
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        let app = app.clone();
+        async move {
+            let expired = Arc::new(AtomicBool::new(false));
+            let (mut parts, body) = request.into_parts();
+            parts.extensions.insert(ConnectInfo(peer));
+            let body = TimeoutBody::new(body, body_timeout, Arc::clone(&expired));
+            let response = app.oneshot(http::Request::from_parts(parts, body)).await;
+            if expired.load(Ordering::Acquire) {
+                tracing::debug!(%peer, "request body timed out");
+                return Ok::<_, Infallible>(timed_out(body_timeout));
+            }
+            response
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(io, service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
 }

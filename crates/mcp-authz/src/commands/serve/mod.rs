@@ -2,9 +2,11 @@
 //! listener, over a SQLite file (default) or PostgreSQL.
 
 mod admin;
+mod body_timeout;
 mod cimd;
 mod listen;
 mod resource_only;
+mod revocation;
 mod signal;
 mod tls;
 
@@ -151,12 +153,13 @@ async fn serve(
         issuer.clone(),
         allowed_hosts(&issuer, local),
         verifier,
+        Some(revocation::SharedStore(server.clone())),
     )?);
 
     writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;
     tracing::info!(%issuer, %resource, %local, "mcp-authz serving");
-    listen::serve(listener, app, tls.map(|t| t.acceptor))
+    listen::serve(listener, app, tls.map(|t| t.acceptor), args.limits)
         .await
         .map_err(CliError::Serve)?;
     tracing::info!("stopped");

@@ -57,6 +57,7 @@ pub(super) async fn serve(
         authorization_server.clone(),
         allowed_hosts(&base, local),
         verifier,
+        None::<demo::NoRevocationCheck>,
     )?;
     writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;
@@ -66,7 +67,7 @@ pub(super) async fn serve(
         %local,
         "mcp-authz serving the demo MCP server only"
     );
-    listen::serve(listener, app, tls.map(|t| t.acceptor))
+    listen::serve(listener, app, tls.map(|t| t.acceptor), settings.limits)
         .await
         .map_err(CliError::Serve)?;
     tracing::info!("stopped");
