@@ -21,15 +21,19 @@ pub(crate) enum Sharing {
     DangerousAllow,
 }
 
-/// Creates `dir` (and missing parents) mode 0700 if it is missing.
+/// Creates `dir` (and missing parents) mode 0700 if it is missing; an existing file that is not a
+/// directory is refused.
 pub(crate) fn create_private(dir: &Path) -> Result<(), CliError> {
-    if dir.exists() {
-        return Ok(());
-    }
     let error = |source| CliError::DataDir {
         path: dir.display().to_string(),
         source,
     };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(error(std::io::Error::other("not a directory")));
+        }
+        return Ok(());
+    }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -104,6 +108,7 @@ fn shared_mode(_path: &Path) -> std::io::Result<Option<u32>> {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)] // test helpers: failing loudly is the point
 mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 
