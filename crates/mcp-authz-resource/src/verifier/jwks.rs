@@ -245,7 +245,7 @@ impl Jwks {
         if snapshot.expires.is_some_and(|expires| now < expires) {
             return Ok(snapshot);
         }
-        let failure = match self.refresh(snapshot.generation).await {
+        let failure = match self.refresh(snapshot.generation, Why::Expired).await {
             Ok(())
             | Err(RefreshError::RateLimited {
                 last_error: None, ..
@@ -298,7 +298,7 @@ impl Jwks {
         if snapshot.keys.candidates(kid, alg).next().is_some() {
             return Lookup::Keys(snapshot);
         }
-        match self.refresh(snapshot.generation).await {
+        match self.refresh(snapshot.generation, Why::UnknownKey).await {
             Ok(()) => {
                 let snapshot = self.current();
                 if snapshot.keys.candidates(kid, alg).next().is_some() {
@@ -326,14 +326,19 @@ impl Jwks {
     }
 
     /// Fetches the JWKS unless another task did since `seen_generation` or the last attempt was less
-    /// than the refetch interval ago.
-    async fn refresh(&self, seen_generation: u64) -> Result<(), RefreshError> {
+    /// than the refetch interval ago (for an expired set: unless the last attempt failed that
+    /// recently; a set that expired after a successful fetch is always fetched again).
+    async fn refresh(&self, seen_generation: u64, why: Why) -> Result<(), RefreshError> {
         let mut state = self.refresh.lock().await;
         if state.generation != seen_generation {
             return Ok(());
         }
         let now = self.clock.now();
-        if let Some(last) = state.last_attempt {
+        let rate_limited = match why {
+            Why::UnknownKey => true,
+            Why::Expired => state.last_error.is_some(),
+        };
+        if let Some(last) = state.last_attempt.filter(|_| rate_limited) {
             let next = last.saturating_add(self.refetch_interval);
             if now < next {
                 return Err(RefreshError::RateLimited {
@@ -404,6 +409,15 @@ impl Jwks {
         let keys = KeySet::parse(&fetched.body).map_err(|reason| invalid(&url, &reason))?;
         Ok((keys, fetched.max_age))
     }
+}
+
+/// Why the key set is fetched again.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Its lifetime is over.
+    Expired,
+    /// A token names a key it does not have.
+    UnknownKey,
 }
 
 enum RefreshError {

@@ -281,7 +281,7 @@ impl JwtVerifierBuilder {
     /// How long a fetched JWKS is used before it is fetched again, when its response has no
     /// `Cache-Control: max-age` (one in the response wins, bounded to 30 s ..= 1 day). Default:
     /// [`DEFAULT_JWKS_MAX_AGE`] (5 min). It bounds how long a key the authorization server retired
-    /// keeps verifying tokens.
+    /// keeps verifying tokens. At least 1 s.
     pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
         self.jwks_max_age = max_age;
         self
@@ -348,7 +348,7 @@ impl JwtVerifierBuilder {
                     Arc::clone(&self.clock),
                     self.refetch_interval,
                     Freshness {
-                        default_max_age: self.jwks_max_age,
+                        default_max_age: self.jwks_max_age.max(Duration::from_secs(1)),
                         stale_grace: self.jwks_stale_grace,
                     },
                     self.max_jwks_size,

@@ -161,7 +161,8 @@ async fn a_retired_key_stops_verifying_after_the_jwks_max_age() {
     let (base, resource) = serve_protected(
         "/mcp",
         |b| b.authorization_server(host.issuer.clone()),
-        |r| host.verifier(r, &clock, |b| b),
+        // The refetch on an unknown `kid` is rate-limited for an hour: the max-age is not.
+        |r| host.verifier(r, &clock, |b| b.refetch_interval(Duration::from_secs(3600))),
     )
     .await;
     let old = host.token(&k1, &resource);
