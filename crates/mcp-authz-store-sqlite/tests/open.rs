@@ -75,7 +75,13 @@ async fn data_survives_reopen_and_the_file_is_in_wal_mode() {
         .fetch_all(&mut conn)
         .await
         .unwrap();
-    assert_eq!(versions, [SqliteStore::supported_schema_version()]);
+    // Every embedded migration applied once, in order, up to the newest.
+    assert_eq!(versions.first(), Some(&1));
+    assert_eq!(
+        versions.last(),
+        Some(&SqliteStore::supported_schema_version())
+    );
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
 }
 
 #[tokio::test]

@@ -12,4 +12,5 @@
 mod common;
 
 mod browser;
+mod keys;
 mod token;
