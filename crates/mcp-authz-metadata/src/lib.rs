@@ -16,6 +16,8 @@
 //!   - [`ClientIdMetadataDocument`] -> [`ValidatedClientIdMetadataDocument`].
 //!
 //!   Unknown members are kept in each document's `extra` map and written back when serialised.
+//! - **Caching**: [`cache_control_max_age`] reads the freshness lifetime of a fetched document
+//!   (RFC 9111 `Cache-Control`), for the JWKS cache of the resource layer (SEC-15).
 //! - **Addresses**: [`classify_address`] is the one classifier every outbound fetch uses (SEC-12).
 //! - **Well-known URLs**: [`protected_resource_metadata_urls`] and [`authorization_server_metadata_urls`]
 //!   give the ordered discovery candidates; [`protected_resource_metadata_path`] and
@@ -63,6 +65,7 @@
 
 mod address;
 mod authorization_server;
+mod cache_control;
 mod client_id_metadata;
 mod client_metadata;
 mod document;
@@ -77,6 +80,7 @@ pub use authorization_server::{
     AuthorizationServerMetadata, AuthorizationServerMetadataError,
     ValidatedAuthorizationServerMetadata,
 };
+pub use cache_control::cache_control_max_age;
 pub use client_id_metadata::{
     ClientIdMetadataDocument, ClientIdMetadataDocumentError, ValidatedClientIdMetadataDocument,
 };

@@ -334,3 +334,47 @@ proptest! {
         prop_assert_eq!(again, parsed);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cache-Control (RFC 9111 §5.2), read for the JWKS cache (SEC-15).
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    /// Arbitrary text never panics.
+    #[test]
+    fn cache_control_never_panics(text in any::<String>()) {
+        let _ = mcp_authz_metadata::cache_control_max_age(&text);
+    }
+
+    /// A `max-age` among other directives is found, whatever the case and spacing.
+    #[test]
+    fn cache_control_max_age_is_found_among_other_directives(
+        seconds in 0u64..=2_147_483_648,
+        before in proptest::sample::select(vec!["", "public, ", "must-revalidate,", "private=\"a, b\" , "]),
+        after in proptest::sample::select(vec!["", ", public", " ,s-maxage=3", ", stale-if-error=60"]),
+        name in proptest::sample::select(vec!["max-age", "MAX-AGE", "Max-Age"]),
+        quoted in any::<bool>(),
+    ) {
+        let value = if quoted { format!("\"{seconds}\"") } else { seconds.to_string() };
+        let header = format!("{before}{name}={value}{after}");
+        prop_assert_eq!(
+            mcp_authz_metadata::cache_control_max_age(&header),
+            Some(std::time::Duration::from_secs(seconds))
+        );
+    }
+
+    /// `no-store` or `no-cache` anywhere makes the response stale at once.
+    #[test]
+    fn cache_control_no_cache_wins(seconds in 0u64..100_000, first in any::<bool>(), store in any::<bool>()) {
+        let directive = if store { "no-store" } else { "no-cache" };
+        let header = if first {
+            format!("{directive}, max-age={seconds}")
+        } else {
+            format!("max-age={seconds}, {directive}")
+        };
+        prop_assert_eq!(
+            mcp_authz_metadata::cache_control_max_age(&header),
+            Some(std::time::Duration::ZERO)
+        );
+    }
+}

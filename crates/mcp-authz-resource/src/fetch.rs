@@ -91,12 +91,45 @@ pub enum FetchError {
 /// The boxed future of [`HttpFetcher::fetch`].
 pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Bytes, FetchError>> + Send + 'a>>;
 
+/// The boxed future of [`HttpFetcher::fetch_cacheable`].
+pub type CacheableFetchFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Fetched, FetchError>> + Send + 'a>>;
+
+/// A response body with how long it may be reused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fetched {
+    /// The body of the 2xx response.
+    pub body: Bytes,
+    /// The freshness lifetime of its `Cache-Control` header (see
+    /// [`cache_control_max_age`](mcp_authz_metadata::cache_control_max_age)); `None` when it named
+    /// none.
+    pub max_age: Option<Duration>,
+}
+
+impl Fetched {
+    /// A body with its freshness lifetime.
+    pub fn new(body: Bytes, max_age: Option<Duration>) -> Self {
+        Self { body, max_age }
+    }
+}
+
 /// Performs the verifiers' HTTP requests: the body of a 2xx response, at most
 /// [`FetchRequest::max_body`] bytes. [`ReqwestFetcher`] is the implementation to use; tests may use
 /// their own.
 pub trait HttpFetcher: Send + Sync + fmt::Debug + 'static {
     /// Sends the request.
     fn fetch(&self, request: FetchRequest) -> FetchFuture<'_>;
+
+    /// Sends the request and also reports the response's `Cache-Control` freshness lifetime (the
+    /// JWKS cache honours it). The default calls [`fetch`](Self::fetch) and reports none, so the
+    /// verifier's configured default applies.
+    fn fetch_cacheable(&self, request: FetchRequest) -> CacheableFetchFuture<'_> {
+        Box::pin(async move {
+            let body = self.fetch(request).await?;
+            Ok(Fetched::new(body, None))
+        })
+    }
 }
 
 /// [`HttpFetcher`] over a `reqwest` client: follows no redirects, gives up after a time limit (default
@@ -145,7 +178,17 @@ fn transport(url: &Url, e: &reqwest::Error) -> FetchError {
 
 impl HttpFetcher for ReqwestFetcher {
     fn fetch(&self, request: FetchRequest) -> FetchFuture<'_> {
-        Box::pin(async move {
+        Box::pin(async move { self.send(request).await.map(|fetched| fetched.body) })
+    }
+
+    fn fetch_cacheable(&self, request: FetchRequest) -> CacheableFetchFuture<'_> {
+        Box::pin(self.send(request))
+    }
+}
+
+impl ReqwestFetcher {
+    async fn send(&self, request: FetchRequest) -> Result<Fetched, FetchError> {
+        {
             let url = request.url;
             let mut builder = match request.form {
                 None => self.client.get(url.clone()),
@@ -180,6 +223,7 @@ impl HttpFetcher for ReqwestFetcher {
             {
                 return Err(too_large());
             }
+            let max_age = max_age(response.headers());
             let mut body = BytesMut::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| transport(&url, &e))? {
                 if body.len().saturating_add(chunk.len()) > request.max_body {
@@ -187,7 +231,23 @@ impl HttpFetcher for ReqwestFetcher {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(body.freeze())
-        })
+            Ok(Fetched::new(body.freeze(), max_age))
+        }
     }
+}
+
+/// The freshness lifetime of the `Cache-Control` field lines; a line that is not text makes the
+/// response stale (zero).
+fn max_age(headers: &http::HeaderMap) -> Option<Duration> {
+    let mut lines = Vec::new();
+    for value in headers.get_all(http::header::CACHE_CONTROL) {
+        match value.to_str() {
+            Ok(line) => lines.push(line),
+            Err(_) => return Some(Duration::ZERO),
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    mcp_authz_metadata::cache_control_max_age(&lines.join(","))
 }

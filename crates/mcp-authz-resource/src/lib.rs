@@ -75,15 +75,17 @@ pub use config::{
     ConfigError, DEFAULT_MAX_INSPECTED_BODY, ResourceServerConfig, ResourceServerConfigBuilder,
 };
 pub use fetch::{
-    DEFAULT_FETCH_TIMEOUT, FetchError, FetchFuture, FetchRequest, HttpFetcher, ReqwestFetcher,
+    CacheableFetchFuture, DEFAULT_FETCH_TIMEOUT, FetchError, FetchFuture, FetchRequest, Fetched,
+    HttpFetcher, ReqwestFetcher,
 };
 pub use hierarchy::ScopeHierarchy;
 pub use layer::{RequireBearer, RequireBearerLayer, ResponseFuture};
 pub use rejection::{Rejection, RejectionReason};
 pub use resource_server::ResourceServer;
 pub use verifier::{
-    DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_DOCUMENT_SIZE,
-    DEFAULT_REFETCH_INTERVAL, DEFAULT_RETRY_AFTER, IntrospectionVerifier,
-    IntrospectionVerifierBuilder, InvalidToken, JwtVerifier, JwtVerifierBuilder, RevocationCheck,
-    RevocationFuture, RevocationUnavailable, SigningAlgorithm, TokenVerifier, VerifyError,
+    DEFAULT_CACHE_CAPACITY, DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE, DEFAULT_MAX_CACHE_TTL,
+    DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_REFETCH_INTERVAL, DEFAULT_RETRY_AFTER,
+    IntrospectionVerifier, IntrospectionVerifierBuilder, InvalidToken, JwtVerifier,
+    JwtVerifierBuilder, RevocationCheck, RevocationFuture, RevocationUnavailable, SigningAlgorithm,
+    TokenVerifier, VerifyError,
 };

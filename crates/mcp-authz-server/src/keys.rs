@@ -1,4 +1,9 @@
-//! Signing keys: bootstrap, cache, JWKS and rotation (REQUIREMENTS AS-9).
+//! Signing keys: bootstrap, cache, JWKS and rotation (REQUIREMENTS AS-9, SEC-15).
+//!
+//! A rotation publishes the next key at once and lets it sign only from its `activates_at`, a
+//! publication delay later, so that resource servers have refetched the JWKS (it is served with
+//! `Cache-Control: max-age` of [`JWKS_MAX_AGE`], shorter than the delay) before the first token
+//! signed with it reaches them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -17,6 +22,30 @@ use crate::signing::{Signer, SigningAlgorithm, generate};
 /// a rotation on another instance is picked up).
 const ACTIVE_KEY_CACHE: Duration = Duration::from_secs(10);
 
+/// The `Cache-Control: max-age` of the JWKS: 5 minutes. Resource servers that honour it refetch
+/// the key set at least this often.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// The default publication delay of a rotation: 10 minutes between publishing a new key in the
+/// JWKS and signing with it (longer than [`JWKS_MAX_AGE`] plus the resource layer's refetch
+/// interval, so that verifiers know the key before its first token).
+pub const DEFAULT_KEY_PUBLICATION_DELAY: Duration = Duration::from_secs(10 * 60);
+
+/// The `Cache-Control` of the JWKS: [`JWKS_MAX_AGE`] (checked by a test).
+pub(crate) const JWKS_CACHE_CONTROL: &str = "public, max-age=300";
+
+const _: () = assert!(DEFAULT_KEY_PUBLICATION_DELAY.as_secs() > JWKS_MAX_AGE.as_secs() + 30);
+
+/// The outcome of a rotation: the new key and when it starts signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyRotation {
+    /// The new key's `kid`, in the JWKS from now on.
+    pub kid: KeyId,
+    /// When tokens start being signed with it (now for an immediate rotation).
+    pub signs_from: UnixTime,
+}
+
 /// Why a key operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -34,7 +63,8 @@ pub enum KeyError {
 struct ActiveKey {
     key: Arc<Signer>,
     header_b64: Arc<str>,
-    loaded_at: UnixTime,
+    /// When the store must be asked again: the cache time, or the next key's activation if sooner.
+    reload_at: UnixTime,
 }
 
 /// A published verification key with the one algorithm it verifies (from the store, never from a
@@ -47,9 +77,13 @@ pub(crate) struct Keys {
     ids: Arc<dyn IdGenerator>,
     /// The algorithm of keys created from now on (existing keys keep theirs).
     algorithm: SigningAlgorithm,
+    /// How long a key stays published after it stops signing (the longest token life and a margin).
+    retire_after: Duration,
     active: RwLock<Option<ActiveKey>>,
     rng: SystemRandom,
-    decoding: RwLock<HashMap<KeyId, VerificationKey>>,
+    /// Verification keys with the time until which they may be used without asking the store
+    /// again (so that a key that left the JWKS stops verifying, SEC-15).
+    decoding: RwLock<HashMap<KeyId, (VerificationKey, UnixTime)>>,
 }
 
 impl Keys {
@@ -57,28 +91,32 @@ impl Keys {
         store: Arc<dyn Store>,
         ids: Arc<dyn IdGenerator>,
         algorithm: SigningAlgorithm,
+        retire_after: Duration,
     ) -> Self {
         Self {
             store,
             ids,
             algorithm,
+            retire_after,
             active: RwLock::new(None),
             rng: SystemRandom::new(),
             decoding: RwLock::new(HashMap::new()),
         }
     }
 
-    /// The active key, creating a first one if the store has none.
+    /// The active key, creating a first one if the store has none. A published key whose activation
+    /// time has come is activated first (the newest one signs).
     async fn active(&self, now: UnixTime) -> Result<ActiveKey, KeyError> {
         if let Some(active) = self
             .active
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            && now < active.loaded_at.saturating_add(ACTIVE_KEY_CACHE)
+            && now < active.reload_at
         {
             return Ok(active.clone());
         }
+        let next_activation = self.activate_due_keys(now).await?;
         let stored = match self.store.active_key().await? {
             Some(key) => key,
             None => {
@@ -103,13 +141,51 @@ impl Keys {
             "typ": mcp_authz_token::AT_JWT_TYP,
             "kid": stored.kid.as_str(),
         });
+        let cache_until = now.saturating_add(ACTIVE_KEY_CACHE);
         let active = ActiveKey {
             key: Arc::new(key),
             header_b64: URL_SAFE_NO_PAD.encode(header.to_string()).into(),
-            loaded_at: now,
+            reload_at: next_activation.map_or(cache_until, |at| at.min(cache_until)),
         };
         *self.active.write().unwrap_or_else(PoisonError::into_inner) = Some(active.clone());
         Ok(active)
+    }
+
+    /// Activates the newest published key whose activation time has come, unless the active key
+    /// is newer (a later rotation supersedes an earlier one still waiting); returns the next
+    /// activation time still ahead.
+    async fn activate_due_keys(&self, now: UnixTime) -> Result<Option<UnixTime>, KeyError> {
+        let active_created = self.store.active_key().await?.map(|k| k.created_at);
+        let mut due = None;
+        let mut next: Option<UnixTime> = None;
+        for key in self.store.published_keys(now).await? {
+            let Some(at) = key.activates_at else {
+                continue;
+            };
+            if key.state != KeyState::Published
+                || active_created.is_some_and(|created| key.created_at < created)
+            {
+                continue;
+            }
+            if at > now {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            } else if due
+                .as_ref()
+                .is_none_or(|(created, kid)| (key.created_at, &key.kid) > (*created, kid))
+            {
+                due = Some((key.created_at, key.kid));
+            }
+        }
+        if let Some((_, kid)) = due {
+            let until = now.saturating_add(self.retire_after);
+            match self.store.activate_key(&kid, until).await {
+                // Another instance may have activated (or superseded) it in between.
+                Ok(_) | Err(StoreError::InvalidTransition { .. } | StoreError::NotFound { .. }) => {
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(next)
     }
 
     /// Signs `claims` as an RFC 9068 JWT (`typ: at+jwt`, the active key's algorithm, RFC 7515 compact
@@ -131,7 +207,8 @@ impl Keys {
         Ok(jwt)
     }
 
-    /// The JWKS document: every published key (published, active, retired until expiry).
+    /// The JWKS document: every published key (the next key ahead of its activation, the active
+    /// key, retired keys until expiry).
     pub(crate) async fn jwks(&self, now: UnixTime) -> Result<String, KeyError> {
         // Make sure there is a key to publish before the first token is signed.
         self.active(now).await?;
@@ -153,11 +230,12 @@ impl Keys {
         let Ok(kid) = KeyId::parse(kid) else {
             return Ok(None);
         };
-        if let Some(key) = self
+        if let Some((key, until)) = self
             .decoding
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&kid)
+            && now < *until
         {
             return Ok(Some(key.clone()));
         }
@@ -165,7 +243,17 @@ impl Keys {
             return Ok(None);
         };
         if !stored.is_published(now) {
+            self.decoding
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&kid);
             return Ok(None);
+        }
+        // Asked again after the cache time (a rotation elsewhere may retire it), and never past
+        // the end of its publication.
+        let mut until = now.saturating_add(ACTIVE_KEY_CACHE);
+        if let KeyState::Retired { until: end } = stored.state {
+            until = until.min(end);
         }
         let algorithm = SigningAlgorithm::parse(stored.algorithm.as_str())
             .map_err(|e| KeyError::Crypto(e.to_string()))?;
@@ -182,23 +270,43 @@ impl Keys {
         if cache.len() >= 64 {
             cache.clear();
         }
-        cache.insert(kid, key.clone());
+        cache.insert(kid, (key.clone(), until));
         Ok(Some(key))
     }
 
-    /// Generates a new key of `algorithm`, makes it active and keeps the previous one (of any
-    /// algorithm) published until `retire_previous_until`. Returns the new kid.
+    /// Generates a new key of `algorithm` and publishes it; it starts signing `delay` from now (at
+    /// once for a zero delay), when the previous key (of any algorithm) retires, staying published
+    /// until every token it signed has expired.
     pub(crate) async fn rotate(
         &self,
         algorithm: SigningAlgorithm,
         now: UnixTime,
-        retire_previous_until: UnixTime,
-    ) -> Result<KeyId, KeyError> {
-        let key = generate(algorithm, self.ids.key_id()?, now, KeyState::Published)?;
+        delay: Duration,
+    ) -> Result<KeyRotation, KeyError> {
+        let signs_from = now.saturating_add(delay);
+        let mut key = generate(algorithm, self.ids.key_id()?, now, KeyState::Published)?;
+        key.activates_at = Some(signs_from);
         let kid = key.kid.clone();
         self.store.insert_key(key).await?;
-        self.store.activate_key(&kid, retire_previous_until).await?;
+        if delay.is_zero() {
+            self.store
+                .activate_key(&kid, now.saturating_add(self.retire_after))
+                .await?;
+        }
         *self.active.write().unwrap_or_else(PoisonError::into_inner) = None;
-        Ok(kid)
+        Ok(KeyRotation { kid, signs_from })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jwks_cache_control_says_jwks_max_age() {
+        assert_eq!(
+            JWKS_CACHE_CONTROL,
+            format!("public, max-age={}", JWKS_MAX_AGE.as_secs())
+        );
     }
 }

@@ -68,7 +68,7 @@ pub use config::{
     ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MetadataDocumentConfig,
     ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
-pub use keys::KeyError;
+pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::RateLimit;

@@ -163,6 +163,7 @@ pub(crate) fn generate(
         public_jwk_json: jwk.to_string(),
         created_at: now,
         state,
+        activates_at: None,
     })
 }
 

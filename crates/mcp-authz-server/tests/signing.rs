@@ -9,6 +9,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use base64::Engine as _;
 use common::*;
 use jsonwebtoken::jwk::JwkSet;
@@ -189,9 +191,10 @@ async fn rotation_from_es256_to_eddsa_keeps_both_tokens_verifiable() {
 
     let new_kid = server
         .server
-        .rotate_signing_key_to(SigningAlgorithm::EdDsa)
+        .rotate_signing_key_to(SigningAlgorithm::EdDsa, Duration::ZERO)
         .await
-        .unwrap();
+        .unwrap()
+        .kid;
     let new = client_credentials_token(&server, &id, &secret).await;
     let (new_header, _) = jwt_parts(&new);
     assert_eq!(new_header["alg"], "EdDSA");
@@ -219,9 +222,10 @@ async fn rotation_from_es256_to_eddsa_keeps_both_tokens_verifiable() {
     // And back: EdDSA -> ES256 keeps the EdDSA token verifiable.
     let third_kid = server
         .server
-        .rotate_signing_key_to(SigningAlgorithm::Es256)
+        .rotate_signing_key_to(SigningAlgorithm::Es256, Duration::ZERO)
         .await
-        .unwrap();
+        .unwrap()
+        .kid;
     let third = client_credentials_token(&server, &id, &secret).await;
     assert_eq!(jwt_parts(&third).0["alg"], "ES256");
     assert_eq!(jwt_parts(&third).0["kid"], third_kid.as_str());
@@ -245,7 +249,7 @@ async fn the_configured_algorithm_applies_to_new_keys_only() {
     .await;
     let still = client_credentials_token(&second, &id, &secret).await;
     assert_eq!(jwt_parts(&still).0["alg"], "ES256");
-    let kid = second.server.rotate_signing_key().await.unwrap();
+    let kid = second.server.rotate_signing_key_now().await.unwrap().kid;
     let after = client_credentials_token(&second, &id, &secret).await;
     assert_eq!(jwt_parts(&after).0["alg"], "EdDSA");
     assert_eq!(jwt_parts(&after).0["kid"], kid.as_str());

@@ -500,7 +500,7 @@ async fn signing_key_rotation_keeps_old_tokens_verifiable() {
         .await;
     let old = body["access_token"].as_str().unwrap().to_owned();
     let old_kid = jwt_parts(&old).0["kid"].as_str().unwrap().to_owned();
-    let new_kid = server.server.rotate_signing_key().await.unwrap();
+    let new_kid = server.server.rotate_signing_key_now().await.unwrap().kid;
     let (_, _, body) = server
         .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
         .await;

@@ -15,9 +15,9 @@ use crate::error::{Failure, retrying, store_error};
 const E: Entity = Entity::SigningKey;
 
 const KEY_COLUMNS: &str =
-    "kid, algorithm, private_key, public_jwk_json, created_at, state, retired_until";
+    "kid, algorithm, private_key, public_jwk_json, created_at, state, retired_until, activates_at";
 
-/// A key from the seven columns of [`KEY_COLUMNS`].
+/// A key from the eight columns of [`KEY_COLUMNS`].
 fn key_at(row: &PgRow) -> Result<SigningKey, StoreError> {
     let state = match column::<&str>(row, 5, E)? {
         "published" => KeyState::Published,
@@ -35,6 +35,7 @@ fn key_at(row: &PgRow) -> Result<SigningKey, StoreError> {
         public_jwk_json: column(row, 3, E)?,
         created_at: time(row, 4, E)?,
         state,
+        activates_at: opt_time(row, 7, E)?,
     })
 }
 
@@ -112,7 +113,7 @@ impl KeyStore for PostgresStore {
         let (state, retired_until) = state_columns(key.state);
         sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk_json, created_at, \
-             state, retired_until) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             state, retired_until, activates_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(key.kid.as_str())
         .bind(key.algorithm.as_str())
@@ -121,6 +122,7 @@ impl KeyStore for PostgresStore {
         .bind(key.created_at.as_i64())
         .bind(state)
         .bind(retired_until)
+        .bind(key.activates_at.map(|at| at.as_i64()))
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, E))?;

@@ -109,7 +109,7 @@ impl ConsentStore for SqliteStore {
 /// The columns [`key`] reads, in order.
 macro_rules! key_columns {
     () => {
-        "kid, algorithm, private_key, public_jwk_json, created_at, state, retired_until"
+        "kid, algorithm, private_key, public_jwk_json, created_at, state, retired_until, activates_at"
     };
 }
 
@@ -130,6 +130,7 @@ fn key(row: &SqliteRow) -> Result<SigningKey, StoreError> {
         public_jwk_json: col(row, 3, E)?,
         created_at: time(E, "created_at", col(row, 4, E)?)?,
         state,
+        activates_at: opt_time(E, "activates_at", col(row, 7, E)?)?,
     })
 }
 
@@ -157,7 +158,7 @@ impl KeyStore for SqliteStore {
                 concat!(
                     "INSERT INTO signing_keys (",
                     key_columns!(),
-                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                 ),
                 params![
                     key.kid.as_str(),
@@ -167,6 +168,7 @@ impl KeyStore for SqliteStore {
                     key.created_at.as_i64(),
                     state,
                     until,
+                    key.activates_at.map(|at| at.as_i64()),
                 ],
             )
             .map(drop)

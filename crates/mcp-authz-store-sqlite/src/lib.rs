@@ -20,6 +20,8 @@
 //!   The thread owns a `rusqlite` connection and calls SQLite directly; reads, migrations and the
 //!   schema check use `sqlx`'s async pool. Both link the same bundled SQLite.
 //! - **No secret in clear.** Codes and refresh tokens are stored only as SHA-256 digests.
+//! - **Private files.** A database file the store creates, and its `-wal` and `-shm` files, are
+//!   mode 0600 whatever the umask: they hold the server's private signing keys.
 //!
 //! ```no_run
 //! use mcp_authz_store::{CodeConsumption, CodeExchange, CodeStore, SecretHash, UnixTime};
@@ -46,6 +48,7 @@ mod clients;
 mod codec;
 mod columns;
 mod error;
+mod file_mode;
 mod options;
 mod purge;
 mod rotation;

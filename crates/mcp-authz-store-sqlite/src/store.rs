@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 };
 
 use crate::error::OpenError;
+use crate::file_mode;
 use crate::writer::{Target, Writer};
 use crate::{SqliteOptions, Synchronous};
 
@@ -39,6 +40,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 ///   `Corrupt`.
 /// - **No secret in clear.** Codes and refresh tokens are stored as their SHA-256 digests
 ///   ([`SecretHash`](mcp_authz_store::SecretHash)), client secrets and passwords as PHC strings.
+/// - **Private files.** A database file created by [`open`](Self::open) is mode 0600 (owner only)
+///   whatever the umask, and so are its `-wal` and `-shm` files; an existing file keeps its mode.
 ///
 /// Cloning is cheap and shares the pools.
 ///
@@ -72,6 +75,7 @@ impl SqliteStore {
                 description: "max_connections must be at least 1".to_owned(),
             });
         }
+        let created = file_mode::create_private(&options.path, options.create_if_missing)?;
         let connect = SqliteConnectOptions::new()
             .filename(&options.path)
             .create_if_missing(options.create_if_missing)
@@ -85,6 +89,9 @@ impl SqliteStore {
         let mut conn = connect.connect().await?;
         check_schema_version(&mut conn).await?;
         MIGRATOR.run(&mut conn).await.map_err(migration_error)?;
+        if created == file_mode::Created::New {
+            file_mode::private_companions(&options.path)?;
+        }
         // Best effort: the migrations are committed whether or not closing succeeds.
         let _ = sqlx::Connection::close(conn).await;
         let reader = SqlitePoolOptions::new()

@@ -159,4 +159,9 @@ pub(crate) struct StoreArgs {
         global = true
     )]
     pub(crate) store: Option<String>,
+    /// DANGEROUS: accept a data directory or database files that the group or others may read or
+    /// write. They hold the private signing keys, so by default such a directory is refused; a new
+    /// one is created mode 0700, its files 0600.
+    #[arg(long, env = "MCP_AUTHZ_DANGEROUS_ALLOW_SHARED_DATA_DIR", global = true)]
+    pub(crate) dangerous_allow_shared_data_dir: bool,
 }

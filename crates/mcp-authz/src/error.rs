@@ -51,6 +51,11 @@ pub(crate) enum CliError {
         path: String,
         source: std::io::Error,
     },
+    /// The data directory or a database file in it lets the group or others in (SEC-14).
+    #[error(
+        "refusing {path}: its mode {mode:o} lets other users read or write the data directory, which holds the private signing keys; run `chmod go= {path}`, or pass --dangerous-allow-shared-data-dir"
+    )]
+    SharedDataDir { path: String, mode: u32 },
     /// An admin command found no database where `serve` would keep it.
     #[error(
         "no database at {path}: run `mcp-authz serve` once, or pass the server's --data-dir/--store/--config"

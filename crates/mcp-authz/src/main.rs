@@ -10,6 +10,7 @@
 
 mod cli;
 mod commands;
+mod data_dir;
 mod demo;
 mod error;
 mod settings;

@@ -8,6 +8,7 @@ use mcp_authz_store::Store;
 use mcp_authz_store_postgres::PostgresStore;
 use mcp_authz_store_sqlite::SqliteStore;
 
+use crate::data_dir::{self, Sharing};
 use crate::error::CliError;
 use crate::settings::StoreLocation;
 
@@ -28,9 +29,13 @@ pub(crate) enum Missing {
 }
 
 /// Opens (and migrates) the store at `location`.
+///
+/// A SQLite data directory is created mode 0700 and its database 0600; an existing one that other
+/// users may access is refused unless `sharing` allows it (see [`data_dir`](crate::data_dir)).
 pub(crate) async fn open(
     location: &StoreLocation,
     missing: Missing,
+    sharing: Sharing,
 ) -> Result<SharedStore, CliError> {
     let dir = match location {
         StoreLocation::Postgres(url) => {
@@ -50,7 +55,8 @@ pub(crate) async fn open(
         path: dir.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(data_dir_error)?;
+    data_dir::create_private(dir)?;
+    data_dir::check_private(dir, &path, sharing)?;
     // Fails early, with the directory named, if it is not a writable directory.
     let probe = tempfile_probe(dir);
     std::fs::write(&probe, b"").map_err(data_dir_error)?;

@@ -234,7 +234,7 @@ async fn admin_commands_manage_the_store_a_running_server_uses() {
     assert_eq!(keys[0]["status"], "active");
     assert_eq!(keys[0]["alg"], "ES256");
     let first = keys[0]["kid"].as_str().unwrap().to_owned();
-    let (ok, out, _) = admin(home, &data, &["keys", "rotate"], "");
+    let (ok, out, _) = admin(home, &data, &["keys", "rotate", "--now"], "");
     assert!(ok);
     let new = out.trim().strip_prefix("active key: ").unwrap().to_owned();
     assert_ne!(new, first);
@@ -270,7 +270,12 @@ async fn admin_commands_manage_the_store_a_running_server_uses() {
     assert_eq!(kids, expected);
 
     // Rotation to EdDSA (issue #5): an Ed25519 key, published as an OKP JWK next to the EC ones.
-    let (ok, out, err) = admin(home, &data, &["keys", "rotate", "--alg", "eddsa"], "");
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &["keys", "rotate", "--now", "--alg", "eddsa"],
+        "",
+    );
     assert!(ok, "{err}");
     let eddsa = out.trim().strip_prefix("active key: ").unwrap().to_owned();
     let (ok, out, _) = admin(home, &data, &["keys", "list", "--json"], "");
@@ -383,4 +388,126 @@ async fn a_locked_database_is_a_one_line_error() {
         "{err}"
     );
     sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+}
+
+/// The `kid` of a JWT's header.
+fn kid_of(jwt: &str) -> String {
+    use base64::Engine as _;
+    let header = jwt.split('.').next().unwrap();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    json(std::str::from_utf8(&header).unwrap())["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// SEC-15 (signer side): `keys rotate` publishes the next key in the JWKS at once and the running
+/// server keeps signing with the current key until the publication delay has passed (default 10
+/// minutes, so that resource servers have refetched the JWKS); `--publication-delay` shortens it.
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_rotate_publishes_the_next_key_before_it_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = home.join("data");
+    let mut serve = command(home);
+    serve
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data);
+    let server = Server::start(serve, &home.join("serve.log"));
+    let base = server.base.clone();
+    let resource = format!("{base}/mcp");
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &["clients", "add", "robot", "--client-credentials"],
+        "",
+    );
+    assert!(ok, "{err}");
+    let secret = secret_of(&out);
+    let token = || async {
+        let response = machine_token(&base, "robot", &secret, &resource).await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        kid_of(body["access_token"].as_str().unwrap())
+    };
+    let jwks_kids = || async {
+        let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let first = token().await;
+
+    let (ok, out, err) = admin(home, &data, &["keys", "rotate"], "");
+    assert!(ok, "{err}");
+    let (next, signs_from) = out
+        .trim()
+        .strip_prefix("next key: ")
+        .and_then(|rest| rest.split_once(" signs from "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(signs_from.ends_with('Z'), "{out}");
+    assert!(jwks_kids().await.contains(&next.to_owned()));
+    let (ok, out, _) = admin(home, &data, &["keys", "list", "--json"], "");
+    assert!(ok);
+    let keys = json(&out);
+    let key = |kid: &str| {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(key(&first)["status"], "active");
+    assert!(
+        key(next)["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("published, signs from "),
+        "{keys}"
+    );
+    assert_eq!(key(next)["signs_from"], signs_from);
+    assert_eq!(token().await, first);
+
+    // A later rotation with a short delay supersedes it: the current key signs until then.
+    let started = std::time::Instant::now();
+    let (ok, out, err) = admin(
+        home,
+        &data,
+        &["keys", "rotate", "--publication-delay", "2s"],
+        "",
+    );
+    assert!(ok, "{err}");
+    let quick = out
+        .trim()
+        .strip_prefix("next key: ")
+        .and_then(|rest| rest.split_once(' '))
+        .unwrap()
+        .0
+        .to_owned();
+    assert!(jwks_kids().await.contains(&quick));
+    let mut signed_by = token().await;
+    // The server reloads its key at most 10 s after the rotation (a hang guard, not a timing
+    // assertion).
+    while signed_by != quick && started.elapsed() < std::time::Duration::from_secs(60) {
+        assert_eq!(signed_by, first);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        signed_by = token().await;
+    }
+    assert_eq!(signed_by, quick);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    assert!(
+        jwks_kids().await.contains(&first),
+        "the old key stays published"
+    );
 }

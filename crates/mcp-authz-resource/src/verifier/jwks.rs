@@ -1,6 +1,9 @@
 //! The authorization server's signing keys ([RFC 7517] JWK Set): parsed leniently (keys this crate cannot
 //! use are skipped, so any standards-compliant JWKS works), cached, and refetched on an unknown `kid` at
-//! most once per interval (REQUIREMENTS RS-10).
+//! most once per interval (REQUIREMENTS RS-10). A fetched set lives for its `Cache-Control: max-age`
+//! (bounded to 30 s ..= 1 day; a default without one) and is then fetched again before use, so a key
+//! the authorization server retired stops verifying within that bound; if the refetch fails, the old
+//! set serves for a stale grace, then tokens get 503 (REQUIREMENTS SEC-15).
 //!
 //! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
 
@@ -136,10 +139,35 @@ struct RefreshState {
     jwks_uri: Option<Url>,
 }
 
+/// How long a fetched key set is trusted (REQUIREMENTS SEC-15).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Freshness {
+    /// The lifetime of a set whose response named none in `Cache-Control`.
+    pub(crate) default_max_age: Duration,
+    /// How long past its lifetime a set is still used while refetching it fails.
+    pub(crate) stale_grace: Duration,
+}
+
+/// The smallest `Cache-Control: max-age` honoured: 30 seconds (a smaller one, or `no-cache`, would
+/// make every request a fetch).
+pub(crate) const MIN_MAX_AGE: Duration = Duration::from_secs(30);
+/// The largest `Cache-Control: max-age` honoured: one day (a retired key must not live for longer).
+pub(crate) const MAX_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The key set in use, with its generation and lifetime.
+#[derive(Clone)]
+pub(crate) struct Snapshot {
+    /// Bumped on every successful fetch: a verification made with an older generation is redone.
+    pub(crate) generation: u64,
+    pub(crate) keys: Arc<KeySet>,
+    /// When the set must be fetched again before use; `None` before the first fetch.
+    expires: Option<NumericDate>,
+}
+
 /// What a key lookup found.
 pub(crate) enum Lookup {
     /// Keys to try.
-    Keys(Arc<KeySet>),
+    Keys(Snapshot),
     /// No key matches and the JWKS is current: the token is invalid.
     NoKey,
     /// No key matches and the JWKS could not be fetched: undecidable.
@@ -149,14 +177,21 @@ pub(crate) enum Lookup {
     },
 }
 
+/// The key set could not be made current and the stale one is past its grace: undecidable (503).
+pub(crate) struct Unavailable {
+    pub(crate) retry_after: Duration,
+    pub(crate) source: FetchError,
+}
+
 /// The cached key set with its single-flight, rate-limited refresh.
 pub(crate) struct Jwks {
     source: JwksSource,
     fetcher: Arc<dyn HttpFetcher>,
     clock: Arc<dyn Clock>,
     refetch_interval: Duration,
+    freshness: Freshness,
     max_size: usize,
-    keys: RwLock<(u64, Arc<KeySet>)>,
+    keys: RwLock<Snapshot>,
     refresh: tokio::sync::Mutex<RefreshState>,
 }
 
@@ -166,6 +201,7 @@ impl Jwks {
         fetcher: Arc<dyn HttpFetcher>,
         clock: Arc<dyn Clock>,
         refetch_interval: Duration,
+        freshness: Freshness,
         max_size: usize,
     ) -> Self {
         let jwks_uri = match &source {
@@ -177,8 +213,13 @@ impl Jwks {
             fetcher,
             clock,
             refetch_interval,
+            freshness,
             max_size,
-            keys: RwLock::new((0, Arc::new(KeySet::default()))),
+            keys: RwLock::new(Snapshot {
+                generation: 0,
+                keys: Arc::new(KeySet::default()),
+                expires: None,
+            }),
             refresh: tokio::sync::Mutex::new(RefreshState {
                 generation: 0,
                 last_attempt: None,
@@ -188,26 +229,80 @@ impl Jwks {
         }
     }
 
-    fn current(&self) -> (u64, Arc<KeySet>) {
-        let guard = self
-            .keys
+    fn current(&self) -> Snapshot {
+        self.keys
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (guard.0, Arc::clone(&guard.1))
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
-    /// The key set to verify a token with `kid` and `alg`, refetching once when no key matches and
-    /// the refetch interval allows.
-    pub(crate) async fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
-        let (generation, keys) = self.current();
-        if keys.candidates(kid, alg).next().is_some() {
-            return Lookup::Keys(keys);
+    /// The key set, fetched again first when its lifetime is over (REQUIREMENTS SEC-15): keys the
+    /// authorization server no longer publishes are dropped within that lifetime. When the refetch
+    /// fails, the old set serves for the stale grace, then nothing does.
+    pub(crate) async fn fresh(&self) -> Result<Snapshot, Unavailable> {
+        let now = self.clock.now();
+        let snapshot = self.current();
+        if snapshot.expires.is_some_and(|expires| now < expires) {
+            return Ok(snapshot);
         }
-        match self.refresh(generation).await {
+        let failure = match self.refresh(snapshot.generation, Why::Expired).await {
+            Ok(())
+            | Err(RefreshError::RateLimited {
+                last_error: None, ..
+            }) => {
+                return Ok(self.current());
+            }
+            Err(RefreshError::RateLimited {
+                retry_after,
+                last_error: Some(source),
+            })
+            | Err(RefreshError::Fetch {
+                retry_after,
+                source,
+            }) => Unavailable {
+                retry_after,
+                source,
+            },
+        };
+        let snapshot = self.current();
+        let grace_until = snapshot
+            .expires
+            .map(|expires| expires.saturating_add(self.freshness.stale_grace));
+        if grace_until.is_some_and(|until| now < until) {
+            tracing::warn!(
+                error = %failure.source,
+                "the JWKS could not be refetched; using the previous key set within its stale grace"
+            );
+            Ok(snapshot)
+        } else {
+            Err(failure)
+        }
+    }
+
+    /// The key set to verify a token with `kid` and `alg`: the current set (see
+    /// [`fresh`](Self::fresh)), refetched once more when no key matches and the refetch interval
+    /// allows.
+    pub(crate) async fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        let snapshot = match self.fresh().await {
+            Ok(snapshot) => snapshot,
+            Err(Unavailable {
+                retry_after,
+                source,
+            }) => {
+                return Lookup::Unavailable {
+                    retry_after,
+                    source,
+                };
+            }
+        };
+        if snapshot.keys.candidates(kid, alg).next().is_some() {
+            return Lookup::Keys(snapshot);
+        }
+        match self.refresh(snapshot.generation, Why::UnknownKey).await {
             Ok(()) => {
-                let (_, keys) = self.current();
-                if keys.candidates(kid, alg).next().is_some() {
-                    Lookup::Keys(keys)
+                let snapshot = self.current();
+                if snapshot.keys.candidates(kid, alg).next().is_some() {
+                    Lookup::Keys(snapshot)
                 } else {
                     Lookup::NoKey
                 }
@@ -231,14 +326,19 @@ impl Jwks {
     }
 
     /// Fetches the JWKS unless another task did since `seen_generation` or the last attempt was less
-    /// than the refetch interval ago.
-    async fn refresh(&self, seen_generation: u64) -> Result<(), RefreshError> {
+    /// than the refetch interval ago (for an expired set: unless the last attempt failed that
+    /// recently; a set that expired after a successful fetch is always fetched again).
+    async fn refresh(&self, seen_generation: u64, why: Why) -> Result<(), RefreshError> {
         let mut state = self.refresh.lock().await;
         if state.generation != seen_generation {
             return Ok(());
         }
         let now = self.clock.now();
-        if let Some(last) = state.last_attempt {
+        let rate_limited = match why {
+            Why::UnknownKey => true,
+            Why::Expired => state.last_error.is_some(),
+        };
+        if let Some(last) = state.last_attempt.filter(|_| rate_limited) {
             let next = last.saturating_add(self.refetch_interval);
             if now < next {
                 return Err(RefreshError::RateLimited {
@@ -250,14 +350,22 @@ impl Jwks {
         state.last_attempt = Some(now);
         let retry_after = self.refetch_interval.max(Duration::from_secs(1));
         match self.fetch(&mut state).await {
-            Ok(keys) => {
+            Ok((keys, max_age)) => {
                 state.generation = state.generation.wrapping_add(1);
                 state.last_error = None;
+                let max_age = max_age.map_or(self.freshness.default_max_age, |age| {
+                    age.clamp(MIN_MAX_AGE, MAX_MAX_AGE)
+                });
                 let mut guard = self
                     .keys
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                *guard = (state.generation, Arc::new(keys));
+                // The new set replaces the old: keys no longer published are gone.
+                *guard = Snapshot {
+                    generation: state.generation,
+                    keys: Arc::new(keys),
+                    expires: Some(now.saturating_add(max_age)),
+                };
                 drop(guard);
                 // Readers compare against the generation they saw before the refresh.
                 Ok(())
@@ -272,7 +380,10 @@ impl Jwks {
         }
     }
 
-    async fn fetch(&self, state: &mut RefreshState) -> Result<KeySet, FetchError> {
+    async fn fetch(
+        &self,
+        state: &mut RefreshState,
+    ) -> Result<(KeySet, Option<Duration>), FetchError> {
         let url = match (&state.jwks_uri, &self.source) {
             (Some(url), _) => url.clone(),
             (None, JwksSource::Uri(url)) => url.clone(),
@@ -291,12 +402,22 @@ impl Jwks {
                 url
             }
         };
-        let body = self
+        let fetched = self
             .fetcher
-            .fetch(FetchRequest::get(url.clone(), self.max_size))
+            .fetch_cacheable(FetchRequest::get(url.clone(), self.max_size))
             .await?;
-        KeySet::parse(&body).map_err(|reason| invalid(&url, &reason))
+        let keys = KeySet::parse(&fetched.body).map_err(|reason| invalid(&url, &reason))?;
+        Ok((keys, fetched.max_age))
     }
+}
+
+/// Why the key set is fetched again.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Its lifetime is over.
+    Expired,
+    /// A token names a key it does not have.
+    UnknownKey,
 }
 
 enum RefreshError {

@@ -11,13 +11,22 @@ use mcp_authz_token::{
     AccessToken, ClaimsExpectations, DEFAULT_LEEWAY, JwtAccessTokenClaims, is_at_jwt_typ,
 };
 
-use super::jwks::{Jwks, JwksSource, Lookup};
+use super::jwks::{Freshness, Jwks, JwksSource, Lookup, Unavailable};
 use super::{DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, VerifyError};
 use crate::cache::{TokenCache, token_key};
 use crate::{Clock, FetchError, HttpFetcher, ReqwestFetcher, SystemClock, VerifiedClaims};
 
 /// Default minimum time between two JWKS fetches: 30 seconds.
 pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Default lifetime of a fetched JWKS whose response has no `Cache-Control: max-age`: 5 minutes.
+/// After it, the set is fetched again before use, so a key the authorization server retired stops
+/// verifying (REQUIREMENTS SEC-15).
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// Default time an expired JWKS is still used while refetching it fails: 10 minutes. After it,
+/// tokens get 503 (the verifier cannot decide), never 401.
+pub const DEFAULT_JWKS_STALE_GRACE: Duration = Duration::from_secs(10 * 60);
 
 /// The asymmetric JWS algorithms a [`JwtVerifier`] can accept. `none` and the HMAC algorithms are not
 /// representable: a public key from a JWKS can never be used as an HMAC secret.
@@ -63,6 +72,12 @@ impl SigningAlgorithm {
 /// `exp`, `nbf` and `iat` with the token crate's [`JwtAccessTokenClaims::validate`]. Verified tokens are
 /// cached by their SHA-256 until they expire. Cheap to clone.
 ///
+/// The key set lives for the `Cache-Control: max-age` of the JWKS response (30 s ..= 1 day), else
+/// [`jwks_max_age`](JwtVerifierBuilder::jwks_max_age), and is fetched again before use when older:
+/// keys no longer published stop verifying, cached verifications included. While refetching fails,
+/// the old set serves for [`jwks_stale_grace`](JwtVerifierBuilder::jwks_stale_grace); then tokens
+/// get 503.
+///
 /// ```no_run
 /// use mcp_authz_metadata::{Issuer, ResourceUri};
 /// use mcp_authz_resource::JwtVerifier;
@@ -84,7 +99,8 @@ struct Inner {
     require_at_jwt: bool,
     clock: Arc<dyn Clock>,
     jwks: Jwks,
-    cache: TokenCache<VerifiedClaims>,
+    /// Verified claims with the generation of the key set that verified them.
+    cache: TokenCache<(VerifiedClaims, u64)>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -106,6 +122,8 @@ pub struct JwtVerifierBuilder {
     algorithms: Vec<SigningAlgorithm>,
     leeway: Duration,
     refetch_interval: Duration,
+    jwks_max_age: Duration,
+    jwks_stale_grace: Duration,
     cache_capacity: usize,
     max_jwks_size: usize,
     fetcher: Option<Arc<dyn HttpFetcher>>,
@@ -123,6 +141,8 @@ impl JwtVerifier {
             algorithms: SigningAlgorithm::ALL.to_vec(),
             leeway: DEFAULT_LEEWAY,
             refetch_interval: DEFAULT_REFETCH_INTERVAL,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
+            jwks_stale_grace: DEFAULT_JWKS_STALE_GRACE,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
             max_jwks_size: DEFAULT_MAX_DOCUMENT_SIZE,
             fetcher: None,
@@ -131,10 +151,11 @@ impl JwtVerifier {
         }
     }
 
+    /// Verifies `token` against the current key set; returns its claims and the set's generation.
     async fn verify_uncached(
         &self,
         token: &AccessToken,
-    ) -> Result<JwtAccessTokenClaims, VerifyError> {
+    ) -> Result<(JwtAccessTokenClaims, u64), VerifyError> {
         let inner = &self.inner;
         let jwt = token.secret();
         let header = jsonwebtoken::decode_header(jwt).map_err(|_| InvalidToken::Malformed)?;
@@ -144,8 +165,8 @@ impl JwtVerifier {
         if !inner.algorithms.contains(&header.alg) {
             return Err(InvalidToken::AlgorithmNotAllowed(format!("{:?}", header.alg)).into());
         }
-        let keys = match inner.jwks.lookup(header.kid.as_deref(), header.alg).await {
-            Lookup::Keys(keys) => keys,
+        let snapshot = match inner.jwks.lookup(header.kid.as_deref(), header.alg).await {
+            Lookup::Keys(snapshot) => snapshot,
             Lookup::NoKey => return Err(InvalidToken::UnknownKey.into()),
             Lookup::Unavailable {
                 retry_after,
@@ -159,7 +180,7 @@ impl JwtVerifier {
         };
         let validation = signature_only(header.alg);
         let mut outcome = Err(InvalidToken::UnknownKey);
-        for key in keys.candidates(header.kid.as_deref(), header.alg) {
+        for key in snapshot.keys.candidates(header.kid.as_deref(), header.alg) {
             match jsonwebtoken::decode::<JwtAccessTokenClaims>(jwt, key, &validation) {
                 Ok(data) => {
                     outcome = Ok(data.claims);
@@ -172,7 +193,7 @@ impl JwtVerifier {
         claims
             .validate(&inner.expectations, inner.clock.now())
             .map_err(InvalidToken::Claims)?;
-        Ok(claims)
+        Ok((claims, snapshot.generation))
     }
 }
 
@@ -203,13 +224,28 @@ impl super::TokenVerifier for JwtVerifier {
     async fn verify(&self, token: &AccessToken) -> Result<VerifiedClaims, VerifyError> {
         let key = token_key(token);
         let now = self.inner.clock.now();
-        if let Some(claims) = self.inner.cache.get(&key, now) {
-            return Ok(claims);
+        if let Some((claims, generation)) = self.inner.cache.get(&key, now) {
+            // Only while the key set that verified it is still the current one: after a refetch
+            // the token is verified again, so a retired key stops verifying cached tokens too.
+            let current = self.inner.jwks.fresh().await.map_err(
+                |Unavailable {
+                     retry_after,
+                     source,
+                 }| VerifyError::Unavailable {
+                    retry_after,
+                    source,
+                },
+            )?;
+            if current.generation == generation {
+                return Ok(claims);
+            }
         }
-        let claims = self.verify_uncached(token).await?;
+        let (claims, generation) = self.verify_uncached(token).await?;
         let expires = claims.exp;
         let verified = VerifiedClaims::from(claims);
-        self.inner.cache.insert(key, verified.clone(), expires, now);
+        self.inner
+            .cache
+            .insert(key, (verified.clone(), generation), expires, now);
         Ok(verified)
     }
 }
@@ -239,6 +275,23 @@ impl JwtVerifierBuilder {
     /// Default: [`DEFAULT_REFETCH_INTERVAL`] (30 s).
     pub fn refetch_interval(mut self, interval: Duration) -> Self {
         self.refetch_interval = interval;
+        self
+    }
+
+    /// How long a fetched JWKS is used before it is fetched again, when its response has no
+    /// `Cache-Control: max-age` (one in the response wins, bounded to 30 s ..= 1 day). Default:
+    /// [`DEFAULT_JWKS_MAX_AGE`] (5 min). It bounds how long a key the authorization server retired
+    /// keeps verifying tokens. At least 1 s.
+    pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
+        self.jwks_max_age = max_age;
+        self
+    }
+
+    /// How long past its lifetime a JWKS is still used while refetching it fails (an outage of the
+    /// authorization server); after it, tokens get 503 until a fetch succeeds. Default:
+    /// [`DEFAULT_JWKS_STALE_GRACE`] (10 min).
+    pub fn jwks_stale_grace(mut self, grace: Duration) -> Self {
+        self.jwks_stale_grace = grace;
         self
     }
 
@@ -294,6 +347,10 @@ impl JwtVerifierBuilder {
                     fetcher,
                     Arc::clone(&self.clock),
                     self.refetch_interval,
+                    Freshness {
+                        default_max_age: self.jwks_max_age.max(Duration::from_secs(1)),
+                        stale_grace: self.jwks_stale_grace,
+                    },
                     self.max_jwks_size,
                 ),
                 clock: self.clock,

@@ -10,7 +10,10 @@ mod revocation;
 pub use introspection::{
     DEFAULT_MAX_CACHE_TTL, DEFAULT_RETRY_AFTER, IntrospectionVerifier, IntrospectionVerifierBuilder,
 };
-pub use jwt::{DEFAULT_REFETCH_INTERVAL, JwtVerifier, JwtVerifierBuilder, SigningAlgorithm};
+pub use jwt::{
+    DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE, DEFAULT_REFETCH_INTERVAL, JwtVerifier,
+    JwtVerifierBuilder, SigningAlgorithm,
+};
 pub use revocation::{RevocationCheck, RevocationFuture, RevocationUnavailable};
 
 use std::future::Future;

@@ -17,11 +17,11 @@ use http::{Method, Request, Response, StatusCode};
 use mcp_authz_metadata::{AuthorizationServerMetadata, authorization_server_metadata_paths};
 pub use operator::OperatorRevocation;
 
-use mcp_authz_store::{ClientRecord, KeyId, Store, StoreError, UnixTime};
+use mcp_authz_store::{ClientRecord, Store, StoreError, UnixTime};
 
 use crate::cimd::MetadataFetcher;
 use crate::config::{ConfigError, ServerConfig};
-use crate::keys::{KeyError, Keys};
+use crate::keys::{KeyError, KeyRotation, Keys};
 use crate::lockout::Lockout;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, ClientAddr};
@@ -177,7 +177,12 @@ impl AuthorizationServer {
             .unwrap_or_else(|| Arc::new(LocalUsers::new(store.clone())));
         let cap = config.max_pending;
         let inner = Inner {
-            keys: Keys::new(store.clone(), config.ids.clone(), config.signing_algorithm),
+            keys: Keys::new(
+                store.clone(),
+                config.ids.clone(),
+                config.signing_algorithm,
+                config.access_token_lifetime + std::time::Duration::from_secs(60),
+            ),
             authenticator,
             sessions: BoundedMap::new(cap),
             pending: PendingRequests::new(cap, config.max_pending_per_peer),
@@ -226,24 +231,42 @@ impl AuthorizationServer {
 
     /// Generates a new signing key of the configured algorithm
     /// ([`ServerConfigBuilder::signing_algorithm`](crate::ServerConfigBuilder::signing_algorithm)) and
-    /// makes it active; the previous key stays in the JWKS until every token it signed has expired
-    /// (REQUIREMENTS AS-9).
-    pub async fn rotate_signing_key(&self) -> Result<KeyId, KeyError> {
-        self.rotate_signing_key_to(self.inner.config.signing_algorithm)
+    /// publishes it in the JWKS at once; it starts signing after
+    /// [`DEFAULT_KEY_PUBLICATION_DELAY`](crate::DEFAULT_KEY_PUBLICATION_DELAY) (10 min), when resource
+    /// servers have refetched the JWKS (REQUIREMENTS SEC-15). The previous key then stays in the JWKS
+    /// until every token it signed has expired (REQUIREMENTS AS-9).
+    pub async fn rotate_signing_key(&self) -> Result<KeyRotation, KeyError> {
+        self.rotate_signing_key_after(crate::DEFAULT_KEY_PUBLICATION_DELAY)
             .await
     }
 
-    /// Like [`rotate_signing_key`](Self::rotate_signing_key) with a key of `algorithm`: switching
-    /// algorithms keeps the tokens of the previous key verifiable (the JWKS lists both).
+    /// Like [`rotate_signing_key`](Self::rotate_signing_key) with another publication delay. Keep it
+    /// longer than the JWKS lifetime of your resource servers (the JWKS is served with `max-age` of
+    /// [`JWKS_MAX_AGE`](crate::JWKS_MAX_AGE)), or tokens signed with the new key may be refused.
+    pub async fn rotate_signing_key_after(
+        &self,
+        delay: std::time::Duration,
+    ) -> Result<KeyRotation, KeyError> {
+        self.rotate_signing_key_to(self.inner.config.signing_algorithm, delay)
+            .await
+    }
+
+    /// Rotates with no publication delay: the new key signs at once. For a compromised key, or when
+    /// no remote resource server caches the JWKS; other verifiers refuse the new tokens until they
+    /// refetch it (on the unknown `kid`, at most once per their refetch interval).
+    pub async fn rotate_signing_key_now(&self) -> Result<KeyRotation, KeyError> {
+        self.rotate_signing_key_after(std::time::Duration::ZERO)
+            .await
+    }
+
+    /// Like [`rotate_signing_key_after`](Self::rotate_signing_key_after) with a key of `algorithm`:
+    /// switching algorithms keeps the tokens of the previous key verifiable (the JWKS lists both).
     pub async fn rotate_signing_key_to(
         &self,
         algorithm: SigningAlgorithm,
-    ) -> Result<KeyId, KeyError> {
-        let now = self.now();
-        let until = now.saturating_add(
-            self.inner.config.access_token_lifetime + std::time::Duration::from_secs(60),
-        );
-        self.inner.keys.rotate(algorithm, now, until).await
+        delay: std::time::Duration,
+    ) -> Result<KeyRotation, KeyError> {
+        self.inner.keys.rotate(algorithm, self.now(), delay).await
     }
 
     pub(crate) fn now(&self) -> UnixTime {
@@ -311,10 +334,11 @@ impl AuthorizationServer {
         }
     }
 
-    /// The JWKS (`jwks_uri`): active, published and not-yet-expired retired keys.
+    /// The JWKS (`jwks_uri`): active, published and not-yet-expired retired keys, with
+    /// `Cache-Control: public, max-age=` [`JWKS_MAX_AGE`](crate::JWKS_MAX_AGE).
     pub async fn jwks(&self, _request: Request<Bytes>) -> Response<Bytes> {
         match self.inner.keys.jwks(self.now()).await {
-            Ok(body) => respond::public_json(Bytes::from(body), "public, max-age=300"),
+            Ok(body) => respond::public_json(Bytes::from(body), crate::keys::JWKS_CACHE_CONTROL),
             Err(e) => Failure::Key(e).into_response(),
         }
     }

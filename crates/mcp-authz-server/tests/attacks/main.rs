@@ -12,5 +12,6 @@
 mod common;
 
 mod browser;
+mod keys;
 mod scope;
 mod token;

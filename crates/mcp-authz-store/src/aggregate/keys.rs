@@ -34,6 +34,12 @@ pub struct SigningKey {
     pub created_at: UnixTime,
     /// Its state.
     pub state: KeyState,
+    /// For a [`Published`](KeyState::Published) key: when it starts signing. It is in the JWKS from
+    /// its creation, and the server activates it once this time has passed, so that resource servers
+    /// have fetched it before its first token (REQUIREMENTS SEC-15). `None`: activated only
+    /// explicitly ([`KeyStore::activate_key`]). Kept, for the record, once the key is active or
+    /// retired.
+    pub activates_at: Option<UnixTime>,
 }
 
 impl SigningKey {
@@ -43,6 +49,12 @@ impl SigningKey {
             KeyState::Published | KeyState::Active => true,
             KeyState::Retired { until } => now < until,
         }
+    }
+
+    /// `true` for a [`Published`](KeyState::Published) key whose
+    /// [`activates_at`](Self::activates_at) has come at `now`: the server should activate it.
+    pub fn is_due(&self, now: UnixTime) -> bool {
+        self.state == KeyState::Published && self.activates_at.is_some_and(|at| at <= now)
     }
 }
 

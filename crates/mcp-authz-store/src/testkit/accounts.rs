@@ -7,8 +7,8 @@ use super::fixtures::{
     T0, client, client_id, code, grant, hash, key, phc, resource, scope, subject, user,
 };
 use crate::{
-    ClientKind, ClientStore, CodeStore, Consent, Entity, KeyId, KeyState, PurgeCounts, Store,
-    StoreError, TokenId, Username,
+    ClientKind, ClientStore, CodeStore, Consent, Entity, KeyId, KeyState, PurgeCounts, SigningKey,
+    Store, StoreError, TokenId, Username,
 };
 
 /// Clients: insert, read back every field, duplicate insert conflicts, update, upsert, delete; also
@@ -309,10 +309,15 @@ pub async fn signing_key_lifecycle<S: Store>(store: S) {
     assert!(matches!(dup, StoreError::Conflict { .. }), "got {dup:?}");
 
     let t1 = T0.saturating_add(Duration::from_secs(10));
-    store
-        .insert_key(key("k2", KeyState::Published, t1))
-        .await
-        .unwrap();
+    // The next key, published ahead of its activation time (SEC-15): the time round-trips.
+    let k2 = SigningKey {
+        activates_at: Some(t1.saturating_add(Duration::from_secs(600))),
+        ..key("k2", KeyState::Published, t1)
+    };
+    store.insert_key(k2.clone()).await.unwrap();
+    assert_eq!(store.get_key(&kid("k2")).await.unwrap(), Some(k2.clone()));
+    assert!(!k2.is_due(t1));
+    assert!(k2.is_due(t1.saturating_add(Duration::from_secs(600))));
     assert_eq!(
         store.active_key().await.unwrap().map(|k| k.kid),
         Some(kid("k1"))
@@ -337,7 +342,13 @@ pub async fn signing_key_lifecycle<S: Store>(store: S) {
         (active.kid.clone(), active.state),
         (kid("k2"), KeyState::Active)
     );
-    assert_eq!(active, key("k2", KeyState::Active, t1));
+    assert_eq!(
+        active,
+        SigningKey {
+            state: KeyState::Active,
+            ..k2
+        }
+    );
     let k1 = store.get_key(&kid("k1")).await.unwrap().unwrap();
     assert_eq!(k1.state, KeyState::Retired { until });
     let back = store.activate_key(&kid("k1"), until).await.unwrap_err();

@@ -153,6 +153,7 @@ pub(crate) fn key(kid: &str, state: KeyState, created_at: UnixTime) -> SigningKe
         public_jwk_json: format!(r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"..","y":".."}}"#),
         created_at,
         state,
+        activates_at: None,
     }
 }
 

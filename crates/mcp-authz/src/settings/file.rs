@@ -18,6 +18,7 @@ pub(crate) struct FileSettings {
     pub(crate) issuer: Option<String>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) store: Option<String>,
+    pub(crate) dangerous_allow_shared_data_dir: Option<bool>,
     pub(crate) dev: Option<bool>,
     pub(crate) tls_cert: Option<PathBuf>,
     pub(crate) tls_key: Option<PathBuf>,

@@ -125,6 +125,8 @@ pub(crate) enum StoreLocation {
 pub(crate) struct StorageSettings {
     data_dir: Option<PathBuf>,
     store: Option<String>,
+    /// `--dangerous-allow-shared-data-dir`.
+    dangerous_allow_shared_data_dir: bool,
 }
 
 impl std::fmt::Debug for StorageSettings {
@@ -133,6 +135,10 @@ impl std::fmt::Debug for StorageSettings {
         f.debug_struct("StorageSettings")
             .field("data_dir", &self.data_dir)
             .field("store", &self.store.as_ref().map(|_| "<redacted>"))
+            .field(
+                "dangerous_allow_shared_data_dir",
+                &self.dangerous_allow_shared_data_dir,
+            )
             .finish()
     }
 }
@@ -148,6 +154,15 @@ impl StorageSettings {
             (Some(_), Some(_)) => Err(SettingsError::Conflict(
                 "both a data directory and a PostgreSQL store are set: choose one",
             )),
+        }
+    }
+
+    /// Whether a data directory other users may access is refused (the default) or accepted.
+    pub(crate) fn sharing(&self) -> crate::data_dir::Sharing {
+        if self.dangerous_allow_shared_data_dir {
+            crate::data_dir::Sharing::DangerousAllow
+        } else {
+            crate::data_dir::Sharing::Refuse
         }
     }
 }
@@ -241,16 +256,20 @@ pub(crate) fn storage(args: &StoreArgs) -> Result<(StorageSettings, FileSettings
 }
 
 fn merge_storage(args: &StoreArgs, file: &FileSettings) -> StorageSettings {
+    let dangerous_allow_shared_data_dir = args.dangerous_allow_shared_data_dir
+        || file.dangerous_allow_shared_data_dir.unwrap_or(false);
     // A flag or variable naming one backend overrides the file's choice of the other.
     if args.data_dir.is_some() || args.store.is_some() {
         return StorageSettings {
             data_dir: args.data_dir.clone(),
             store: args.store.clone(),
+            dangerous_allow_shared_data_dir,
         };
     }
     StorageSettings {
         data_dir: file.data_dir.clone(),
         store: file.store.clone(),
+        dangerous_allow_shared_data_dir,
     }
 }
 
@@ -395,6 +414,7 @@ mod tests {
             config: None,
             data_dir: Some("/tmp/d".into()),
             store: None,
+            dangerous_allow_shared_data_dir: false,
         };
         assert_eq!(
             merge_storage(&args, &file).location().unwrap(),
@@ -403,6 +423,7 @@ mod tests {
         let both = StorageSettings {
             data_dir: Some("/a".into()),
             store: Some("postgres://b".into()),
+            dangerous_allow_shared_data_dir: false,
         };
         assert!(matches!(both.location(), Err(SettingsError::Conflict(_))));
     }

@@ -9,5 +9,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+#[cfg(unix)]
 mod keys;
 mod serve;

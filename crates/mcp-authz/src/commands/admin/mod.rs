@@ -62,7 +62,12 @@ impl Admin {
     /// to create a database: a typo in `--data-dir` must not silently make an empty one.
     async fn open(args: &StoreArgs) -> Result<Self, CliError> {
         let (storage_settings, file) = crate::settings::storage(args)?;
-        let store = storage::open(&storage_settings.location()?, Missing::Refuse).await?;
+        let store = storage::open(
+            &storage_settings.location()?,
+            Missing::Refuse,
+            storage_settings.sharing(),
+        )
+        .await?;
         let resource =
             ResourceUri::parse("http://127.0.0.1/mcp").map_err(|e| CliError::InvalidArgument {
                 what: "resource",

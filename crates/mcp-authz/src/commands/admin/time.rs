@@ -1,6 +1,36 @@
-//! Unix times as RFC 3339 UTC text, for listings.
+//! Unix times as RFC 3339 UTC text, for listings; durations (`90s`, `10m`, `1h`) from the command
+//! line.
+
+use std::time::Duration;
 
 use mcp_authz_store::UnixTime;
+
+/// A duration as `<number>[s|m|h|d]` (a bare number is seconds), at most a year.
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?}: expected a number with s, m, h or d (like 10m)"
+            ));
+        }
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number with s, m, h or d (like 10m)"))?;
+    let secs = number
+        .checked_mul(scale)
+        .filter(|s| *s <= 366 * 86_400)
+        .ok_or_else(|| format!("{text:?}: at most a year"))?;
+    Ok(Duration::from_secs(secs))
+}
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
 pub(super) fn rfc3339(time: UnixTime) -> String {
@@ -33,6 +63,25 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3_600)));
+        for bad in [
+            "",
+            "m",
+            "10x",
+            "1.5m",
+            "-1s",
+            "99999999999999999999d",
+            "400d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn known_dates() {

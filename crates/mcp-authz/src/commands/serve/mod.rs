@@ -96,7 +96,12 @@ async fn serve(
     tls: Option<tls::Tls>,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let store = storage::open(&args.storage.location()?, Missing::Create).await?;
+    let store = storage::open(
+        &args.storage.location()?,
+        Missing::Create,
+        args.storage.sharing(),
+    )
+    .await?;
     let (listener, local, scheme) = bind(&args, tls.as_ref()).await?;
     let issuer = public_base(&args, scheme, local)?;
     let resource = resource_of(&issuer)?;
