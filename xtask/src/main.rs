@@ -5,6 +5,8 @@
 //!   conformance suite against our client (`interop/conformance/run-client.sh`), then the TypeScript
 //!   SDK interop check.
 //! - `conformance`: only the conformance suite.
+//! - `fuzz --smoke` (also part of `ci`, after rustdoc): every cargo-fuzz target for a few seconds;
+//!   `fuzz --minutes N [target…]`: the long run (`fuzz.rs`, `fuzz/README.md`).
 //! - `interop`: interoperability with the official TypeScript MCP SDK, both directions
 //!   (`interop/typescript/run.sh`), the official Python MCP SDK, both directions
 //!   (`interop/python/run.sh`), and rmcp's own OAuth client against `serve` (`interop/rmcp/run.sh`);
@@ -15,6 +17,7 @@
 //! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
 
 mod bench;
+mod fuzz;
 mod matrix;
 
 use std::path::{Path, PathBuf};
@@ -26,10 +29,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("conformance") => conformance(),
         Some("interop") => interop(),
+        Some("fuzz") => fuzz::fuzz(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|conformance|interop|bench [--only <text>] [bench args]>"
+                "usage: cargo xtask <ci|conformance|interop|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>] [bench args]>"
             );
             return ExitCode::from(2);
         }
@@ -109,6 +113,7 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    fuzz::fuzz(&["--smoke".to_owned()])?;
     conformance()?;
     interop()?;
     eprintln!("xtask: ci passed");
