@@ -5,7 +5,7 @@
 //! LOAD_SECS=5 LOAD_CONCURRENCY=32 cargo bench -p mcp-authz-server --bench load
 //! ```
 //!
-//! Scenarios: metadata GET; client_credentials token (ES256 JWT, and EdDSA JWT); refresh-token
+//! Scenarios: metadata GET; JWKS GET; client_credentials token (ES256 JWT, and EdDSA JWT); refresh-token
 //! rotation on SQLite;
 //! full authorize (session + remembered consent) -> token flows on memory and on SQLite. Each
 //! scenario is bounded in time and in count.
@@ -682,6 +682,18 @@ fn main() {
             let server = ChildServer::spawn("memory");
             run(name, ">= 30,000 /s", &server, concurrency, secs, vec![(); concurrency], |mut s, ()| async move {
                 let reply = send(&mut s, "GET", "/.well-known/oauth-authorization-server", &[], String::new()).await;
+                assert_eq!(reply.status, 200);
+                (s, ())
+            })
+            .await;
+            server.finish(name);
+        }
+
+        let name = "GET /jwks.json";
+        if wanted(name) {
+            let server = ChildServer::spawn("memory");
+            run(name, ">= 0.8x the metadata rate", &server, concurrency, secs, vec![(); concurrency], |mut s, ()| async move {
+                let reply = send(&mut s, "GET", "/jwks.json", &[], String::new()).await;
                 assert_eq!(reply.status, 200);
                 (s, ())
             })

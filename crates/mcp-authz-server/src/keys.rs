@@ -10,6 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
@@ -84,6 +85,12 @@ pub(crate) struct Keys {
     /// Verification keys with the time until which they may be used without asking the store
     /// again (so that a key that left the JWKS stops verifying, SEC-15).
     decoding: RwLock<HashMap<KeyId, (VerificationKey, UnixTime)>>,
+    /// The serialized JWKS and the time until which it is served without asking the store again:
+    /// the active key's reload time (at most [`ACTIVE_KEY_CACHE`], never past the next
+    /// activation) or a retired key's expiry, whichever comes first. A rotation on this instance
+    /// drops it; one on another instance is seen within [`ACTIVE_KEY_CACHE`], which the publication
+    /// delay covers.
+    jwks: RwLock<Option<(Bytes, UnixTime)>>,
 }
 
 impl Keys {
@@ -101,6 +108,7 @@ impl Keys {
             active: RwLock::new(None),
             rng: SystemRandom::new(),
             decoding: RwLock::new(HashMap::new()),
+            jwks: RwLock::new(None),
         }
     }
 
@@ -208,17 +216,39 @@ impl Keys {
     }
 
     /// The JWKS document: every published key (the next key ahead of its activation, the active
-    /// key, retired keys until expiry).
-    pub(crate) async fn jwks(&self, now: UnixTime) -> Result<String, KeyError> {
+    /// key, retired keys until expiry), serialized once per key-set change (issue #21: it was
+    /// rebuilt from the store on every request).
+    pub(crate) async fn jwks(&self, now: UnixTime) -> Result<Bytes, KeyError> {
+        if let Some((document, until)) = self
+            .jwks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            && now < *until
+        {
+            return Ok(document.clone());
+        }
         // Make sure there is a key to publish before the first token is signed.
-        self.active(now).await?;
+        let active = self.active(now).await?;
         let keys = self.store.published_keys(now).await?;
+        let until = keys
+            .iter()
+            .filter_map(|k| match k.state {
+                KeyState::Retired { until } => Some(until),
+                _ => None,
+            })
+            .fold(active.reload_at, UnixTime::min);
         let jwks: Vec<serde_json::Value> = keys
             .iter()
             .filter_map(|k| serde_json::from_str(&k.public_jwk_json).ok())
             .collect();
-        serde_json::to_string(&serde_json::json!({ "keys": jwks }))
-            .map_err(|e| KeyError::Crypto(e.to_string()))
+        let document = Bytes::from(
+            serde_json::to_vec(&serde_json::json!({ "keys": jwks }))
+                .map_err(|e| KeyError::Crypto(e.to_string()))?,
+        );
+        *self.jwks.write().unwrap_or_else(PoisonError::into_inner) =
+            Some((document.clone(), until));
+        Ok(document)
     }
 
     /// The verification key of `kid` and its algorithm, if the key is still published.
@@ -294,6 +324,7 @@ impl Keys {
                 .await?;
         }
         *self.active.write().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.jwks.write().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(KeyRotation { kid, signs_from })
     }
 }

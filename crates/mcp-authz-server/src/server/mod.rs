@@ -338,7 +338,7 @@ impl AuthorizationServer {
     /// `Cache-Control: public, max-age=` [`JWKS_MAX_AGE`](crate::JWKS_MAX_AGE).
     pub async fn jwks(&self, _request: Request<Bytes>) -> Response<Bytes> {
         match self.inner.keys.jwks(self.now()).await {
-            Ok(body) => respond::public_json(Bytes::from(body), crate::keys::JWKS_CACHE_CONTROL),
+            Ok(body) => respond::public_json(body, crate::keys::JWKS_CACHE_CONTROL),
             Err(e) => Failure::Key(e).into_response(),
         }
     }
