@@ -1,11 +1,12 @@
 //! `cargo xtask fuzz`: the cargo-fuzz targets of `fuzz/` (one per parser family that sees untrusted
 //! bytes; `fuzz/README.md`).
 //!
-//! - `fuzz --smoke` (part of `ci`): every target for a few seconds from the corpus kept in the
-//!   repository, new inputs written to a scratch directory under the target directory (the
-//!   repository's corpus is read, never changed).
-//! - `fuzz --minutes N [target…]`: the long run, N minutes per target, growing `fuzz/corpus/<target>`,
-//!   then minimised with `cargo fuzz cmin`. A crash stops the run and leaves its input in
+//! - `fuzz --smoke` (part of `ci`): every target for a few seconds from the corpus and the seeds kept
+//!   in the repository, new inputs written to a scratch directory under the target directory (the
+//!   repository's files are read, never changed).
+//! - `fuzz --minutes N [target…]`: the long run, N minutes per target from the corpus and the seeds
+//!   (`fuzz/seeds/<target>`, the RFC examples, never rewritten), growing `fuzz/corpus/<target>`, then
+//!   minimised with `cargo fuzz cmin`. A crash stops the run and leaves its input in
 //!   `fuzz/artifacts/<target>/`; turn it into a regression test in the crate that owns the parser.
 //!
 //! cargo-fuzz needs nightly features: the stable toolchain runs it with `RUSTC_BOOTSTRAP=1`. It is
@@ -105,6 +106,7 @@ fn smoke() -> Result<(), String> {
             .join(target)
             .display()
             .to_string();
+        let seeds = root().join("fuzz/seeds").join(target).display().to_string();
         let time = format!("-max_total_time={SMOKE_SECONDS}");
         cargo_fuzz(
             &format!("fuzz {target} ({SMOKE_SECONDS} s)"),
@@ -113,6 +115,7 @@ fn smoke() -> Result<(), String> {
                 target,
                 &new,
                 &corpus,
+                &seeds,
                 "--",
                 &time,
                 "-rss_limit_mb=2048",
@@ -131,6 +134,7 @@ fn long_run(minutes: u32, targets: &[&str]) -> Result<(), String> {
         std::fs::create_dir_all(&corpus)
             .map_err(|e| format!("creating {}: {e}", corpus.display()))?;
         let corpus = corpus.display().to_string();
+        let seeds = root().join("fuzz/seeds").join(target).display().to_string();
         let time = format!("-max_total_time={}", u64::from(minutes) * 60);
         cargo_fuzz(
             &format!("fuzz {target} ({minutes} min)"),
@@ -138,6 +142,7 @@ fn long_run(minutes: u32, targets: &[&str]) -> Result<(), String> {
             &[
                 target,
                 &corpus,
+                &seeds,
                 "--",
                 &time,
                 "-rss_limit_mb=2048",
