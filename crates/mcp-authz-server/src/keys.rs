@@ -10,8 +10,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
-use bytes::Bytes;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
 use mcp_authz_store::{IdGenerator, KeyId, KeyState, Store, StoreError, UnixTime};
