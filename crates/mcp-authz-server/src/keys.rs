@@ -23,6 +23,11 @@ use crate::signing::{Signer, SigningAlgorithm, generate};
 /// a rotation on another instance is picked up).
 const ACTIVE_KEY_CACHE: Duration = Duration::from_secs(10);
 
+/// How long the serialized JWKS is served from memory before the store is asked again: a
+/// rotation made by another process (another instance, `mcp-authz keys rotate`) is published within
+/// this time; one made through this instance at once.
+const JWKS_CACHE: Duration = Duration::from_secs(1);
+
 /// The `Cache-Control: max-age` of the JWKS: 5 minutes. Resource servers that honour it refetch
 /// the key set at least this often.
 pub const JWKS_MAX_AGE: Duration = Duration::from_secs(5 * 60);
@@ -86,10 +91,8 @@ pub(crate) struct Keys {
     /// again (so that a key that left the JWKS stops verifying, SEC-15).
     decoding: RwLock<HashMap<KeyId, (VerificationKey, UnixTime)>>,
     /// The serialized JWKS and the time until which it is served without asking the store again:
-    /// the active key's reload time (at most [`ACTIVE_KEY_CACHE`], never past the next
-    /// activation) or a retired key's expiry, whichever comes first. A rotation on this instance
-    /// drops it; one on another instance is seen within [`ACTIVE_KEY_CACHE`], which the publication
-    /// delay covers.
+    /// [`JWKS_CACHE`], cut short by the active key's reload time (so the JWKS is never older than
+    /// the key that signs) or a retired key's expiry. A rotation on this instance drops it.
     jwks: RwLock<Option<(Bytes, UnixTime)>>,
 }
 
@@ -237,7 +240,10 @@ impl Keys {
                 KeyState::Retired { until } => Some(until),
                 _ => None,
             })
-            .fold(active.reload_at, UnixTime::min);
+            .fold(
+                active.reload_at.min(now.saturating_add(JWKS_CACHE)),
+                UnixTime::min,
+            );
         let jwks: Vec<serde_json::Value> = keys
             .iter()
             .filter_map(|k| serde_json::from_str(&k.public_jwk_json).ok())

@@ -32,7 +32,95 @@ impl RateLimit {
 
     /// No practical limit (a billion per second), for load tests.
     pub fn unlimited() -> Self {
-        Self::per_second(1_000_000_000, 1_000_000_000)
+        Self::per_second(UNLIMITED, UNLIMITED)
+    }
+
+    /// `true` for [`unlimited`](Self::unlimited).
+    pub fn is_unlimited(&self) -> bool {
+        *self == Self::unlimited()
+    }
+}
+
+/// The rate of [`RateLimit::unlimited`].
+const UNLIMITED: u32 = 1_000_000_000;
+/// The largest rate or burst [`RateLimit::from_str`] accepts; larger would mean "off".
+pub const MAX_RATE: u32 = 1_000_000;
+
+/// Why a rate limit's text form was refused ([`RateLimit::from_str`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RateLimitParseError {
+    /// Not `N/s`, `N/min`, either with `:BURST`, or `off`.
+    #[error("expected N/s or N/min, optionally with :BURST (e.g. 50/s:100), or off; got {0:?}")]
+    Syntax(String),
+    /// A rate or burst of 0 or above [`MAX_RATE`] (use `off` for no limit).
+    #[error("rates and bursts must be between 1 and {MAX_RATE} (off for no limit); got {0}")]
+    OutOfRange(u64),
+}
+
+/// The text form operators write: `N/s` or `N/min` sustained, `:BURST` requests at once (default:
+/// twice the per-second rate, or the per-minute count), or `off` (0 is read as `off` too).
+///
+/// ```
+/// use mcp_authz_server::RateLimit;
+///
+/// assert_eq!("50/s:100".parse(), Ok(RateLimit::per_second(50, 100)));
+/// assert_eq!("20/s".parse(), Ok(RateLimit::per_second(20, 40)));
+/// assert_eq!("600/min".parse(), Ok(RateLimit::per_minute(600, 600)));
+/// assert_eq!("off".parse(), Ok(RateLimit::unlimited()));
+/// assert!("50 per second".parse::<RateLimit>().is_err());
+/// ```
+impl std::str::FromStr for RateLimit {
+    type Err = RateLimitParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let syntax = || RateLimitParseError::Syntax(text.chars().take(64).collect());
+        let trimmed = text.trim();
+        if trimmed.eq_ignore_ascii_case("off") || trimmed == "0" {
+            return Ok(Self::unlimited());
+        }
+        let (rate, burst) = match trimmed.split_once(':') {
+            Some((rate, burst)) => (rate, Some(burst)),
+            None => (trimmed, None),
+        };
+        let (count, unit) = rate.split_once('/').ok_or_else(syntax)?;
+        let number = |digits: &str| -> Result<u32, RateLimitParseError> {
+            if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(syntax());
+            }
+            let value: u64 = digits.parse().map_err(|_| syntax())?;
+            match u32::try_from(value) {
+                Ok(v) if (1..=MAX_RATE).contains(&v) => Ok(v),
+                _ => Err(RateLimitParseError::OutOfRange(value)),
+            }
+        };
+        let count = number(count)?;
+        let burst = burst.map(number).transpose()?;
+        match unit {
+            "s" => Ok(Self::per_second(
+                count,
+                burst.unwrap_or_else(|| count.saturating_mul(2).min(MAX_RATE)),
+            )),
+            "min" => Ok(Self::per_minute(count, burst.unwrap_or(count))),
+            _ => Err(syntax()),
+        }
+    }
+}
+
+/// The text form [`RateLimit::from_str`] reads back: `N/s:BURST` for whole per-second rates,
+/// `N/min:BURST` otherwise, `off` for [`RateLimit::unlimited`].
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_unlimited() {
+            return f.write_str("off");
+        }
+        let burst = self.burst.round();
+        if self.per_second.fract() == 0.0 {
+            write!(f, "{}/s:{burst}", self.per_second)
+        } else {
+            write!(f, "{}/min:{burst}", (self.per_second * 60.0).round())
+        }
     }
 }
 
@@ -151,6 +239,49 @@ fn refill(limit: RateLimit, bucket: Bucket, now: Instant) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever an operator writes is a limit or a precise error, never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused(text in ".{0,40}") {
+            let _ = text.parse::<RateLimit>();
+        }
+
+        /// A limit written in the documented form prints back to text that parses to it.
+        #[test]
+        fn written_limits_round_trip(count in 1..=MAX_RATE, burst in 1..=MAX_RATE, per_minute in any::<bool>()) {
+            let unit = if per_minute { "min" } else { "s" };
+            let limit: RateLimit = format!("{count}/{unit}:{burst}").parse().unwrap();
+            prop_assert_eq!(limit.to_string().parse::<RateLimit>(), Ok(limit));
+        }
+    }
+
+    #[test]
+    fn the_text_form() {
+        let parse = |t: &str| t.parse::<RateLimit>();
+        assert_eq!(parse("50/s:100"), Ok(RateLimit::per_second(50, 100)));
+        assert_eq!(parse(" 20/s "), Ok(RateLimit::per_second(20, 40)));
+        assert_eq!(parse("10/min"), Ok(RateLimit::per_minute(10, 10)));
+        assert_eq!(parse("OFF"), Ok(RateLimit::unlimited()));
+        assert_eq!(parse("0"), Ok(RateLimit::unlimited()));
+        assert_eq!(RateLimit::unlimited().to_string(), "off");
+        assert_eq!(RateLimit::per_second(50, 100).to_string(), "50/s:100");
+        assert_eq!(RateLimit::per_minute(90, 5).to_string(), "90/min:5");
+        assert_eq!(parse("0/s"), Err(RateLimitParseError::OutOfRange(0)));
+        assert_eq!(
+            parse("2000000/s"),
+            Err(RateLimitParseError::OutOfRange(2_000_000))
+        );
+        for bad in [
+            "", "50", "50/h", "/s", "-1/s", "1.5/s", "5/s:", "5/s:x", "5/s:1:2", "+5/s",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(RateLimitParseError::Syntax(_))),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn burst_then_refusal_per_key() {

@@ -18,7 +18,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run an authorization server with a demo protected MCP server at `/mcp`, on one listener.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Generate a PKCE code verifier and its S256 challenge (RFC 7636), e.g. for testing with curl.
     Pkce,
     /// Parse a WWW-Authenticate header value and explain its Bearer challenge (RFC 6750, RFC 9728).
@@ -128,6 +128,17 @@ pub(crate) struct ServeArgs {
     /// Default: 10.
     #[arg(long, env = "MCP_AUTHZ_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
     pub(crate) shutdown_timeout: Option<u64>,
+    /// Rate limit of the authorization endpoint and its login and consent pages, per client address:
+    /// `N/s` or `N/min`, optionally `:BURST` (e.g. 20/s:40), or `off`. Default: 20/s:40.
+    #[arg(long, env = "MCP_AUTHZ_AUTHORIZE_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) authorize_rate_limit: Option<String>,
+    /// Rate limit of the token, revocation and introspection endpoints, per authenticated client and,
+    /// for unauthenticated or failed requests, per address (same form). Default: 50/s:100.
+    #[arg(long, env = "MCP_AUTHZ_TOKEN_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) token_rate_limit: Option<String>,
+    /// Rate limit of dynamic client registration, per client address (same form). Default: 1/s:10.
+    #[arg(long, env = "MCP_AUTHZ_REGISTER_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) register_rate_limit: Option<String>,
     /// How much to log (to standard error). Default: info.
     #[arg(long, env = "MCP_AUTHZ_LOG_LEVEL", value_enum)]
     pub(crate) log_level: Option<crate::settings::LogLevel>,

@@ -251,13 +251,8 @@ async fn admin_commands_manage_the_store_a_running_server_uses() {
     );
     assert_eq!(keys[1]["kid"], new.as_str());
     assert_eq!(keys[1]["status"], "active");
-    // The running server publishes both at once.
-    let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The running server publishes both (within its one-second JWKS cache).
+    let jwks = jwks_listing(&base, &[first.as_str(), new.as_str()]).await;
     let mut kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
@@ -294,12 +289,7 @@ async fn admin_commands_manage_the_store_a_running_server_uses() {
             .unwrap()
             .starts_with("retired until ")
     );
-    let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = jwks_listing(&base, &[eddsa.as_str()]).await;
     let okp = jwks["keys"]
         .as_array()
         .unwrap()
@@ -456,6 +446,7 @@ async fn keys_rotate_publishes_the_next_key_before_it_signs() {
         .and_then(|rest| rest.split_once(" signs from "))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(signs_from.ends_with('Z'), "{out}");
+    jwks_listing(&base, &[next]).await;
     assert!(jwks_kids().await.contains(&next.to_owned()));
     let (ok, out, _) = admin(home, &data, &["keys", "list", "--json"], "");
     assert!(ok);
@@ -495,6 +486,7 @@ async fn keys_rotate_publishes_the_next_key_before_it_signs() {
         .unwrap()
         .0
         .to_owned();
+    jwks_listing(&base, &[quick.as_str()]).await;
     assert!(jwks_kids().await.contains(&quick));
     let mut signed_by = token().await;
     // The server reloads its key at most 10 s after the rotation (a hang guard, not a timing
@@ -510,4 +502,30 @@ async fn keys_rotate_publishes_the_next_key_before_it_signs() {
         jwks_kids().await.contains(&first),
         "the old key stays published"
     );
+}
+
+/// The running server's JWKS once it lists every `kid` of `wanted`: a rotation made by the admin
+/// command (another process) is published within the server's one-second JWKS cache (issue #21). The
+/// 30-second bound is a hang guard, not a timing assertion.
+async fn jwks_listing(base: &str, wanted: &[&str]) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed = |kid: &&str| {
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kid"] == *kid)
+        };
+        if wanted.iter().all(listed) || started.elapsed() > std::time::Duration::from_secs(30) {
+            return jwks;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -272,3 +272,46 @@ fn out_of_range_connection_limits_are_refused_from_every_source() {
         "mcp-authz: invalid --max-connections: must be between 1 and 1000000\n"
     );
 }
+
+/// A rate limit an operator mistyped is refused in one line naming the setting, from the flag, the
+/// variable and the file alike.
+#[test]
+fn malformed_rate_limits_are_refused_from_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = |flag: &str, value: &str| {
+        format!(
+            "mcp-authz: invalid {flag}: expected N/s or N/min, optionally with :BURST (e.g. 50/s:100), or off; got {value:?}\n"
+        )
+    };
+
+    let mut flag = command(dir.path());
+    flag.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--token-rate-limit",
+        "50 per second",
+    ]);
+    let (ok, _, err) = run(flag, "");
+    assert!(!ok);
+    assert_eq!(err, expected("--token-rate-limit", "50 per second"));
+
+    let mut env = command(dir.path());
+    env.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("MCP_AUTHZ_AUTHORIZE_RATE_LIMIT", "20/h");
+    let (ok, _, err) = run(env, "");
+    assert!(!ok);
+    assert_eq!(err, expected("--authorize-rate-limit", "20/h"));
+
+    let config = dir.path().join("limits.toml");
+    std::fs::write(&config, "register_rate_limit = \"0/s\"\n").unwrap();
+    let mut file = command(dir.path());
+    file.args(["serve", "--bind", "127.0.0.1:0", "--config"])
+        .arg(&config);
+    let (ok, _, err) = run(file, "");
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "mcp-authz: invalid --register-rate-limit: rates and bursts must be between 1 and 1000000 (off for no limit); got 0\n"
+    );
+}

@@ -273,3 +273,49 @@ fn an_unknown_serve_flag_is_refused() {
     assert!(err.contains("--no-such-flag"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Registers a public client at `base`; the status.
+async fn register_status(http: &reqwest::Client, base: &str) -> u16 {
+    http.post(format!("{base}/register"))
+        .json(&serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1:9/callback"],
+            "token_endpoint_auth_method": "none",
+            "application_type": "native",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Operator-set rate limits (issue #21) reach the server: a tighter registration limit refuses the
+/// third registration, `off` lets more through than the default burst of 10.
+#[tokio::test]
+async fn operator_set_rate_limits_apply() {
+    let http = reqwest::Client::new();
+
+    let dir = tempfile::tempdir().unwrap();
+    let tight = common::Serve::start(
+        &dir.path().join("data"),
+        &["--register-rate-limit", "1/min:2"],
+    );
+    let statuses = [
+        register_status(&http, &tight.base).await,
+        register_status(&http, &tight.base).await,
+        register_status(&http, &tight.base).await,
+    ];
+    assert_eq!(statuses, [201, 201, 429], "{}", tight.log());
+    assert!(tight.stop());
+
+    let dir = tempfile::tempdir().unwrap();
+    let off = common::Serve::start(&dir.path().join("data"), &["--register-rate-limit", "off"]);
+    for i in 0..15 {
+        assert_eq!(
+            register_status(&http, &off.base).await,
+            201,
+            "registration {i}"
+        );
+    }
+    assert!(off.stop());
+}

@@ -18,7 +18,7 @@ use crate::error::CliError;
 /// Runs one command, writing its report to `out`.
 pub(crate) fn run(command: Command, out: &mut impl Write) -> Result<(), CliError> {
     match command {
-        Command::Serve(args) => serve::run(args, out),
+        Command::Serve(args) => serve::run(*args, out),
         Command::Pkce => pkce::run(out),
         Command::Challenge { value } => challenge::run(&value, out),
         Command::CheckAsMetadata { file, issuer } => metadata::check_as(&file, &issuer, out),

@@ -31,6 +31,9 @@ pub(crate) struct FileSettings {
     pub(crate) body_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) shutdown_timeout: Option<u64>,
+    pub(crate) authorize_rate_limit: Option<String>,
+    pub(crate) token_rate_limit: Option<String>,
+    pub(crate) register_rate_limit: Option<String>,
 }
 
 impl FileSettings {

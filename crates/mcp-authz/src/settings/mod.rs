@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope};
-use mcp_authz_server::SigningAlgorithm;
+use mcp_authz_server::{RateLimit, SigningAlgorithm};
 
 use crate::cli::{ServeArgs, StoreArgs};
 pub(crate) use file::FileSettings;
@@ -242,6 +242,54 @@ pub(crate) struct ServeSettings {
     pub(crate) dangerous_loopback_cimd: Option<PathBuf>,
     /// Timeouts and the connection cap.
     pub(crate) limits: ConnectionLimits,
+    /// The operator's rate limits (`None`: the server's default).
+    pub(crate) rate_limits: RateLimits,
+}
+
+/// The rate limits an operator set (`--authorize-rate-limit`, `--token-rate-limit`,
+/// `--register-rate-limit`); `None` keeps the server's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct RateLimits {
+    /// The authorization endpoint and its pages.
+    pub(crate) authorize: Option<RateLimit>,
+    /// The token, revocation and introspection endpoints.
+    pub(crate) token: Option<RateLimit>,
+    /// Dynamic registration.
+    pub(crate) register: Option<RateLimit>,
+}
+
+/// The rate limits from the flags (and their variables), else the file.
+fn rate_limits(args: &ServeArgs, file: &FileSettings) -> Result<RateLimits, SettingsError> {
+    let parse = |what: &'static str, text: Option<&String>| {
+        text.map(|text| {
+            text.parse::<RateLimit>()
+                .map_err(|e| SettingsError::Invalid {
+                    what,
+                    reason: e.to_string(),
+                })
+        })
+        .transpose()
+    };
+    Ok(RateLimits {
+        authorize: parse(
+            "--authorize-rate-limit",
+            args.authorize_rate_limit
+                .as_ref()
+                .or(file.authorize_rate_limit.as_ref()),
+        )?,
+        token: parse(
+            "--token-rate-limit",
+            args.token_rate_limit
+                .as_ref()
+                .or(file.token_rate_limit.as_ref()),
+        )?,
+        register: parse(
+            "--register-rate-limit",
+            args.register_rate_limit
+                .as_ref()
+                .or(file.register_rate_limit.as_ref()),
+        )?,
+    })
 }
 
 /// Loads the file the arguments name (or the default one).
@@ -327,6 +375,7 @@ pub(crate) fn serve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettings
         signing_alg: args.signing_alg.or(file.signing_alg),
         dangerous_loopback_cimd: args.dangerous_allow_loopback_cimd.clone(),
         limits: limits(args, &file)?,
+        rate_limits: rate_limits(args, &file)?,
     })
 }
 

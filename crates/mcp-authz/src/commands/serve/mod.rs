@@ -118,6 +118,15 @@ async fn serve(
     if let Some(alg) = args.signing_alg {
         config = config.signing_algorithm(alg.algorithm());
     }
+    if let Some(limit) = args.rate_limits.authorize {
+        config = config.authorize_rate_limit(limit);
+    }
+    if let Some(limit) = args.rate_limits.token {
+        config = config.token_rate_limit(limit);
+    }
+    if let Some(limit) = args.rate_limits.register {
+        config = config.register_rate_limit(limit);
+    }
     if let Some(roots) = &args.dangerous_loopback_cimd {
         config = config.metadata_documents(cimd::loopback_documents(local, roots)?);
         eprintln!(
