@@ -43,10 +43,10 @@ impl RateLimit {
 
 /// The rate of [`RateLimit::unlimited`].
 const UNLIMITED: u32 = 1_000_000_000;
-/// The largest rate or burst [`RateLimit::from_str`] accepts; larger would mean "off".
+/// The largest rate or burst `RateLimit`'s `FromStr` accepts; larger would mean "off".
 pub const MAX_RATE: u32 = 1_000_000;
 
-/// Why a rate limit's text form was refused ([`RateLimit::from_str`]).
+/// Why a rate limit's text form was refused (the [`FromStr`](std::str::FromStr) of [`RateLimit`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RateLimitParseError {
@@ -108,7 +108,7 @@ impl std::str::FromStr for RateLimit {
     }
 }
 
-/// The text form [`RateLimit::from_str`] reads back: `N/s:BURST` for whole per-second rates,
+/// The text form `RateLimit`'s `FromStr` reads back: `N/s:BURST` for whole per-second rates,
 /// `N/min:BURST` otherwise, `off` for [`RateLimit::unlimited`].
 impl std::fmt::Display for RateLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
