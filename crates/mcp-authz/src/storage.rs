@@ -31,7 +31,7 @@ pub(crate) enum Missing {
 /// Opens (and migrates) the store at `location`.
 ///
 /// A SQLite data directory is created mode 0700 and its database 0600; an existing one that other
-/// users may access is refused unless `sharing` allows it (see [`data_dir`](crate::data_dir)).
+/// users may access is refused unless `sharing` allows it (see [`data_dir`]).
 pub(crate) async fn open(
     location: &StoreLocation,
     missing: Missing,

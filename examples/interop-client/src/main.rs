@@ -300,7 +300,7 @@ async fn steps_up(
     Ok(())
 }
 
-/// python-sdk#3103 (https://github.com/modelcontextprotocol/python-sdk/issues/3103), as shipped: the
+/// python-sdk#3103 (<https://github.com/modelcontextprotocol/python-sdk/issues/3103>), as shipped: the
 /// SDK's `RequireAuthMiddleware` answers `403 insufficient_scope` without the RFC 6750 `scope`
 /// attribute, so a client cannot learn the scope a tool needs, and the protected resource metadata
 /// lists only `required_scopes`. `whoami` works; `add_note` stays refused. Fails (turns red) as soon
@@ -352,7 +352,7 @@ async fn step_up_without_scope(
     Ok(())
 }
 
-/// python-sdk#1919 (https://github.com/modelcontextprotocol/python-sdk/issues/1919), as shipped: the
+/// python-sdk#1919 (<https://github.com/modelcontextprotocol/python-sdk/issues/1919>), as shipped: the
 /// SDK renders `AuthSettings.issuer_url` through pydantic's `AnyHttpUrl`, which adds a `/` to a root
 /// URL, so its protected resource metadata names `http://host:port/` for an authorization server
 /// whose issuer is `http://host:port`; RFC 8414 §3.3 makes the client refuse that metadata. Fails
