@@ -29,6 +29,7 @@ use mcp_authz_client::{
     CallToolResult, McpClient, OAuthClient, RedirectCapture, ReqwestHttpClient, UrlPolicy,
 };
 use mcp_authz_metadata::RedirectUri;
+use mcp_authz_token::{BearerChallenge, BearerError, Challenge};
 use transcript::{Transcript, redact_url};
 
 /// Never listened on: [`RedirectCapture`] reads the authorization endpoint's redirect.
@@ -333,10 +334,18 @@ async fn step_up_without_scope(
         !challenges.is_empty(),
         "add_note got no 403 challenge at all",
     )?;
+    // Read with the project's own challenge parser (RFC 9110 §11.6.1, RFC 6750 §3).
+    let names_no_scope = |header: &String| {
+        Challenge::parse_str(header).is_ok_and(|parsed| {
+            parsed.iter().any(|c| {
+                BearerChallenge::from_challenge(c).is_ok_and(|b| {
+                    b.error == Some(BearerError::InsufficientScope) && b.scope.is_none()
+                })
+            })
+        })
+    };
     check(
-        challenges
-            .iter()
-            .all(|c| c.contains("insufficient_scope") && !c.contains("scope=\"")),
+        challenges.iter().all(names_no_scope),
         format!(
             "a 403 named a scope: python-sdk#3103 is fixed; expect step-up to work now and update this check and docs/conformance.md ({challenges:?})"
         ),

@@ -23,7 +23,9 @@ use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::auth::{AuthClient, AuthorizationCallback, AuthorizationRequest, OAuthState};
+use rmcp::transport::auth::{
+    AuthClient, AuthorizationCallback, AuthorizationRequest, OAuthState, WWWAuthenticateParams,
+};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 
 /// Never listened on: the user agent reads the authorization endpoint's redirect.
@@ -234,12 +236,15 @@ async fn run(server: &str, ttl: u64) -> Result<(), Failure> {
     };
     let challenge =
         insufficient_scope(&*error).ok_or_else(|| format!("add_note failed otherwise: {error}"))?;
-    let required = challenge
-        .split("scope=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or_else(|| format!("the 403 names no scope: {challenge}"))?
-        .to_owned();
+    // rmcp's own challenge parser reads the required scope.
+    let params = WWWAuthenticateParams::parse(&challenge, &url::Url::parse(server)?);
+    check(
+        params.is_insufficient_scope(),
+        format!("not an insufficient_scope challenge: {challenge}"),
+    )?;
+    let required = params
+        .scope
+        .ok_or_else(|| format!("the 403 names no scope: {challenge}"))?;
     let upgrade_url = auth
         .auth_manager
         .lock()
