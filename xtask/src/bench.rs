@@ -97,9 +97,24 @@ pub(crate) struct Row {
     pub(crate) command: String,
 }
 
+/// The side-by-side step (`--peers`): the server's load harness against `oidc-provider`.
+const PEERS: Step = Step {
+    section: "peers",
+    args: &["-p", "mcp-authz-server", "--bench", "load"],
+    criterion: false,
+};
+
 /// Runs every step (or only those whose arguments contain `filter`, when `extra` starts with
-/// `--only <text>`), then rewrites `docs/performance.md`.
+/// `--only <text>`; or only the side-by-side comparison with `--peers`), then rewrites
+/// `docs/performance.md`.
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
+    if let [flag, rest @ ..] = extra
+        && flag == "--peers"
+    {
+        let dir = install_peer()?;
+        let rows = run_step(&PEERS, rest, &[("LOAD_PEERS", dir.as_os_str())])?;
+        return write_rows(&rows);
+    }
     let (only, extra) = match extra {
         [flag, text, rest @ ..] if flag == "--only" => (Some(text.as_str()), rest),
         _ => (None, extra),
@@ -111,7 +126,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
         if only.is_some_and(|text| !label.contains(text)) {
             continue;
         }
-        match run_step(step, extra) {
+        match run_step(step, extra, &[]) {
             Ok(mut found) => rows.append(&mut found),
             Err(message) => {
                 eprintln!("xtask: bench {label} failed: {message}");
@@ -119,17 +134,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
             }
         }
     }
-    let path = root().join("docs/performance.md");
-    let doc = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let updated = rewrite(&doc, &rows)?;
-    if updated != doc {
-        std::fs::write(&path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    eprintln!(
-        "xtask: {} results written to {}",
-        rows.len(),
-        path.display()
-    );
+    write_rows(&rows)?;
     if failed.is_empty() {
         Ok(())
     } else {
@@ -140,8 +145,47 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     }
 }
 
-/// Runs one `cargo bench` step, passing its output through, and returns its results.
-fn run_step(step: &Step, extra: &[String]) -> Result<Vec<Row>, String> {
+/// Rewrites the generated tables of `docs/performance.md` with `rows`.
+fn write_rows(rows: &[Row]) -> Result<(), String> {
+    let path = root().join("docs/performance.md");
+    let doc = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let updated = rewrite(&doc, rows)?;
+    if updated != doc {
+        std::fs::write(&path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    eprintln!(
+        "xtask: {} results written to {}",
+        rows.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Installs the pinned peer (`peers/oidc-provider`: oidc-provider and Node 22, `npm ci`) when
+/// missing; returns its directory.
+fn install_peer() -> Result<PathBuf, String> {
+    let dir = root().join("peers/oidc-provider");
+    let installed = dir.join("node_modules/.bin/node").exists()
+        && dir.join("node_modules/oidc-provider/package.json").exists();
+    if !installed {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .map_err(|e| format!("npm ci in {}: {e} (is npm installed?)", dir.display()))?;
+        if !status.success() {
+            return Err(format!("npm ci in {}: {status}", dir.display()));
+        }
+    }
+    Ok(dir)
+}
+
+/// Runs one `cargo bench` step with `env`, passing its output through, and returns its results.
+fn run_step(
+    step: &Step,
+    extra: &[String],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<Vec<Row>, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut args: Vec<String> = std::iter::once("bench")
         .chain(step.args.iter().copied())
@@ -161,6 +205,7 @@ fn run_step(step: &Step, extra: &[String]) -> Result<Vec<Row>, String> {
     let started = SystemTime::now();
     let mut child = Command::new(cargo)
         .args(&args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .stdout(Stdio::piped())
         .spawn()

@@ -12,7 +12,8 @@
 //!   (`interop/python/run.sh`), and rmcp's own OAuth client against `serve` (`interop/rmcp/run.sh`);
 //!   also the last step of `ci`.
 //! - `bench`: every benchmark of the workspace, then the generated tables of `docs/performance.md`
-//!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it).
+//!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it;
+//!   `bench --peers`: the server side by side with `oidc-provider`, ratios to the `peers` table).
 //!
 //! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
 
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|conformance|interop|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>] [bench args]>"
+                "usage: cargo xtask <ci|conformance|interop|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]>"
             );
             return ExitCode::from(2);
         }

@@ -31,6 +31,9 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+#[path = "load/peers.rs"]
+mod peers;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -131,6 +134,18 @@ fn serve_child(store: &str) {
     });
 }
 
+/// Whether per-run `PERF` lines are printed (not in the peers mode, which reports ratios).
+static PER_RUN_PERF: AtomicBool = AtomicBool::new(true);
+
+/// What one run measured.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    /// Requests per second.
+    rate: f64,
+    /// The server process's CPU time per request, in microseconds.
+    cpu_us: f64,
+}
+
 /// A server in a child process.
 struct ChildServer {
     child: Child,
@@ -167,6 +182,21 @@ impl ChildServer {
             base: format!("http://{addr}"),
             addr,
         }
+    }
+
+    /// A child that printed its address already (the peer, see `peers.rs`).
+    fn from_child(child: Child, addr: SocketAddr) -> Self {
+        Self {
+            child,
+            base: format!("http://{addr}"),
+            addr,
+        }
+    }
+
+    /// Stops the child without reporting anything.
+    fn finish_quietly(mut self) {
+        drop(self.child.stdin.take());
+        self.child.wait().unwrap();
     }
 
     /// The child's peak resident set size so far, in KiB (`VmHWM`).
@@ -286,7 +316,7 @@ async fn run<S, F, Fut>(
     secs: u64,
     states: Vec<S>,
     op: F,
-) -> f64
+) -> Measured
 where
     S: Send + 'static,
     F: Fn(SendRequest<Full<Bytes>>, S) -> Fut + Send + Sync + Clone + 'static,
@@ -323,15 +353,20 @@ where
     println!(
         "{name:<52} {total:>9} in {elapsed:>5.2} s = {rate:>9.0} /s; server CPU {cpu_per:.0} µs per request"
     );
-    perf(
-        name,
-        &format!(
-            "{} /s (server CPU {cpu_per:.0} µs per request)",
-            thousands(rate)
-        ),
-        target,
-    );
-    rate
+    if PER_RUN_PERF.load(Ordering::Relaxed) {
+        perf(
+            name,
+            &format!(
+                "{} /s (server CPU {cpu_per:.0} µs per request)",
+                thousands(rate)
+            ),
+            target,
+        );
+    }
+    Measured {
+        rate,
+        cpu_us: cpu_per,
+    }
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -667,6 +702,16 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if let Ok(dir) = std::env::var("LOAD_PEERS") {
+        // Side by side with a peer: ratios only (see load/peers.rs).
+        PER_RUN_PERF.store(false, Ordering::Relaxed);
+        let rounds: usize = std::env::var("LOAD_PEER_ROUNDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3);
+        runtime.block_on(peers::compare(dir.into(), concurrency, secs, rounds));
+        return;
+    }
     runtime.block_on(async move {
         println!(
             "load: {concurrency} connections, {secs} s per scenario; each scenario's server is a child \
