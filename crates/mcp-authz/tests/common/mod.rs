@@ -144,6 +144,14 @@ impl Serve {
     }
 }
 
+impl Serve {
+    /// SIGKILL, then waits: the process gets no chance to flush or close anything.
+    pub fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -219,6 +227,11 @@ impl Browser {
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// The browser's HTTP client (its cookie jar holds the session), for requests a test makes itself.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Submits the first form of `page` (found at `page_url`) with its hidden inputs plus `fields`.
