@@ -218,6 +218,8 @@ where
                 }
                 parts.extensions.insert(claims);
                 let ending = parts.method == Method::DELETE;
+                let uri = parts.uri.clone();
+                let closer = inner.clone();
                 let response = inner.call(Request::from_parts(parts, body)).await?;
                 if let (Some(table), Some(principal)) = (&sessions, &principal) {
                     if ending && response.status().is_success() {
@@ -229,11 +231,43 @@ where
                         .get(MCP_SESSION_ID)
                         .and_then(|v| v.to_str().ok())
                     {
-                        table.bind(id, principal, Instant::now());
+                        let dropped = table.bind(id, principal, Instant::now());
+                        end_sessions(closer, &uri, dropped).await;
                     }
                 }
                 Ok(response.map(ResponseBody::inner))
             }),
+        }
+    }
+}
+
+/// Ends, at the protected service, the sessions the table dropped (evicted or idle): one MCP
+/// `DELETE` each, the way a client ends its session. Without it the service would keep every session
+/// a principal opened in a loop until its own idle timeout. Failures are logged, not returned: the
+/// binding is gone either way, so a later request naming the id is refused.
+async fn end_sessions<S, B, ResB>(mut service: S, uri: &http::Uri, ids: Vec<String>)
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    B: From<Bytes>,
+{
+    for id in ids {
+        let Ok(value) = http::HeaderValue::from_str(&id) else {
+            continue;
+        };
+        let mut request = Request::new(B::from(Bytes::new()));
+        *request.method_mut() = Method::DELETE;
+        *request.uri_mut() = uri.clone();
+        request.headers_mut().insert(MCP_SESSION_ID, value);
+        let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
+        if ready.is_err() {
+            tracing::debug!("service not ready to end a dropped MCP session");
+            return;
+        }
+        match service.call(request).await {
+            Ok(response) => {
+                tracing::debug!(status = %response.status(), "dropped MCP session ended")
+            }
+            Err(_) => tracing::debug!("ending a dropped MCP session failed"),
         }
     }
 }

@@ -9,7 +9,11 @@
 //!
 //! Memory is bounded: at most [`MAX_SESSIONS`] ids in all and [`MAX_SESSIONS_PER_PRINCIPAL`] per
 //! principal, and an id unused for [`SESSION_IDLE_TIMEOUT`] is forgotten. When a bound is reached
-//! the least recently used id (of that principal, or of all) is evicted, one at a time.
+//! the least recently used id (of that principal, or of all) is evicted, one at a time. An id the
+//! table drops is reported to the layer, which ends that session at the protected service (an MCP
+//! `DELETE`), so the service's own session state is bounded by the same numbers: without that, a
+//! principal creating sessions in a loop would leave the service holding every one of them until its
+//! own idle timeout.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -116,17 +120,18 @@ impl Table {
         }
     }
 
-    /// Forgets the least recently used id if it has been idle too long.
-    fn expire_one(&mut self, now: Instant) {
-        let Some(oldest) = self.order.values().next().cloned() else {
-            return;
-        };
+    /// Forgets the least recently used id if it has been idle too long; returns it.
+    fn expire_one(&mut self, now: Instant) -> Option<String> {
+        let oldest = self.order.values().next().cloned()?;
         if self
             .sessions
             .get(&oldest)
             .is_some_and(|e| now.saturating_duration_since(e.last_used) >= SESSION_IDLE_TIMEOUT)
         {
             self.remove(&oldest);
+            Some(oldest)
+        } else {
+            None
         }
     }
 }
@@ -161,15 +166,17 @@ impl SessionTable {
     }
 
     /// Binds `id` to `principal` (the first response naming it). An id bound to another principal
-    /// keeps its owner.
-    pub(crate) fn bind(&self, id: &str, principal: &Principal, now: Instant) {
+    /// keeps its owner. Returns the ids dropped to make room or for idleness (at most three), whose
+    /// sessions the caller ends at the service.
+    #[must_use = "the dropped sessions must be ended at the service"]
+    pub(crate) fn bind(&self, id: &str, principal: &Principal, now: Instant) -> Vec<String> {
         let mut table = self.lock();
-        table.expire_one(now);
+        let mut dropped: Vec<String> = table.expire_one(now).into_iter().collect();
         if let Some(entry) = table.sessions.get(id) {
             if *entry.principal == *principal {
                 table.touch(id, now);
             }
-            return;
+            return dropped;
         }
         let principal = match table.per_principal.get_key_value(principal) {
             Some((shared, _)) => Arc::clone(shared),
@@ -183,11 +190,13 @@ impl SessionTable {
             .and_then(|own| own.values().next().cloned());
         if let Some(oldest) = own_oldest {
             table.remove(&oldest);
+            dropped.push(oldest);
         }
         if table.sessions.len() >= MAX_SESSIONS
             && let Some(oldest) = table.order.values().next().cloned()
         {
             table.remove(&oldest);
+            dropped.push(oldest);
         }
         let tick = table.tick();
         table.order.insert(tick, id.to_owned());
@@ -204,6 +213,7 @@ impl SessionTable {
                 tick,
             },
         );
+        dropped
     }
 
     /// Forgets `id` (its owner ended the session).
@@ -246,12 +256,12 @@ mod tests {
     fn a_session_belongs_to_its_creator_only() {
         let table = SessionTable::default();
         let now = Instant::now();
-        table.bind("s1", &who("alice"), now);
+        let _ = table.bind("s1", &who("alice"), now);
         assert_eq!(table.check("s1", &who("alice"), now), Standing::Owner);
         assert_eq!(table.check("s1", &who("bob"), now), Standing::Other);
         assert_eq!(table.check("s2", &who("alice"), now), Standing::Unknown);
         // Bob cannot take it over by getting the id into a response of his.
-        table.bind("s1", &who("bob"), now);
+        let _ = table.bind("s1", &who("bob"), now);
         assert_eq!(table.check("s1", &who("bob"), now), Standing::Other);
         let other_client = Principal {
             client: Some("evil".into()),
@@ -266,7 +276,7 @@ mod tests {
     fn idle_sessions_are_forgotten() {
         let table = SessionTable::default();
         let start = Instant::now();
-        table.bind("s1", &who("alice"), start);
+        let _ = table.bind("s1", &who("alice"), start);
         let later = start + SESSION_IDLE_TIMEOUT - Duration::from_secs(1);
         assert_eq!(table.check("s1", &who("alice"), later), Standing::Owner);
         // Activity restarted the clock.
@@ -281,10 +291,16 @@ mod tests {
     fn one_principal_cannot_fill_the_table() {
         let table = SessionTable::default();
         let now = Instant::now();
-        table.bind("alice-1", &who("alice"), now);
+        let _ = table.bind("alice-1", &who("alice"), now);
+        let mut dropped = Vec::new();
         for i in 0..1000 {
-            table.bind(&format!("mallory-{i}"), &who("mallory"), now);
+            dropped.extend(table.bind(&format!("mallory-{i}"), &who("mallory"), now));
         }
+        // Every id evicted is reported, oldest first, so the layer can end those sessions.
+        let expected: Vec<String> = (0..1000 - MAX_SESSIONS_PER_PRINCIPAL)
+            .map(|i| format!("mallory-{i}"))
+            .collect();
+        assert_eq!(dropped, expected);
         assert_eq!(table.len(), 1 + MAX_SESSIONS_PER_PRINCIPAL);
         assert_eq!(table.check("alice-1", &who("alice"), now), Standing::Owner);
         // Mallory's least recently used went first.
@@ -303,7 +319,7 @@ mod tests {
         let table = SessionTable::default();
         let now = Instant::now();
         for i in 0..MAX_SESSIONS + 10 {
-            table.bind(&format!("s{i}"), &who(&format!("user-{i}")), now);
+            let _ = table.bind(&format!("s{i}"), &who(&format!("user-{i}")), now);
             if i == 5 {
                 // s0 is used again, so s1 is the oldest now.
                 assert_eq!(table.check("s0", &who("user-0"), now), Standing::Owner);

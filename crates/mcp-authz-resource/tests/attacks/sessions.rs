@@ -20,15 +20,26 @@ type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
 /// A stand-in MCP server: a request without `Mcp-Session-Id` starts a session and gets a fresh id
 /// back; one with an id is served in that session (any id: the transport trusts the header, which
-/// is the weakness the layer covers).
+/// is the weakness the layer covers). A `DELETE` ends the session and is recorded as
+/// `("DELETE <id>", subject)`, the subject empty when the request carried no verified claims (the
+/// layer's own `DELETE` of a session it evicted).
 async fn mcp(
     seen: Seen,
     counter: Arc<AtomicUsize>,
-    headers: HeaderMap,
-    claims: VerifiedClaims,
+    request: axum::extract::Request,
 ) -> axum::response::Response {
-    let subject = claims.subject().unwrap_or_default().to_owned();
+    let subject = request
+        .extensions()
+        .get::<VerifiedClaims>()
+        .and_then(VerifiedClaims::subject)
+        .unwrap_or_default()
+        .to_owned();
+    let headers: &HeaderMap = request.headers();
     match headers.get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+        Some(id) if request.method() == axum::http::Method::DELETE => {
+            seen.lock().unwrap().push((format!("DELETE {id}"), subject));
+            axum::http::StatusCode::ACCEPTED.into_response()
+        }
         Some(id) => {
             seen.lock().unwrap().push((id.to_owned(), subject));
             "in session".into_response()
@@ -62,13 +73,8 @@ async fn start(
     let app = Router::new()
         .route(
             "/mcp",
-            any(move |headers: HeaderMap, claims: VerifiedClaims| {
-                mcp(
-                    Arc::clone(&handler_seen),
-                    Arc::clone(&counter),
-                    headers,
-                    claims,
-                )
+            any(move |request: axum::extract::Request| {
+                mcp(Arc::clone(&handler_seen), Arc::clone(&counter), request)
             }),
         )
         .layer(layer(RequireBearerLayer::new(server)));
@@ -167,4 +173,31 @@ async fn without_session_binding_passes_session_ids_through() {
         .to_owned();
     assert_eq!(post(&url, &bob, Some(&session)).await.status(), 200);
     assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+/// One principal opening sessions in a loop and never ending them: beyond its 64 the layer evicts
+/// its least recently used bindings, and ends each evicted session at the MCP server with a `DELETE`
+/// (as a client would), so the server's own session state stays within the layer's bound instead of
+/// growing until the server's idle timeout. The evicted ids are refused afterwards.
+#[tokio::test]
+async fn evicted_sessions_are_ended_at_the_server() {
+    let (url, auth, seen) = start(|l| l).await;
+    let mallory = token(&auth, &url, "mallory", "app");
+    let opened = 64 + 10;
+    for _ in 0..opened {
+        assert_eq!(post(&url, &mallory, None).await.status(), 200);
+    }
+    let deleted: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(what, _)| what.strip_prefix("DELETE ").map(str::to_owned))
+        .collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("session-{i}")).collect();
+    assert_eq!(
+        deleted, expected,
+        "the ten oldest sessions are ended at the server"
+    );
+    assert_eq!(post(&url, &mallory, Some("session-0")).await.status(), 404);
+    assert_eq!(post(&url, &mallory, Some("session-73")).await.status(), 200);
 }

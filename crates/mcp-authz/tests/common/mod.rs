@@ -10,6 +10,8 @@
     clippy::expect_used
 )] // test helpers: failing loudly is the point
 
+pub mod oauth;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -145,6 +147,11 @@ impl Serve {
 }
 
 impl Serve {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL, then waits: the process gets no chance to flush or close anything.
     pub fn kill(mut self) -> std::process::ExitStatus {
         self.child.kill().unwrap();
