@@ -14,6 +14,10 @@
 //! - `bench`: every benchmark of the workspace, then the generated tables of `docs/performance.md`
 //!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it;
 //!   `bench --peers`: the server side by side with `oidc-provider`, ratios to the `peers` table).
+//! - `soak --minutes N`: the release `mcp-authz serve` under mixed traffic for N minutes (flows,
+//!   refreshes, bearer checks at `/mcp`, bad input): latency percentiles, statuses by kind, memory over
+//!   time; fails on any 5xx, unexpected status, memory growth or lost token
+//!   (`crates/mcp-authz-server/benches/load/soak.rs`).
 //!
 //! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
 
@@ -32,9 +36,10 @@ fn main() -> ExitCode {
         Some("interop") => interop(),
         Some("fuzz") => fuzz::fuzz(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
+        Some("soak") => soak(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|conformance|interop|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]>"
+                "usage: cargo xtask <ci|conformance|interop|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]|soak --minutes N>"
             );
             return ExitCode::from(2);
         }
@@ -250,4 +255,31 @@ fn interop_python() -> Result<(), String> {
 /// Every benchmark, then `docs/performance.md`'s generated tables rewritten (see `bench.rs`).
 fn bench(extra: &[String]) -> Result<(), String> {
     bench::run(extra)
+}
+
+/// `soak --minutes N`: builds the release binary, then runs the load harness's soak mode against it.
+fn soak(args: &[String]) -> Result<(), String> {
+    let minutes = match args {
+        [flag, n] if flag == "--minutes" && n.parse::<f64>().is_ok_and(|m| m > 0.0) => n.clone(),
+        _ => return Err("usage: cargo xtask soak --minutes N".to_owned()),
+    };
+    cargo(
+        "build the release binary",
+        &["build", "--release", "-p", "mcp-authz"],
+        &[],
+    )?;
+    let binary = bench::target_dir().join("release/mcp-authz");
+    // Absolute: the harness runs in the server crate's directory.
+    let binary = std::fs::canonicalize(&binary)
+        .map_err(|e| format!("{}: {e}", binary.display()))?
+        .to_string_lossy()
+        .into_owned();
+    cargo(
+        "soak",
+        &["bench", "-p", "mcp-authz-server", "--bench", "load"],
+        &[
+            ("LOAD_SOAK_MINUTES", minutes.as_str()),
+            ("LOAD_SOAK_SERVE", binary.as_str()),
+        ],
+    )
 }

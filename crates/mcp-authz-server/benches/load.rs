@@ -34,6 +34,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 #[path = "load/peers.rs"]
 mod peers;
+#[path = "load/soak.rs"]
+mod soak;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -191,6 +193,18 @@ impl ChildServer {
             base: format!("http://{addr}"),
             addr,
         }
+    }
+
+    /// The child's process id.
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the child (SIGKILL) and waits for it: for a child that does not stop when its standard
+    /// input closes (`mcp-authz serve`).
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Stops the child without reporting anything.
@@ -441,23 +455,37 @@ fn hidden(html: &str, name: &str) -> String {
     html[start..end].to_owned()
 }
 
-fn authorize_path(client: &ClientId, verifier: &CodeVerifier) -> String {
+fn authorize_path_for(client: &ClientId, verifier: &CodeVerifier, resource: &str) -> String {
     let request = AuthorizationRequest::new(client.clone(), verifier.challenge())
         .with_redirect_uri(RedirectUri::parse(REDIRECT).unwrap())
-        .with_resource(ResourceUri::parse(RESOURCE).unwrap());
+        .with_resource(ResourceUri::parse(resource).unwrap());
     format!("/authorize?{}", request.to_query())
 }
 
 /// Logs in (as the user `bench`, which every server here has) once and consents once; returns the
 /// session cookie whose consent is remembered.
 async fn remembered_session(base: &str, client: &ClientId) -> String {
+    remembered_session_as(base, client, RESOURCE, "bench", "bench-password").await
+}
+
+/// [`remembered_session`] for `resource`, signing in as `user`.
+async fn remembered_session_as(
+    base: &str,
+    client: &ClientId,
+    resource: &str,
+    user: &str,
+    password: &str,
+) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let verifier = CodeVerifier::generate().unwrap();
     let page = http
-        .get(format!("{base}{}", authorize_path(client, &verifier)))
+        .get(format!(
+            "{base}{}",
+            authorize_path_for(client, &verifier, resource)
+        ))
         .send()
         .await
         .unwrap();
@@ -469,8 +497,8 @@ async fn remembered_session(base: &str, client: &ClientId) -> String {
         .form(&[
             ("request", hidden(&html, "request")),
             ("csrf", hidden(&html, "csrf")),
-            ("username", "bench".into()),
-            ("password", "bench-password".into()),
+            ("username", user.to_owned()),
+            ("password", password.to_owned()),
         ])
         .send()
         .await
@@ -507,11 +535,21 @@ async fn full_flow(
     client: &ClientId,
     cookie: &str,
 ) -> serde_json::Value {
+    full_flow_for(sender, client, cookie, RESOURCE).await
+}
+
+/// [`full_flow`] for `resource`.
+async fn full_flow_for(
+    sender: &mut SendRequest<Full<Bytes>>,
+    client: &ClientId,
+    cookie: &str,
+    resource: &str,
+) -> serde_json::Value {
     let verifier = CodeVerifier::generate().unwrap();
     let reply = send(
         sender,
         "GET",
-        &authorize_path(client, &verifier),
+        &authorize_path_for(client, &verifier, resource),
         &[("cookie", cookie)],
         String::new(),
     )
@@ -702,6 +740,23 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if let Ok(minutes) = std::env::var("LOAD_SOAK_MINUTES") {
+        // Mixed traffic against the serve binary (see load/soak.rs).
+        let minutes: f64 = minutes
+            .parse()
+            .expect("LOAD_SOAK_MINUTES: a number of minutes");
+        let binary =
+            std::env::var("LOAD_SOAK_SERVE").expect("LOAD_SOAK_SERVE: the mcp-authz binary");
+        let concurrency = std::env::var("LOAD_CONCURRENCY")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(16);
+        if let Err(failures) = runtime.block_on(soak::soak(binary.into(), minutes, concurrency)) {
+            eprintln!("soak failed: {failures}");
+            std::process::exit(1);
+        }
+        return;
+    }
     if let Ok(dir) = std::env::var("LOAD_PEERS") {
         // Side by side with a peer: ratios only (see load/peers.rs).
         PER_RUN_PERF.store(false, Ordering::Relaxed);
