@@ -50,9 +50,12 @@
 mod cimd;
 mod config;
 pub mod dangerous;
+mod error;
 mod fetch_budget;
+mod grant_policy;
 mod keys;
 mod lockout;
+mod pages;
 mod purge;
 mod rate_limit;
 mod respond;

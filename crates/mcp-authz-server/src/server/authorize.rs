@@ -4,21 +4,20 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
+use http::header::{HeaderValue, SET_COOKIE};
 use http::{Request, Response, StatusCode};
-use mcp_authz_metadata::{GrantType, RedirectUri, ResourceUri, Scope};
+use mcp_authz_metadata::{GrantType, RedirectUri};
 use mcp_authz_store::{
-    AuthorizationCode as StoredCode, ClientKind, ClientRecord, Consent, SecretHash, Subject,
+    AuthorizationCode as StoredCode, ClientRecord, Consent, SecretHash, Subject,
 };
-use mcp_authz_token::{
-    AuthorizationCode, AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse,
-    ErrorCode,
-};
+use mcp_authz_token::{AuthorizationCode, AuthorizationRequest, AuthorizationResponse};
 use subtle::ConstantTimeEq;
 
 use super::clients::localhost_only_document_client;
-use super::pages::LoginNotice;
-use super::{AuthorizationServer, Failure, Handled, finish, pages, peer_key};
+use super::{AuthorizationServer, Handled, finish, peer_key};
+use crate::error::{EndpointError, PageError, RedirectCause, UnauthorizedClient, wire};
+use crate::grant_policy::{Grant, resolve_grant};
+use crate::pages::{self, LoginNotice};
 use crate::respond;
 use crate::session::{PENDING_TTL, Pending, SESSION_TTL, Session, is_random_id, random_id};
 
@@ -29,84 +28,6 @@ fn cookie_name(insecure: bool) -> &'static str {
     } else {
         "__Host-mcp_authz_session"
     }
-}
-
-fn error_page(status: StatusCode, message: &str) -> Failure {
-    Failure::respond(respond::html(status, pages::error(message)))
-}
-
-/// The scope and resources a request is granted, or the error to redirect with.
-pub(crate) fn resolve_grant(
-    server: &AuthorizationServer,
-    client: &ClientRecord,
-    requested_resources: &[ResourceUri],
-    requested_scope: Option<&Scope>,
-) -> Result<(Vec<ResourceUri>, Scope), (ErrorCode, &'static str)> {
-    let config = &server.inner.config;
-    let resources: Vec<ResourceUri> = if requested_resources.is_empty() {
-        config
-            .resources
-            .first()
-            .map(|p| p.resource.clone())
-            .into_iter()
-            .collect()
-    } else {
-        requested_resources.to_vec()
-    };
-    let mut allowed = Scope::new();
-    let mut default = Scope::new();
-    for resource in &resources {
-        let Some(policy) = config.resource(resource) else {
-            return Err((
-                ErrorCode::InvalidTarget,
-                "the resource is not served by this server",
-            ));
-        };
-        if let Some(allowed_resources) = &client.allowed_resources
-            && !allowed_resources.contains(resource)
-        {
-            return Err((
-                ErrorCode::InvalidTarget,
-                "the resource is not allowed for this client",
-            ));
-        }
-        allowed = allowed.union(&policy.scopes);
-        default = default.union(&policy.default_scope);
-    }
-    if let Some(client_scope) = &client.allowed_scope {
-        match client.kind {
-            // A self-registered or metadata-document client's `scope` is what it asks for when it
-            // names none, never a ceiling: MCP clients widen their scope step by step (step-up, the
-            // union of challenged scopes), and what they get stays bounded by the resources' scopes
-            // and by what the user approves on the consent page (asked again for anything new).
-            ClientKind::Dynamic | ClientKind::MetadataDocument { .. } => {
-                let registered = client_scope.intersection(&allowed);
-                if !registered.is_empty() {
-                    default = registered;
-                }
-            }
-            // The operator's ceiling for a client the operator registered (and for any kind added
-            // later, until it is decided otherwise).
-            _ => {
-                allowed = allowed.intersection(client_scope);
-                default = default.intersection(client_scope);
-            }
-        }
-    }
-    let scope = match requested_scope {
-        Some(scope) => {
-            // offline_access only asks for a refresh token, which this server issues anyway.
-            if !scope.without_offline_access().is_subset(&allowed) {
-                return Err((
-                    ErrorCode::InvalidScope,
-                    "the requested scope is not allowed",
-                ));
-            }
-            scope.clone()
-        }
-        None => default,
-    };
-    Ok((resources, scope))
 }
 
 /// The browser id of the request's cookie: a signed-in session id, or the random id of an anonymous
@@ -129,8 +50,8 @@ fn owns(pending: &Pending, id: &str) -> bool {
     bool::from(pending.session_id.as_bytes().ct_eq(id.as_bytes()))
 }
 
-fn randomness() -> Failure {
-    Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable)
+fn randomness() -> EndpointError {
+    EndpointError::randomness()
 }
 
 fn set_cookie(server: &AuthorizationServer, response: &mut Response<Bytes>, session_id: &str) {
@@ -147,7 +68,7 @@ fn set_cookie(server: &AuthorizationServer, response: &mut Response<Bytes>, sess
 }
 
 /// Signs `subject` in: a new session (and id: no session fixation), its id.
-fn new_session(server: &AuthorizationServer, subject: Subject) -> Result<String, Failure> {
+fn new_session(server: &AuthorizationServer, subject: Subject) -> Result<String, EndpointError> {
     let id = random_id().ok_or_else(randomness)?;
     server
         .inner
@@ -170,25 +91,9 @@ impl AuthorizationServer {
     /// errors -> redirect with `error`, `state` and `iss`; else login, consent, or the code.
     pub async fn authorize(&self, request: Request<Bytes>) -> Response<Bytes> {
         if let Err(wait) = self.inner.authorize_limiter.check(&peer_key(&request)) {
-            return respond::too_many_requests(wait);
+            return wire::response(EndpointError::RateLimited(wait));
         }
         finish(self.authorize_inner(&request).await)
-    }
-
-    fn error_redirect(
-        &self,
-        redirect_uri: &RedirectUri,
-        error: ErrorCode,
-        description: &str,
-        state: Option<mcp_authz_token::State>,
-        status: StatusCode,
-    ) -> Response<Bytes> {
-        let url = AuthorizationErrorResponse::new(error)
-            .with_description(description)
-            .with_state(state)
-            .with_iss(Some(self.inner.config.issuer.clone()))
-            .redirect_url(redirect_uri);
-        respond::redirect(status, url.as_str())
     }
 
     /// The client and its redirect URI, or an error page (SEC-1: never redirect to an unverified URI).
@@ -197,20 +102,13 @@ impl AuthorizationServer {
         client_id: Option<&mcp_authz_metadata::ClientId>,
         redirect_uri: Option<&RedirectUri>,
         peer: &str,
-    ) -> Result<(ClientRecord, RedirectUri), Failure> {
-        let client_id = client_id.ok_or_else(|| {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "The request has no valid client_id.",
-            )
-        })?;
+    ) -> Result<(ClientRecord, RedirectUri), EndpointError> {
+        let client_id = client_id.ok_or(PageError::NoClientId)?;
         let lookup = super::clients::Lookup::Fetch { peer };
-        let client = self.find_client(client_id, lookup).await?.ok_or_else(|| {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "The client is not known to this server.",
-            )
-        })?;
+        let client = self
+            .find_client(client_id, lookup)
+            .await?
+            .ok_or(PageError::UnknownClient)?;
         let redirect_uri = match redirect_uri {
             Some(uri)
                 if client
@@ -221,18 +119,12 @@ impl AuthorizationServer {
                 uri.clone()
             }
             Some(_) => {
-                return Err(error_page(
-                    StatusCode::BAD_REQUEST,
-                    "The redirect URI is not registered for this client.",
-                ));
+                return Err(PageError::UnregisteredRedirectUri.into());
             }
             None => match client.redirect_uris.as_slice() {
                 [only] => only.clone(),
                 _ => {
-                    return Err(error_page(
-                        StatusCode::BAD_REQUEST,
-                        "The request has no redirect_uri and the client registered several.",
-                    ));
+                    return Err(PageError::AmbiguousRedirectUri.into());
                 }
             },
         };
@@ -245,10 +137,7 @@ impl AuthorizationServer {
             Ok(parsed) => parsed,
             Err(rejection) => {
                 if !rejection.error.may_redirect() {
-                    return Err(error_page(
-                        StatusCode::BAD_REQUEST,
-                        &rejection.error.to_string(),
-                    ));
+                    return Err(PageError::Request(rejection.error).into());
                 }
                 let (_, redirect_uri) = self
                     .client_and_redirect(
@@ -257,10 +146,13 @@ impl AuthorizationServer {
                         &peer_key(request),
                     )
                     .await?;
-                let url = rejection
-                    .error_response(Some(self.inner.config.issuer.clone()))
-                    .redirect_url(&redirect_uri);
-                return Ok(respond::redirect(StatusCode::FOUND, url.as_str()));
+                return Err(EndpointError::redirect(
+                    redirect_uri,
+                    rejection.state,
+                    self.inner.config.issuer.clone(),
+                    StatusCode::FOUND,
+                    rejection.error,
+                ));
             }
         };
         let (client, redirect_uri) = self
@@ -271,28 +163,34 @@ impl AuthorizationServer {
             )
             .await?;
         let state = parsed.state.clone();
+        let issuer = &self.inner.config.issuer;
         if !client.grant_types.contains(&GrantType::AuthorizationCode) {
-            return Ok(self.error_redirect(
-                &redirect_uri,
-                ErrorCode::UnauthorizedClient,
-                "the client may not use the authorization code grant",
+            return Err(EndpointError::redirect(
+                redirect_uri,
                 state,
+                issuer.clone(),
                 StatusCode::FOUND,
+                UnauthorizedClient::NoAuthorizationCodeGrant,
             ));
         }
-        let (resources, scope) =
-            match resolve_grant(self, &client, &parsed.resources, parsed.scope.as_ref()) {
-                Ok(grant) => grant,
-                Err((code, description)) => {
-                    return Ok(self.error_redirect(
-                        &redirect_uri,
-                        code,
-                        description,
-                        state,
-                        StatusCode::FOUND,
-                    ));
-                }
-            };
+        let grant = resolve_grant(
+            &self.inner.config,
+            &client,
+            &parsed.resources,
+            parsed.scope.as_ref(),
+        );
+        let Grant { resources, scope } = match grant {
+            Ok(grant) => grant,
+            Err(cause) => {
+                return Err(EndpointError::redirect(
+                    redirect_uri,
+                    state,
+                    issuer.clone(),
+                    StatusCode::FOUND,
+                    cause,
+                ));
+            }
+        };
         if let Some(auto) = &self.inner.config.auto_approve {
             let subject = auto.subject().clone();
             tracing::warn!(subject = %subject, "dangerous auto-approve: skipping login and consent");
@@ -430,8 +328,7 @@ impl AuthorizationServer {
     /// Stores a fresh code and redirects to the client with `code`, `state` and `iss`.
     async fn issue_code(&self, pending: &Pending, subject: Subject, status: StatusCode) -> Handled {
         let now = self.now();
-        let code = AuthorizationCode::generate()
-            .map_err(|_| Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable))?;
+        let code = AuthorizationCode::generate().map_err(|_| randomness())?;
         let stored = StoredCode {
             hash: SecretHash::of(code.secret()),
             client_id: pending.client_id.clone(),
@@ -456,13 +353,8 @@ impl AuthorizationServer {
     }
 
     /// The session, form and pending request of a page POST, all checked (SEC-4: CSRF token).
-    fn checked_form(&self, request: &Request<Bytes>) -> Result<CheckedForm, Failure> {
-        let invalid = || {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "The form expired or is not valid. Start again from the application.",
-            )
-        };
+    fn checked_form(&self, request: &Request<Bytes>) -> Result<CheckedForm, EndpointError> {
+        let invalid = || PageError::FormExpired;
         let browser = browser_of(self, request).ok_or_else(invalid)?;
         let form = respond::simple_form(request.body()).ok_or_else(invalid)?;
         let csrf = form.get("csrf").ok_or_else(invalid)?;
@@ -470,7 +362,7 @@ impl AuthorizationServer {
         let pending = self.inner.pending.get(&request_id).ok_or_else(invalid)?;
         if !owns(&pending, &browser) || !bool::from(csrf.as_bytes().ct_eq(pending.csrf.as_bytes()))
         {
-            return Err(invalid());
+            return Err(invalid().into());
         }
         let session = self.inner.sessions.get(&browser);
         Ok(CheckedForm {
@@ -485,7 +377,7 @@ impl AuthorizationServer {
     /// `POST /authorize/login`: checks the credentials, then 303 to the next step.
     pub async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
         if let Err(wait) = self.inner.authorize_limiter.check(&peer_key(&request)) {
-            return respond::too_many_requests(wait);
+            return wire::response(EndpointError::RateLimited(wait));
         }
         finish(self.login_inner(&request).await)
     }
@@ -522,11 +414,8 @@ impl AuthorizationServer {
                 LoginNotice::Locked(wait),
                 upstream,
             );
-            let mut response = respond::html(StatusCode::TOO_MANY_REQUESTS, page);
-            if let Ok(value) = HeaderValue::try_from(wait.as_secs().to_string()) {
-                response.headers_mut().insert(RETRY_AFTER, value);
-            }
-            return Ok(response);
+            let response = respond::html(StatusCode::TOO_MANY_REQUESTS, page);
+            return Ok(wire::retry_after(response, wait));
         }
         let judged = self
             .inner
@@ -561,19 +450,14 @@ impl AuthorizationServer {
     }
 
     async fn resume_inner(&self, request: &Request<Bytes>) -> Handled {
-        let invalid = || {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "The authorization request expired. Start again from the application.",
-            )
-        };
+        let invalid = || PageError::RequestExpired;
         let query = request.uri().query().unwrap_or_default();
         let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
         let request_id = params.get("request").ok_or_else(invalid)?;
         let browser = browser_of(self, request).ok_or_else(invalid)?;
         let pending = self.inner.pending.get(request_id).ok_or_else(invalid)?;
         if !owns(&pending, &browser) {
-            return Err(invalid());
+            return Err(invalid().into());
         }
         let subject = self.inner.sessions.get(&browser).map(|s| s.subject);
         let failed = params.contains_key("failed");
@@ -601,7 +485,7 @@ impl AuthorizationServer {
             ..
         } = self.checked_form(request)?;
         let Some(Session { subject }) = session else {
-            return Err(error_page(StatusCode::BAD_REQUEST, "Sign in first."));
+            return Err(PageError::NotSignedIn.into());
         };
         // Single use from here on, whatever the decision.
         self.inner.pending.remove(&request_id);
@@ -631,12 +515,12 @@ impl AuthorizationServer {
                 self.issue_code(&pending, subject, StatusCode::SEE_OTHER)
                     .await
             }
-            _ => Ok(self.error_redirect(
-                &pending.redirect_uri,
-                ErrorCode::AccessDenied,
-                "the user denied the request",
-                pending.state.clone(),
+            _ => Err(EndpointError::redirect(
+                pending.redirect_uri,
+                pending.state,
+                self.inner.config.issuer.clone(),
                 StatusCode::SEE_OTHER,
+                RedirectCause::AccessDenied,
             )),
         }
     }
@@ -645,7 +529,7 @@ impl AuthorizationServer {
     /// a fresh `state` bound to this session and pending request.
     pub async fn upstream_login(&self, request: Request<Bytes>) -> Response<Bytes> {
         if let Err(wait) = self.inner.authorize_limiter.check(&peer_key(&request)) {
-            return respond::too_many_requests(wait);
+            return wire::response(EndpointError::RateLimited(wait));
         }
         finish(self.upstream_login_inner(&request))
     }
@@ -658,12 +542,7 @@ impl AuthorizationServer {
     }
 
     fn upstream_login_inner(&self, request: &Request<Bytes>) -> Handled {
-        let invalid = || {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "The authorization request expired. Start again from the application.",
-            )
-        };
+        let invalid = || PageError::RequestExpired;
         let upstream = self.inner.config.upstream.as_ref().ok_or_else(invalid)?;
         let query = request.uri().query().unwrap_or_default();
         let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
@@ -671,7 +550,7 @@ impl AuthorizationServer {
         let browser = browser_of(self, request).ok_or_else(invalid)?;
         let pending = self.inner.pending.get(request_id).ok_or_else(invalid)?;
         if !owns(&pending, &browser) {
-            return Err(invalid());
+            return Err(invalid().into());
         }
         let state = random_id().ok_or_else(randomness)?;
         self.inner.upstream_states.insert(
@@ -690,12 +569,7 @@ impl AuthorizationServer {
     }
 
     async fn upstream_callback_inner(&self, request: &Request<Bytes>) -> Handled {
-        let invalid = || {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "The sign-in could not be verified. Start again from the application.",
-            )
-        };
+        let invalid = || PageError::SignInUnverified;
         let upstream = self.inner.config.upstream.clone().ok_or_else(invalid)?;
         let query = request.uri().query().unwrap_or_default();
         let state = form_urlencoded::parse(query.as_bytes())
@@ -710,20 +584,17 @@ impl AuthorizationServer {
             .ok_or_else(invalid)?;
         let browser = browser_of(self, request).ok_or_else(invalid)?;
         if !bool::from(bound_session.as_bytes().ct_eq(browser.as_bytes())) {
-            return Err(invalid());
+            return Err(invalid().into());
         }
         let mut pending = self.inner.pending.get(&request_id).ok_or_else(invalid)?;
         if !owns(&pending, &browser) {
-            return Err(invalid());
+            return Err(invalid().into());
         }
         let Some(subject) = upstream
             .complete(&self.upstream_callback_url(), query)
             .await?
         else {
-            return Err(error_page(
-                StatusCode::FORBIDDEN,
-                "The identity provider did not sign you in.",
-            ));
+            return Err(PageError::UpstreamRefused.into());
         };
         self.inner.sessions.remove(&browser);
         let new_session_id = new_session(self, subject)?;

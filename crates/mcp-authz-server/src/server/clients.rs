@@ -10,13 +10,13 @@ use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientSecret, GrantType, ResourceUri, TokenEndpointAuthMethod,
 };
 use mcp_authz_store::{ClientKind, ClientRecord, SecretHash, StoreError, UnixTime};
-use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, ErrorCode, TokenRequest};
+use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, TokenRequest};
 
 use crate::cimd::FetchError;
 use crate::fetch_budget::loggable;
 
-use super::{AuthorizationServer, Failure, Handled, is_failure, peer_key};
-use crate::respond;
+use super::{AuthorizationServer, Handled, is_failure, peer_key};
+use crate::error::{EndpointError, InvalidClient};
 use crate::secrets::{hash_client_secret, verify_secret_off_thread};
 use crate::session::random_id;
 
@@ -64,10 +64,6 @@ pub(crate) enum Lookup<'a> {
     },
 }
 
-pub(crate) fn invalid_client(description: &str) -> Failure {
-    Failure::respond(respond::error(ErrorCode::InvalidClient, description))
-}
-
 impl AuthorizationServer {
     /// Pre-registers a confidential client authenticating with `client_secret_basic` or
     /// `client_secret_post`: a machine client (`client_credentials`) or a resource server that
@@ -109,7 +105,7 @@ impl AuthorizationServer {
         &self,
         client_id: &ClientId,
         lookup: Lookup<'_>,
-    ) -> Result<Option<ClientRecord>, Failure> {
+    ) -> Result<Option<ClientRecord>, EndpointError> {
         if let Some(cached) = self.inner.clients.get(client_id.as_str()) {
             return Ok(Some(cached));
         }
@@ -171,7 +167,7 @@ impl AuthorizationServer {
         grant: &TokenRequest,
         client_id: &ClientId,
         now: UnixTime,
-    ) -> Result<bool, Failure> {
+    ) -> Result<bool, EndpointError> {
         let store = &self.inner.store;
         Ok(match grant {
             TokenRequest::AuthorizationCode(grant) => store
@@ -195,28 +191,25 @@ impl AuthorizationServer {
         body: BodyClientCredentials,
         require_secret: bool,
         grant: Option<&TokenRequest>,
-    ) -> Result<ClientRecord, Failure> {
-        let auth = ClientAuthentication::resolve(request.headers().get(AUTHORIZATION), body)
-            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?
-            .ok_or_else(|| invalid_client("client authentication is required"))?;
+    ) -> Result<ClientRecord, EndpointError> {
+        let auth = ClientAuthentication::resolve(request.headers().get(AUTHORIZATION), body)?
+            .ok_or(InvalidClient::Missing)?;
         let peer = peer_key(request);
         let lookup = Lookup::Known { peer: &peer, grant };
         let client = self
             .find_client(auth.client_id(), lookup)
             .await?
-            .ok_or_else(|| invalid_client("unknown client"))?;
+            .ok_or(InvalidClient::Unknown)?;
         let secret = match &auth {
             ClientAuthentication::None { .. } => None,
             ClientAuthentication::SecretBasic(basic) => Some(&basic.client_secret),
             ClientAuthentication::SecretPost { client_secret, .. } => Some(client_secret),
-            _ => return Err(invalid_client("unsupported client authentication")),
+            _ => return Err(InvalidClient::UnsupportedMethod.into()),
         };
         // SEC-20: exactly the registered method; a basic client's secret in the body (or the reverse)
         // is refused like a wrong secret.
         if auth.method() != client.token_endpoint_auth_method {
-            return Err(invalid_client(
-                "the client must authenticate with its registered token_endpoint_auth_method",
-            ));
+            return Err(InvalidClient::WrongMethod.into());
         }
         match (is_confidential(&client), secret) {
             (false, None) if !require_secret => Ok(client),
@@ -229,17 +222,17 @@ impl AuthorizationServer {
                         .await
                         .map_err(|e| {
                             tracing::error!(error = %e, "client secret verification failed");
-                            Failure::respond(respond::server_error())
+                            EndpointError::SecretVerification
                         })?,
                     None => false,
                 };
                 if valid && !expired {
                     Ok(client)
                 } else {
-                    Err(invalid_client("client authentication failed"))
+                    Err(InvalidClient::Failed.into())
                 }
             }
-            _ => Err(invalid_client("client authentication failed")),
+            _ => Err(InvalidClient::Failed.into()),
         }
     }
 }
@@ -266,7 +259,7 @@ impl AuthorizationServer {
     ) -> Handled {
         let peer = peer_key(request);
         if let Err(wait) = self.inner.token_peer_limiter.peek(&peer) {
-            return Ok(respond::too_many_requests(wait));
+            return Err(EndpointError::RateLimited(wait));
         }
         let result = handler.await;
         if is_failure(&result) {
@@ -276,11 +269,11 @@ impl AuthorizationServer {
     }
 
     /// Charges an authenticated confidential client's own bucket: 429 when it is empty.
-    pub(crate) fn charge_confidential(&self, client: &ClientRecord) -> Result<(), Failure> {
+    pub(crate) fn charge_confidential(&self, client: &ClientRecord) -> Result<(), EndpointError> {
         self.inner
             .token_limiter
             .check(&confidential_key(client))
-            .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
+            .map_err(EndpointError::RateLimited)
     }
 
     /// 429 when the bucket of a public client at this peer is empty; takes nothing (charged by
@@ -289,11 +282,11 @@ impl AuthorizationServer {
         &self,
         client: &ClientRecord,
         request: &Request<Bytes>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), EndpointError> {
         self.inner
             .token_limiter
             .peek(&public_key(client, request))
-            .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
+            .map_err(EndpointError::RateLimited)
     }
 
     /// Charges the bucket of a public client at this peer for a grant that succeeded.
@@ -312,11 +305,11 @@ impl AuthorizationServer {
 
     /// Charges an unauthenticated request (a public client's revocation) to its peer: 429 when the
     /// peer's budget is empty.
-    pub(crate) fn charge_peer(&self, request: &Request<Bytes>) -> Result<(), Failure> {
+    pub(crate) fn charge_peer(&self, request: &Request<Bytes>) -> Result<(), EndpointError> {
         self.inner
             .token_peer_limiter
             .check(&peer_key(request))
-            .map_err(|wait| Failure::respond(respond::too_many_requests(wait)))
+            .map_err(EndpointError::RateLimited)
     }
 }
 

@@ -11,7 +11,8 @@ use mcp_authz_token::{
     NumericDate, RevocationRequest, TokenType,
 };
 
-use super::{AuthorizationServer, Failure, Handled, finish};
+use super::{AuthorizationServer, Handled, finish};
+use crate::error::EndpointError;
 use crate::respond;
 
 /// What a presented token turned out to be.
@@ -38,7 +39,7 @@ fn visible(caller: &ClientRecord, client_id: &str, audience: &Audience) -> bool 
 
 impl AuthorizationServer {
     /// Classifies a presented token without changing anything.
-    async fn examine(&self, token: &str, now: UnixTime) -> Result<Known, Failure> {
+    async fn examine(&self, token: &str, now: UnixTime) -> Result<Known, EndpointError> {
         if token.split('.').count() == 3 {
             return self.examine_jwt(token, now).await;
         }
@@ -55,7 +56,7 @@ impl AuthorizationServer {
         }
     }
 
-    async fn examine_jwt(&self, token: &str, now: UnixTime) -> Result<Known, Failure> {
+    async fn examine_jwt(&self, token: &str, now: UnixTime) -> Result<Known, EndpointError> {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(Known::Inactive);
         };
@@ -105,8 +106,7 @@ impl AuthorizationServer {
     }
 
     async fn introspect_inner(&self, request: &Request<Bytes>) -> Handled {
-        let parsed = IntrospectionRequest::parse_form(request.body())
-            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
+        let parsed = IntrospectionRequest::parse_form(request.body())?;
         let caller = self
             .authenticate_client(request, parsed.client, true, None)
             .await?;
@@ -164,8 +164,7 @@ impl AuthorizationServer {
     }
 
     async fn revoke_inner(&self, request: &Request<Bytes>) -> Handled {
-        let parsed = RevocationRequest::parse_form(request.body())
-            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
+        let parsed = RevocationRequest::parse_form(request.body())?;
         let caller = self
             .authenticate_client(request, parsed.client, false, None)
             .await?;

@@ -5,7 +5,6 @@ mod clients;
 mod introspect;
 mod metadata;
 mod operator;
-mod pages;
 mod register;
 mod standing;
 mod token;
@@ -17,10 +16,11 @@ use http::{Method, Request, Response, StatusCode};
 use mcp_authz_metadata::{AuthorizationServerMetadata, authorization_server_metadata_paths};
 pub use operator::OperatorRevocation;
 
-use mcp_authz_store::{ClientRecord, Store, StoreError, UnixTime};
+use mcp_authz_store::{ClientRecord, Store, UnixTime};
 
 use crate::cimd::MetadataFetcher;
 use crate::config::{ConfigError, ServerConfig};
+use crate::error::{EndpointError, NotFound, wire};
 use crate::keys::{KeyError, KeyRotation, Keys};
 use crate::lockout::Lockout;
 use crate::rate_limit::RateLimiter;
@@ -66,55 +66,8 @@ impl Paths {
     }
 }
 
-/// Why a handler stopped: an answer already made, or an internal failure to map.
-pub(crate) enum Failure {
-    /// A complete response (an OAuth error, an error page).
-    Respond(Box<Response<Bytes>>),
-    /// A store failure: 503 when unavailable, else 500.
-    Store(StoreError),
-    /// A signing-key failure: 500 (or 503 when its store is unavailable).
-    Key(KeyError),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-impl From<KeyError> for Failure {
-    fn from(e: KeyError) -> Self {
-        Self::Key(e)
-    }
-}
-
-impl Failure {
-    /// A complete response.
-    pub(crate) fn respond(response: Response<Bytes>) -> Self {
-        Self::Respond(Box::new(response))
-    }
-
-    fn into_response(self) -> Response<Bytes> {
-        match self {
-            Self::Respond(response) => *response,
-            Self::Store(e) | Self::Key(KeyError::Store(e)) if e.is_unavailable() => {
-                tracing::warn!(error = %e, "store unavailable");
-                respond::unavailable()
-            }
-            Self::Store(e) | Self::Key(KeyError::Store(e)) => {
-                tracing::error!(error = %e, "store failure");
-                respond::server_error()
-            }
-            Self::Key(e) => {
-                tracing::error!(error = %e, "signing key failure");
-                respond::server_error()
-            }
-        }
-    }
-}
-
-/// The result of a handler.
-pub(crate) type Handled = Result<Response<Bytes>, Failure>;
+/// The result of a handler: a response, or the typed cause [`wire::response`] answers.
+pub(crate) type Handled = Result<Response<Bytes>, EndpointError>;
 
 pub(crate) struct Inner {
     pub(crate) config: ServerConfig,
@@ -330,7 +283,7 @@ impl AuthorizationServer {
             x if x == paths.register => post_only(post, self.register(request)).await,
             x if x == paths.revoke => post_only(post, self.revoke(request)).await,
             x if x == paths.introspect => post_only(post, self.introspect(request)).await,
-            _ => respond::json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#),
+            _ => wire::response(EndpointError::NotFound(NotFound::Path)),
         }
     }
 
@@ -339,7 +292,7 @@ impl AuthorizationServer {
     pub async fn jwks(&self, _request: Request<Bytes>) -> Response<Bytes> {
         match self.inner.keys.jwks(self.now()).await {
             Ok(body) => respond::public_json(body, crate::keys::JWKS_CACHE_CONTROL),
-            Err(e) => Failure::Key(e).into_response(),
+            Err(e) => wire::response(EndpointError::Key(e)),
         }
     }
 
@@ -354,10 +307,7 @@ async fn post_only(post: bool, handler: impl Future<Output = Response<Bytes>>) -
 }
 
 fn not_allowed() -> Response<Bytes> {
-    respond::json(
-        StatusCode::METHOD_NOT_ALLOWED,
-        r#"{"error":"invalid_request","error_description":"method not allowed"}"#,
-    )
+    wire::response(EndpointError::MethodNotAllowed)
 }
 
 /// The rate-limit key of an anonymous request: the peer IP, or one shared key without it.
@@ -372,13 +322,12 @@ pub(crate) fn peer_key(request: &Request<Bytes>) -> String {
 pub(crate) fn is_failure(result: &Handled) -> bool {
     let status = match result {
         Ok(response) => response.status(),
-        Err(Failure::Respond(response)) => response.status(),
-        Err(_) => return false,
+        Err(e) => wire::status(e),
     };
     status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
 }
 
 /// Collapses a handler result into a response.
 pub(crate) fn finish(result: Handled) -> Response<Bytes> {
-    result.unwrap_or_else(Failure::into_response)
+    result.unwrap_or_else(wire::response)
 }

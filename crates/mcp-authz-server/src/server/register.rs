@@ -4,21 +4,15 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientMetadata, ClientRegistrationResponse, ClientSecret, GrantType,
-    RegistrationErrorCode, RegistrationErrorResponse, TokenEndpointAuthMethod,
+    TokenEndpointAuthMethod,
 };
 use mcp_authz_store::{ClientKind, ClientRecord};
 
-use super::{AuthorizationServer, Failure, Handled, finish, peer_key};
+use super::{AuthorizationServer, Handled, finish, peer_key};
+use crate::error::{EndpointError, NotFound, RegistrationRefusal, wire};
 use crate::respond;
 use crate::secrets::hash_client_secret;
 use crate::session::random_id;
-
-fn refuse(code: RegistrationErrorCode, description: impl Into<String>) -> Failure {
-    Failure::respond(respond::json_value(
-        StatusCode::BAD_REQUEST,
-        &RegistrationErrorResponse::new(code, description),
-    ))
-}
 
 /// `application_type` when the client sent none: `web` if every redirect URI is https, else
 /// `native` (loopback or private-use scheme), so that the consistency check below still applies.
@@ -38,28 +32,24 @@ impl AuthorizationServer {
     /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
     pub async fn register(&self, request: Request<Bytes>) -> Response<Bytes> {
         if !self.inner.config.registration_enabled {
-            return respond::json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#);
+            return wire::response(NotFound::RegistrationDisabled.into());
         }
         if let Err(wait) = self.inner.register_limiter.check(&peer_key(&request)) {
-            return respond::too_many_requests(wait);
+            return wire::response(EndpointError::RateLimited(wait));
         }
         finish(self.register_inner(&request).await)
     }
 
     async fn register_inner(&self, request: &Request<Bytes>) -> Handled {
-        use RegistrationErrorCode as C;
-        let mut metadata = ClientMetadata::parse(request.body())
-            .map_err(|e| refuse(C::for_document_error(&e), e.to_string()))?;
+        use RegistrationRefusal as R;
+        let mut metadata = ClientMetadata::parse(request.body()).map_err(R::Document)?;
         if metadata.application_type.is_none() {
             metadata.application_type = Some(infer_application_type(&metadata));
         }
         match metadata.application_type {
             Some(ApplicationType::Web | ApplicationType::Native) => {}
             _ => {
-                return Err(refuse(
-                    C::InvalidClientMetadata,
-                    "application_type must be web or native",
-                ));
+                return Err(R::ApplicationType.into());
             }
         }
         let method = metadata.effective_token_endpoint_auth_method();
@@ -68,10 +58,7 @@ impl AuthorizationServer {
             TokenEndpointAuthMethod::ClientSecretBasic
             | TokenEndpointAuthMethod::ClientSecretPost => true,
             _ => {
-                return Err(refuse(
-                    C::InvalidClientMetadata,
-                    "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
-                ));
+                return Err(R::AuthMethod.into());
             }
         };
         metadata.token_endpoint_auth_method = Some(method.clone());
@@ -86,16 +73,10 @@ impl AuthorizationServer {
                 // SEC-10: a self-registered client never gets a grant that acts without a user;
                 // machine clients are registered by the operator.
                 GrantType::ClientCredentials => {
-                    return Err(refuse(
-                        C::InvalidClientMetadata,
-                        "client_credentials is only available to clients registered by the operator",
-                    ));
+                    return Err(R::ClientCredentials.into());
                 }
                 other => {
-                    return Err(refuse(
-                        C::InvalidClientMetadata,
-                        format!("grant type {} is not allowed", other.as_str()),
-                    ));
+                    return Err(R::GrantType(other.clone()).into());
                 }
             }
         }
@@ -104,18 +85,13 @@ impl AuthorizationServer {
                 .without_offline_access()
                 .is_subset(&self.inner.config.all_scopes())
         {
-            return Err(refuse(
-                C::InvalidClientMetadata,
-                "scope contains unknown scopes",
-            ));
+            return Err(R::UnknownScope.into());
         }
-        let validated = metadata
-            .validate()
-            .map_err(|e| refuse(e.registration_error_code(), e.to_string()))?;
+        let validated = metadata.validate().map_err(R::Metadata)?;
         let redirect_uris = validated.redirect_uris().to_vec();
         let metadata = validated.into_metadata();
         let now = self.now();
-        let randomness = || Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable);
+        let randomness = EndpointError::randomness;
         let client_id =
             ClientId::parse(&random_id().ok_or_else(randomness)?).map_err(|_| randomness())?;
         let secret = if confidential {
