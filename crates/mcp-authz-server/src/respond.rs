@@ -14,6 +14,14 @@ use mcp_authz_token::{ErrorCode, ErrorResponse};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
+/// The rate-limit key of an anonymous request: the peer IP, or one shared key without it.
+pub(crate) fn peer_key(request: &http::Request<Bytes>) -> String {
+    request
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or_else(|| "unknown".to_owned(), |a| a.0.to_string())
+}
+
 /// The Content-Security-Policy of every HTML page: no scripts, no framing (SEC-9).
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";

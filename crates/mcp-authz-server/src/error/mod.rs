@@ -22,6 +22,9 @@ pub(crate) use causes::{
 
 use crate::keys::KeyError;
 
+/// The result of a handler: a response, or the typed cause [`wire::response`] answers.
+pub(crate) type Handled = Result<http::Response<bytes::Bytes>, EndpointError>;
+
 /// Every way an endpoint can fail; [`wire::response`] maps each to the wire.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum EndpointError {

@@ -39,6 +39,11 @@ pub(crate) fn response(error: EndpointError) -> Response<Bytes> {
     render(&error)
 }
 
+/// A handler's response, or the response for its error.
+pub(crate) fn finish(result: super::Handled) -> Response<Bytes> {
+    result.unwrap_or_else(response)
+}
+
 /// The HTTP status `error` is answered with.
 pub(crate) fn status(error: &EndpointError) -> StatusCode {
     render(error).status()
@@ -167,4 +172,156 @@ pub(crate) fn retry_after(mut response: Response<Bytes>, wait: Duration) -> Resp
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::StatusCode;
+    use mcp_authz_metadata::{Issuer, RedirectUri};
+    use mcp_authz_store::StoreError;
+
+    use super::response;
+    use crate::error::{
+        EndpointError, InvalidClient, InvalidGrant, NotFound, PageError, PolicyError,
+        RedirectCause, RegistrationRefusal, UnauthorizedClient,
+    };
+
+    /// The codes RFC 6749 §4.1.2.1 and §5.2, RFC 8707 §2, RFC 7009 §2.2.1 and RFC 7591 §3.2.2 define.
+    const RFC_CODES: &[&str] = &[
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+        "invalid_target",
+        "access_denied",
+        "unsupported_response_type",
+        "server_error",
+        "temporarily_unavailable",
+        "unsupported_token_type",
+        "invalid_redirect_uri",
+        "invalid_client_metadata",
+        "invalid_software_statement",
+        "unapproved_software_statement",
+    ];
+
+    fn json_errors() -> Vec<EndpointError> {
+        vec![
+            InvalidClient::Failed.into(),
+            InvalidGrant::Pkce.into(),
+            PolicyError::UnservedResource.into(),
+            PolicyError::ScopeWidened.into(),
+            UnauthorizedClient::GrantType.into(),
+            EndpointError::UnsupportedGrantType,
+            RegistrationRefusal::UnknownScope.into(),
+            EndpointError::RateLimited(Duration::from_millis(10)),
+            NotFound::Path.into(),
+            NotFound::RegistrationDisabled.into(),
+            EndpointError::MethodNotAllowed,
+            EndpointError::BodyTooLarge,
+            StoreError::unavailable("down").into(),
+            StoreError::RandomnessUnavailable.into(),
+            EndpointError::SecretVerification,
+        ]
+    }
+
+    fn code_of(response: &http::Response<bytes::Bytes>) -> String {
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        body["error"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn every_json_error_uses_an_rfc_code_and_no_store() {
+        for error in json_errors() {
+            let label = format!("{error:?}");
+            let response = response(error);
+            let code = code_of(&response);
+            assert!(RFC_CODES.contains(&code.as_str()), "{label}: {code}");
+            assert_eq!(response.headers()["cache-control"], "no-store", "{label}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/json",
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_and_headers() {
+        let invalid_client = response(InvalidClient::Unknown.into());
+        assert_eq!(invalid_client.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            invalid_client.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic")
+        );
+        let limited = response(EndpointError::RateLimited(Duration::from_millis(10)));
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()["retry-after"], "1");
+        assert_eq!(code_of(&limited), "temporarily_unavailable");
+        let unavailable = response(StoreError::unavailable("down").into());
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(unavailable.headers()["retry-after"], "5");
+        let broken = response(StoreError::RandomnessUnavailable.into());
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(broken.body().as_ref(), br#"{"error":"server_error"}"#);
+        assert_eq!(
+            response(NotFound::Path.into()).status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            response(EndpointError::MethodNotAllowed).status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            response(PolicyError::UnservedResource.into()).status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn pages_are_html_and_never_redirect() {
+        for (error, status) in [
+            (PageError::UnknownClient, StatusCode::BAD_REQUEST),
+            (PageError::UpstreamRefused, StatusCode::FORBIDDEN),
+        ] {
+            let text = error.to_string();
+            let response = response(error.into());
+            assert_eq!(response.status(), status);
+            assert!(response.headers().get("location").is_none());
+            assert_eq!(
+                response.headers()["content-type"],
+                "text/html; charset=utf-8"
+            );
+            assert_eq!(response.headers()["x-frame-options"], "DENY");
+            let body = std::str::from_utf8(response.body()).unwrap();
+            assert!(body.contains(&crate::respond::escape(&text)), "{body}");
+        }
+    }
+
+    #[test]
+    fn redirects_carry_code_description_state_and_iss() {
+        let error = EndpointError::redirect(
+            RedirectUri::parse("https://client.example/cb").unwrap(),
+            None,
+            Issuer::parse("https://as.example").unwrap(),
+            StatusCode::SEE_OTHER,
+            RedirectCause::AccessDenied,
+        );
+        let response = response(error);
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(
+            location.starts_with("https://client.example/cb?error=access_denied"),
+            "{location}"
+        );
+        assert!(
+            location.contains("iss=https%3A%2F%2Fas.example"),
+            "{location}"
+        );
+    }
 }

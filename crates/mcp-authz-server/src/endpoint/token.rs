@@ -2,66 +2,96 @@
 //! AS-5, AS-7, AS-8, AS-9, AS-13, AS-14).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{ClientId, GrantType, ResourceUri, Scope};
 use mcp_authz_store::{
-    ClientRecord, CodeConsumption, CodeExchange, FamilyId, NewRefreshToken, RefreshStatus,
-    Rotation, SecretHash, UnixTime,
+    ClientRecord, CodeConsumption, CodeExchange, NewRefreshToken, RefreshStatus, Rotation,
+    SecretHash, Store, UnixTime,
 };
 use mcp_authz_token::{
     AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, JwtAccessTokenClaims,
     NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest, TokenResponse,
 };
 
-use super::clients::{is_confidential, may_act_without_user};
-use super::{AuthorizationServer, Handled, finish};
-use crate::error::{EndpointError, InvalidGrant, UnauthorizedClient};
+use crate::client_limits::ClientLimits;
+use crate::clients::{ClientDirectory, is_confidential, may_act_without_user};
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled, InvalidGrant, UnauthorizedClient, wire};
 use crate::grant_policy::{Grant, narrow_resources, narrow_scope, resolve_grant};
+use crate::keys::{KeyError, Keys};
 use crate::respond;
 use crate::session::random_id;
+use crate::token_status::jti_of_family;
 
 fn randomness() -> EndpointError {
     EndpointError::randomness()
 }
 
-/// The `jti` of a token issued from a grant: `<family id>.<random>`, so that introspection and
-/// revocation can find the grant (a revoked grant's access tokens are inactive, AS-7).
-pub(crate) fn family_of_jti(jti: &str) -> Option<FamilyId> {
-    let (family, _) = jti.rsplit_once('.')?;
-    FamilyId::parse(family).ok()
+/// The token endpoint's dependencies.
+pub(crate) struct TokenEndpoint {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    keys: Arc<Keys>,
+    clients: Arc<ClientDirectory>,
+    /// Shared with the revocation and introspection endpoints (SEC-11).
+    limits: Arc<ClientLimits>,
 }
 
-impl AuthorizationServer {
+impl TokenEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        keys: Arc<Keys>,
+        clients: Arc<ClientDirectory>,
+        limits: Arc<ClientLimits>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            keys,
+            clients,
+            limits,
+        }
+    }
+
+    fn now(&self) -> UnixTime {
+        self.config.clock.now()
+    }
+
     /// `POST /token`.
-    pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
-        finish(
-            self.limited_by_peer(&request, self.token_inner(&request))
+    pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(
+            self.limits
+                .limited_by_peer(&request, self.token(&request))
                 .await,
         )
     }
 
-    async fn token_inner(&self, request: &Request<Bytes>) -> Handled {
+    async fn token(&self, request: &Request<Bytes>) -> Handled {
         let parsed = TokenRequest::parse_form(request.body())?;
         let grant = parsed.request.require_supported()?;
         let client = self
-            .authenticate_client(request, parsed.client, false, Some(&grant))
+            .clients
+            .authenticate(request, parsed.client, false, Some(&grant))
             .await?;
         let grant_type = grant.grant_type();
         if !client.grant_types.contains(&grant_type) {
             return Err(UnauthorizedClient::GrantType.into());
         }
-        // SEC-11: see `clients::limited_by_peer`.
+        // SEC-11: see `client_limits`.
         let public = !is_confidential(&client);
         if public {
-            self.peek_public(&client, request)?;
+            self.limits.peek_public(&client, request)?;
         } else {
-            self.charge_confidential(&client)?;
+            self.limits.charge_confidential(&client)?;
         }
         let result = self.grant(&client, grant).await;
         if public {
-            self.charge_public_success(&client, request, &result);
+            self.limits.charge_public_success(&client, request, &result);
         }
         result
     }
@@ -81,7 +111,7 @@ impl AuthorizationServer {
         let now = self.now();
         let hash = SecretHash::of(grant.code.secret());
         let invalid = |cause: InvalidGrant| EndpointError::from(cause);
-        let Some(code) = self.inner.store.find_code(&hash).await? else {
+        let Some(code) = self.store.find_code(&hash).await? else {
             return Err(invalid(InvalidGrant::UnknownCode));
         };
         if code.client_id != client.client_id {
@@ -103,7 +133,7 @@ impl AuthorizationServer {
                 return Err(invalid(InvalidGrant::Pkce));
             }
         }
-        let resources = narrow_resources(&self.inner.config, &grant.resources, &code.resources)?;
+        let resources = narrow_resources(&self.config, &grant.resources, &code.resources)?;
         let issue_refresh = client.grant_types.contains(&GrantType::RefreshToken);
         let refresh = if issue_refresh {
             Some(RefreshToken::generate().map_err(|_| randomness())?)
@@ -111,15 +141,15 @@ impl AuthorizationServer {
             None
         };
         let exchange = CodeExchange {
-            grant_expires_at: now.saturating_add(self.inner.config.grant_lifetime),
+            grant_expires_at: now.saturating_add(self.config.grant_lifetime),
             refresh_token: refresh.as_ref().map(|t| self.new_refresh(t, now)),
         };
-        match self.inner.store.consume_code(&hash, exchange, now).await? {
+        match self.store.consume_code(&hash, exchange, now).await? {
             CodeConsumption::Consumed {
                 code,
                 grant: stored,
             } => {
-                let jti = format!("{}.{}", stored.id, random_id().ok_or_else(randomness)?);
+                let jti = jti_of_family(&stored.id, &random_id().ok_or_else(randomness)?);
                 self.token_response(
                     code.subject.as_str(),
                     &client.client_id,
@@ -143,7 +173,7 @@ impl AuthorizationServer {
     fn new_refresh(&self, token: &RefreshToken, now: UnixTime) -> NewRefreshToken {
         NewRefreshToken {
             hash: SecretHash::of(token.secret()),
-            expires_at: now.saturating_add(self.inner.config.refresh_token_lifetime),
+            expires_at: now.saturating_add(self.config.refresh_token_lifetime),
         }
     }
 
@@ -156,7 +186,6 @@ impl AuthorizationServer {
             // round trip, bound to the client (a token of another client changes nothing).
             let next = RefreshToken::generate().map_err(|_| randomness())?;
             let rotation = self
-                .inner
                 .store
                 .rotate_client_refresh_token(
                     &hash,
@@ -169,7 +198,7 @@ impl AuthorizationServer {
                 .rotated(client, rotation, Vec::new(), None, next, now)
                 .await;
         }
-        let Some(lookup) = self.inner.store.find_refresh_token(&hash, now).await? else {
+        let Some(lookup) = self.store.find_refresh_token(&hash, now).await? else {
             return Err(invalid(InvalidGrant::UnknownRefreshToken));
         };
         if lookup.grant.client_id != client.client_id {
@@ -181,7 +210,6 @@ impl AuthorizationServer {
             // rotation detects it and revokes the family before the scope or resources are looked at.
             let next = RefreshToken::generate().map_err(|_| randomness())?;
             let rotation = self
-                .inner
                 .store
                 .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
                 .await?;
@@ -190,15 +218,10 @@ impl AuthorizationServer {
                 .await;
         }
         let scope = narrow_scope(grant.scope.as_ref(), &granted)?;
-        let resources = narrow_resources(
-            &self.inner.config,
-            &grant.resources,
-            &lookup.grant.resources,
-        )?;
+        let resources = narrow_resources(&self.config, &grant.resources, &lookup.grant.resources)?;
         let next = RefreshToken::generate().map_err(|_| randomness())?;
         // The family keeps its granted scope; a narrower request narrows this access token only.
         let rotation = self
-            .inner
             .store
             .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
             .await?;
@@ -220,7 +243,7 @@ impl AuthorizationServer {
         let invalid = |cause: InvalidGrant| EndpointError::from(cause);
         match rotation {
             Rotation::Rotated { grant: stored, .. } => {
-                let jti = format!("{}.{}", stored.id, random_id().ok_or_else(randomness)?);
+                let jti = jti_of_family(&stored.id, &random_id().ok_or_else(randomness)?);
                 let resources = if resources.is_empty() {
                     &stored.resources
                 } else {
@@ -259,12 +282,8 @@ impl AuthorizationServer {
         if !may_act_without_user(client) {
             return Err(UnauthorizedClient::NotOperatorRegistered.into());
         }
-        let Grant { resources, scope } = resolve_grant(
-            &self.inner.config,
-            client,
-            &grant.resources,
-            grant.scope.as_ref(),
-        )?;
+        let Grant { resources, scope } =
+            resolve_grant(&self.config, client, &grant.resources, grant.scope.as_ref())?;
         let now = self.now();
         let jti = random_id().ok_or_else(randomness)?;
         self.token_response(
@@ -291,9 +310,9 @@ impl AuthorizationServer {
         refresh_token: Option<RefreshToken>,
         now: UnixTime,
     ) -> Handled {
-        let lifetime = self.inner.config.access_token_lifetime;
+        let lifetime = self.config.access_token_lifetime;
         let claims = JwtAccessTokenClaims {
-            iss: self.inner.config.issuer.clone(),
+            iss: self.config.issuer.clone(),
             sub: subject.to_owned(),
             aud: resources
                 .iter()
@@ -308,9 +327,9 @@ impl AuthorizationServer {
             auth_time: None,
             extra: BTreeMap::new(),
         };
-        let jwt = self.inner.keys.sign(&claims, now).await?;
+        let jwt = self.keys.sign(&claims, now).await?;
         let access_token = AccessToken::parse(&jwt)
-            .map_err(|e| EndpointError::Key(crate::keys::KeyError::Crypto(e.to_string())))?;
+            .map_err(|e| EndpointError::Key(KeyError::Crypto(e.to_string())))?;
         let mut response = TokenResponse::bearer(access_token, Some(lifetime.as_secs()));
         response.refresh_token = refresh_token;
         response.scope = (!scope.is_empty()).then(|| scope.clone());

@@ -1,34 +1,33 @@
 //! Finding clients (registered or by metadata document) and authenticating them (REQUIREMENTS AS-10,
-//! AS-13).
+//! AS-13, SEC-10, SEC-12).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
 use http::header::AUTHORIZATION;
-use mcp_authz_metadata::{
-    ApplicationType, ClientId, ClientSecret, GrantType, ResourceUri, TokenEndpointAuthMethod,
-};
-use mcp_authz_store::{ClientKind, ClientRecord, SecretHash, StoreError, UnixTime};
+use mcp_authz_metadata::{ClientId, TokenEndpointAuthMethod};
+use mcp_authz_store::{ClientKind, ClientRecord, SecretHash, Store, UnixTime};
 use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, TokenRequest};
 
-use crate::cimd::FetchError;
-use crate::fetch_budget::loggable;
-
-use super::{AuthorizationServer, Handled, is_failure, peer_key};
+use crate::cimd::{FetchError, MetadataFetcher};
+use crate::config::ServerConfig;
 use crate::error::{EndpointError, InvalidClient};
-use crate::secrets::{hash_client_secret, verify_secret_off_thread};
-use crate::session::random_id;
+use crate::fetch_budget::loggable;
+use crate::respond::peer_key;
+use crate::secrets::verify_secret_off_thread;
+use crate::session::BoundedMap;
 
 /// How long a registered (dynamic or pre-registered) client record read from the store is reused
 /// without asking the store again. Such records are written once at registration; a change made to
 /// the store by another process (an operator updating or deleting a client) is seen by this server
 /// within this time. Metadata-document clients are not cached here (their freshness follows the
 /// document's own cache lifetime and the injected clock).
-pub(crate) const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
+const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// The most client records [`CLIENT_CACHE_TTL`] keeps in memory.
-pub(crate) const CLIENT_CACHE_CAPACITY: usize = 512;
+const CLIENT_CACHE_CAPACITY: usize = 512;
 
 /// `true` for a client that authenticates with a shared secret.
 pub(crate) fn is_confidential(client: &ClientRecord) -> bool {
@@ -41,6 +40,13 @@ pub(crate) fn is_confidential(client: &ClientRecord) -> bool {
 /// never may, whatever grant types their stored record lists (records stored before this rule).
 pub(crate) fn may_act_without_user(client: &ClientRecord) -> bool {
     matches!(client.kind, ClientKind::PreRegistered)
+}
+
+/// `true` when the client is a metadata-document client whose redirect URIs are all loopback: the
+/// consent page warns that any local program could be receiving the code (AS-11).
+pub(crate) fn localhost_only_document_client(client: &ClientRecord) -> bool {
+    matches!(client.kind, ClientKind::MetadataDocument { .. })
+        && client.redirect_uris.iter().all(|u| u.is_loopback())
 }
 
 /// Whether finding a client may fetch its Client ID Metadata Document (REQUIREMENTS SEC-12).
@@ -64,58 +70,56 @@ pub(crate) enum Lookup<'a> {
     },
 }
 
-impl AuthorizationServer {
-    /// Pre-registers a confidential client authenticating with `client_secret_basic` or
-    /// `client_secret_post`: a machine client (`client_credentials`) or a resource server that
-    /// introspects tokens whose audience is one of `allowed_resources` (REQUIREMENTS AS-15). Returns the
-    /// generated 256-bit secret, which is stored only as a hash: show it once.
-    pub async fn register_confidential_client(
-        &self,
-        client_id: ClientId,
-        client_name: &str,
-        grant_types: Vec<GrantType>,
-        allowed_resources: Option<Vec<ResourceUri>>,
-    ) -> Result<ClientSecret, StoreError> {
-        let secret = ClientSecret::new(random_id().ok_or(StoreError::RandomnessUnavailable)?);
-        let hash =
-            hash_client_secret(secret.secret()).map_err(|_| StoreError::RandomnessUnavailable)?;
-        let record = ClientRecord {
-            client_id,
-            kind: ClientKind::PreRegistered,
-            secret_hash: Some(hash),
-            secret_expires_at: None,
-            redirect_uris: Vec::new(),
-            grant_types,
-            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
-            application_type: ApplicationType::Web,
-            client_name: Some(client_name.to_owned()),
-            allowed_resources,
-            allowed_scope: None,
-            metadata_json: "{}".to_owned(),
-            created_at: self.now(),
-        };
-        self.inner.store.insert_client(record).await?;
-        Ok(secret)
+/// The clients of one server: the store, a short cache of registered clients, and the metadata
+/// document fetcher.
+pub(crate) struct ClientDirectory {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    /// Recently read registered clients (see [`CLIENT_CACHE_TTL`]).
+    cache: BoundedMap<ClientRecord>,
+    fetcher: Option<MetadataFetcher>,
+}
+
+impl ClientDirectory {
+    /// The clients of `store`, fetching metadata documents with `fetcher` when enabled.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        fetcher: Option<MetadataFetcher>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            cache: BoundedMap::new(CLIENT_CACHE_CAPACITY),
+            fetcher,
+        }
+    }
+
+    /// Outbound metadata document fetches started so far (0 when disabled).
+    pub(crate) fn fetches_started(&self) -> u64 {
+        self.fetcher
+            .as_ref()
+            .map_or(0, MetadataFetcher::fetches_started)
     }
 
     /// The client with this id: a stored one, or a fetched (and cached) metadata document for a URL
     /// client id when `lookup` allows it. `None` for unknown clients and documents that do not fetch
     /// or validate.
-    pub(crate) async fn find_client(
+    pub(crate) async fn find(
         &self,
         client_id: &ClientId,
         lookup: Lookup<'_>,
     ) -> Result<Option<ClientRecord>, EndpointError> {
-        if let Some(cached) = self.inner.clients.get(client_id.as_str()) {
+        if let Some(cached) = self.cache.get(client_id.as_str()) {
             return Ok(Some(cached));
         }
-        let now = self.now();
-        let stored = self.inner.store.get_client(client_id).await?;
+        let now = self.config.clock.now();
+        let stored = self.store.get_client(client_id).await?;
         if let Some(client) = &stored
             && client.is_fresh(now)
         {
             if matches!(client.kind, ClientKind::Dynamic | ClientKind::PreRegistered) {
-                self.inner.clients.insert(
+                self.cache.insert(
                     client_id.as_str().to_owned(),
                     client.clone(),
                     CLIENT_CACHE_TTL,
@@ -123,7 +127,7 @@ impl AuthorizationServer {
             }
             return Ok(stored);
         }
-        let Some(fetcher) = &self.inner.fetcher else {
+        let Some(fetcher) = &self.fetcher else {
             return Ok(stored.filter(|c| c.is_fresh(now)));
         };
         if client_id.metadata_document_url().is_none() {
@@ -145,7 +149,7 @@ impl AuthorizationServer {
         };
         match fetcher.fetch(client_id, now, peer).await {
             Ok(record) => {
-                self.inner.store.upsert_client(record.clone()).await?;
+                self.store.upsert_client(record.clone()).await?;
                 Ok(Some(record))
             }
             Err(e @ (FetchError::Throttled | FetchError::RecentlyFailed(_))) => {
@@ -168,7 +172,7 @@ impl AuthorizationServer {
         client_id: &ClientId,
         now: UnixTime,
     ) -> Result<bool, EndpointError> {
-        let store = &self.inner.store;
+        let store = &self.store;
         Ok(match grant {
             TokenRequest::AuthorizationCode(grant) => store
                 .find_code(&SecretHash::of(grant.code.secret()))
@@ -185,7 +189,7 @@ impl AuthorizationServer {
     /// Authenticates the client of a token, revocation or introspection request (REQUIREMENTS
     /// AS-13). `require_secret` refuses public clients (introspection). A metadata-document client
     /// must already be known ([`Lookup::Known`] with `grant`, the token request's grant if any).
-    pub(crate) async fn authenticate_client(
+    pub(crate) async fn authenticate(
         &self,
         request: &Request<Bytes>,
         body: BodyClientCredentials,
@@ -197,7 +201,7 @@ impl AuthorizationServer {
         let peer = peer_key(request);
         let lookup = Lookup::Known { peer: &peer, grant };
         let client = self
-            .find_client(auth.client_id(), lookup)
+            .find(auth.client_id(), lookup)
             .await?
             .ok_or(InvalidClient::Unknown)?;
         let secret = match &auth {
@@ -216,7 +220,7 @@ impl AuthorizationServer {
             (true, Some(secret)) => {
                 let expired = client
                     .secret_expires_at
-                    .is_some_and(|at| at.as_secs() != 0 && self.now() >= at);
+                    .is_some_and(|at| at.as_secs() != 0 && self.config.clock.now() >= at);
                 let valid = match &client.secret_hash {
                     Some(hash) => verify_secret_off_thread(secret.secret(), hash)
                         .await
@@ -235,98 +239,4 @@ impl AuthorizationServer {
             _ => Err(InvalidClient::Failed.into()),
         }
     }
-}
-
-/// The rate limits of the client-authenticated endpoints (token, revocation, introspection), REQUIREMENTS
-/// SEC-11: limits cannot be turned against a client by naming it.
-///
-/// - A request is refused while its **peer address** has no failure budget left, and every failed
-///   answer (4xx other than 429) is charged to the peer: unauthenticated floods cost their sender.
-/// - A client's own bucket is charged only for what that client provably did: a **confidential** client
-///   once its secret verified ([`charge_confidential`](AuthorizationServer::charge_confidential)); a
-///   **public** client, which has nothing to verify before the grant, only when its grant succeeded (a
-///   valid code with its PKCE verifier, or a valid refresh token): before the grant its bucket is only
-///   read ([`peek_public`](AuthorizationServer::peek_public)), so nobody else can empty it.
-/// - A public client id is shared by every installation of the application (every user of a metadata
-///   document client, for one), so its bucket is per client id **and** peer: one user holding valid
-///   tokens of the application cannot spend the budget of its other users.
-impl AuthorizationServer {
-    /// Runs `handler` under the peer's failure budget (see above).
-    pub(crate) async fn limited_by_peer(
-        &self,
-        request: &Request<Bytes>,
-        handler: impl Future<Output = Handled>,
-    ) -> Handled {
-        let peer = peer_key(request);
-        if let Err(wait) = self.inner.token_peer_limiter.peek(&peer) {
-            return Err(EndpointError::RateLimited(wait));
-        }
-        let result = handler.await;
-        if is_failure(&result) {
-            self.inner.token_peer_limiter.charge(&peer);
-        }
-        result
-    }
-
-    /// Charges an authenticated confidential client's own bucket: 429 when it is empty.
-    pub(crate) fn charge_confidential(&self, client: &ClientRecord) -> Result<(), EndpointError> {
-        self.inner
-            .token_limiter
-            .check(&confidential_key(client))
-            .map_err(EndpointError::RateLimited)
-    }
-
-    /// 429 when the bucket of a public client at this peer is empty; takes nothing (charged by
-    /// [`charge_public_success`](Self::charge_public_success)).
-    pub(crate) fn peek_public(
-        &self,
-        client: &ClientRecord,
-        request: &Request<Bytes>,
-    ) -> Result<(), EndpointError> {
-        self.inner
-            .token_limiter
-            .peek(&public_key(client, request))
-            .map_err(EndpointError::RateLimited)
-    }
-
-    /// Charges the bucket of a public client at this peer for a grant that succeeded.
-    pub(crate) fn charge_public_success(
-        &self,
-        client: &ClientRecord,
-        request: &Request<Bytes>,
-        result: &Handled,
-    ) {
-        if matches!(result, Ok(response) if response.status().is_success()) {
-            self.inner
-                .token_limiter
-                .charge(&public_key(client, request));
-        }
-    }
-
-    /// Charges an unauthenticated request (a public client's revocation) to its peer: 429 when the
-    /// peer's budget is empty.
-    pub(crate) fn charge_peer(&self, request: &Request<Bytes>) -> Result<(), EndpointError> {
-        self.inner
-            .token_peer_limiter
-            .check(&peer_key(request))
-            .map_err(EndpointError::RateLimited)
-    }
-}
-
-/// The rate-limit key of a public client's successful grants: peer and client id (a peer key holds
-/// no space, so the pair is unambiguous; the prefix keeps it apart from [`confidential_key`]).
-fn public_key(client: &ClientRecord, request: &Request<Bytes>) -> String {
-    format!("public {} {}", peer_key(request), client.client_id.as_str())
-}
-
-/// The rate-limit key of an authenticated confidential client.
-fn confidential_key(client: &ClientRecord) -> String {
-    format!("confidential {}", client.client_id.as_str())
-}
-
-/// `true` when the client is a metadata-document client whose redirect URIs are all loopback: the
-/// consent page warns that any local program could be receiving the code (AS-11).
-pub(crate) fn localhost_only_document_client(client: &ClientRecord) -> bool {
-    matches!(client.kind, ClientKind::MetadataDocument { .. })
-        && client.redirect_uris.iter().all(|u| u.is_loopback())
 }

@@ -1,16 +1,19 @@
 //! RFC 7591 dynamic client registration (REQUIREMENTS AS-12, SEC-8).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientMetadata, ClientRegistrationResponse, ClientSecret, GrantType,
     TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord};
+use mcp_authz_store::{ClientKind, ClientRecord, Store};
 
-use super::{AuthorizationServer, Handled, finish, peer_key};
-use crate::error::{EndpointError, NotFound, RegistrationRefusal, wire};
-use crate::respond;
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled, NotFound, RegistrationRefusal, wire};
+use crate::rate_limit::RateLimiter;
+use crate::respond::{self, peer_key};
 use crate::secrets::hash_client_secret;
 use crate::session::random_id;
 
@@ -28,19 +31,40 @@ fn infer_application_type(metadata: &ClientMetadata) -> ApplicationType {
     }
 }
 
-impl AuthorizationServer {
-    /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
-    pub async fn register(&self, request: Request<Bytes>) -> Response<Bytes> {
-        if !self.inner.config.registration_enabled {
-            return wire::response(NotFound::RegistrationDisabled.into());
+/// The registration endpoint's dependencies.
+pub(crate) struct RegisterEndpoint {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    /// Registrations per peer (SEC-8).
+    limiter: RateLimiter,
+}
+
+impl RegisterEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        limiter: RateLimiter,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            limiter,
         }
-        if let Err(wait) = self.inner.register_limiter.check(&peer_key(&request)) {
-            return wire::response(EndpointError::RateLimited(wait));
-        }
-        finish(self.register_inner(&request).await)
     }
 
-    async fn register_inner(&self, request: &Request<Bytes>) -> Handled {
+    /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
+    pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if !self.config.registration_enabled {
+            return wire::response(NotFound::RegistrationDisabled.into());
+        }
+        if let Err(wait) = self.limiter.check(&peer_key(&request)) {
+            return wire::response(EndpointError::RateLimited(wait));
+        }
+        wire::finish(self.register(&request).await)
+    }
+
+    async fn register(&self, request: &Request<Bytes>) -> Handled {
         use RegistrationRefusal as R;
         let mut metadata = ClientMetadata::parse(request.body()).map_err(R::Document)?;
         if metadata.application_type.is_none() {
@@ -83,14 +107,14 @@ impl AuthorizationServer {
         if let Some(scope) = &metadata.scope
             && !scope
                 .without_offline_access()
-                .is_subset(&self.inner.config.all_scopes())
+                .is_subset(&self.config.all_scopes())
         {
             return Err(R::UnknownScope.into());
         }
         let validated = metadata.validate().map_err(R::Metadata)?;
         let redirect_uris = validated.redirect_uris().to_vec();
         let metadata = validated.into_metadata();
-        let now = self.now();
+        let now = self.config.clock.now();
         let randomness = EndpointError::randomness;
         let client_id =
             ClientId::parse(&random_id().ok_or_else(randomness)?).map_err(|_| randomness())?;
@@ -122,7 +146,7 @@ impl AuthorizationServer {
             metadata_json: serde_json::to_string(&metadata).unwrap_or_default(),
             created_at: now,
         };
-        self.inner.store.insert_client(record).await?;
+        self.store.insert_client(record).await?;
         let mut response = ClientRegistrationResponse::new(client_id, metadata);
         response.client_id_issued_at = Some(now.as_secs());
         if secret.is_some() {
