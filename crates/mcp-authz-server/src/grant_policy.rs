@@ -115,3 +115,162 @@ pub(crate) fn narrow_scope(
         None => Ok(granted.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mcp_authz_metadata::{
+        ApplicationType, ClientId, GrantType, ResourceUri, Scope, TokenEndpointAuthMethod,
+    };
+    use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
+    use proptest::prelude::*;
+
+    use super::{Grant, narrow_resources, narrow_scope, resolve_grant};
+    use crate::config::ServerConfig;
+    use crate::error::PolicyError;
+
+    const MCP: &str = "https://mcp.example.com/mcp";
+    const OTHER: &str = "https://other.example.com/mcp";
+
+    fn resource(uri: &str) -> ResourceUri {
+        ResourceUri::parse(uri).unwrap()
+    }
+
+    fn scope(text: &str) -> Scope {
+        if text.is_empty() {
+            Scope::new()
+        } else {
+            Scope::parse(text).unwrap()
+        }
+    }
+
+    fn config() -> ServerConfig {
+        ServerConfig::builder("https://auth.example.com")
+            .resource_with_default(resource(MCP), scope("read write admin"), scope("read"))
+            .resource(resource(OTHER), scope("other"))
+            .build()
+            .unwrap()
+    }
+
+    fn client(kind: ClientKind, allowed_scope: Option<&str>) -> ClientRecord {
+        ClientRecord {
+            client_id: ClientId::parse("c").unwrap(),
+            kind,
+            secret_hash: None,
+            secret_expires_at: None,
+            redirect_uris: Vec::new(),
+            grant_types: vec![GrantType::AuthorizationCode],
+            token_endpoint_auth_method: TokenEndpointAuthMethod::None,
+            application_type: ApplicationType::Native,
+            client_name: None,
+            allowed_resources: None,
+            allowed_scope: allowed_scope.map(scope),
+            metadata_json: "{}".to_owned(),
+            created_at: UnixTime::from_secs(0),
+        }
+    }
+
+    #[test]
+    fn defaults_to_the_first_resource_and_its_default_scope() {
+        let grant = resolve_grant(&config(), &client(ClientKind::Dynamic, None), &[], None);
+        assert_eq!(
+            grant,
+            Ok(Grant {
+                resources: vec![resource(MCP)],
+                scope: scope("read"),
+            })
+        );
+    }
+
+    #[test]
+    fn unserved_or_disallowed_resources_and_wider_scopes_are_refused() {
+        let config = config();
+        let dynamic = client(ClientKind::Dynamic, None);
+        let unserved = [resource("https://elsewhere.example.com/")];
+        assert_eq!(
+            resolve_grant(&config, &dynamic, &unserved, None),
+            Err(PolicyError::UnservedResource)
+        );
+        let mut limited = dynamic.clone();
+        limited.allowed_resources = Some(vec![resource(OTHER)]);
+        assert_eq!(
+            resolve_grant(&config, &limited, &[resource(MCP)], None),
+            Err(PolicyError::ResourceNotAllowed)
+        );
+        assert_eq!(
+            resolve_grant(&config, &dynamic, &[resource(MCP)], Some(&scope("other"))),
+            Err(PolicyError::ScopeNotAllowed)
+        );
+        // offline_access only asks for a refresh token.
+        assert!(
+            resolve_grant(
+                &config,
+                &dynamic,
+                &[resource(MCP)],
+                Some(&scope("read offline_access"))
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_registered_scope_is_a_default_for_dynamic_clients_and_a_ceiling_for_operator_clients() {
+        let config = config();
+        let dynamic = client(ClientKind::Dynamic, Some("write"));
+        let grant = resolve_grant(&config, &dynamic, &[], None).unwrap();
+        assert_eq!(grant.scope, scope("write"));
+        assert!(resolve_grant(&config, &dynamic, &[], Some(&scope("admin"))).is_ok());
+        let operator = client(ClientKind::PreRegistered, Some("write"));
+        assert_eq!(
+            resolve_grant(&config, &operator, &[], Some(&scope("admin"))),
+            Err(PolicyError::ScopeNotAllowed)
+        );
+        assert_eq!(
+            resolve_grant(&config, &operator, &[], None).unwrap().scope,
+            Scope::new()
+        );
+    }
+
+    #[test]
+    fn token_requests_only_narrow() {
+        let config = config();
+        let granted = [resource(MCP)];
+        assert_eq!(
+            narrow_resources(&config, &[], &granted),
+            Ok(granted.to_vec())
+        );
+        assert_eq!(
+            narrow_resources(&config, &[resource(OTHER)], &granted),
+            Err(PolicyError::ResourceNotGranted)
+        );
+        assert_eq!(
+            narrow_resources(
+                &config,
+                &[resource("https://elsewhere.example.com/")],
+                &granted
+            ),
+            Err(PolicyError::UnservedResource)
+        );
+        assert_eq!(
+            narrow_scope(Some(&scope("read admin")), &scope("read")),
+            Err(PolicyError::ScopeWidened)
+        );
+        assert_eq!(narrow_scope(None, &scope("read")), Ok(scope("read")));
+    }
+
+    proptest! {
+        /// Whatever is requested, a narrowed scope lies within the granted one.
+        #[test]
+        fn narrowing_never_widens(
+            granted in proptest::sample::subsequence(vec!["a", "b", "c", "d"], 0..=4),
+            requested in proptest::sample::subsequence(vec!["a", "b", "c", "d", "e"], 0..=5),
+        ) {
+            let granted = scope(&granted.join(" "));
+            let requested = scope(&requested.join(" "));
+            if let Ok(narrowed) = narrow_scope(Some(&requested), &granted) {
+                prop_assert!(narrowed.is_subset(&granted));
+            } else {
+                prop_assert!(!requested.is_subset(&granted));
+            }
+        }
+    }
+}
