@@ -21,7 +21,7 @@ use crate::clients::{ClientDirectory, is_confidential, may_act_without_user};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, InvalidGrant, UnauthorizedClient, wire};
 use crate::grant_policy::{Grant, narrow_resources, narrow_scope, resolve_grant};
-use crate::keys::{KeyError, Keys};
+use crate::keys::Keys;
 use crate::respond;
 use crate::session::random_id;
 use crate::token_status::jti_of_family;
@@ -328,8 +328,7 @@ impl TokenEndpoint {
             extra: BTreeMap::new(),
         };
         let jwt = self.keys.sign(&claims, now).await?;
-        let access_token = AccessToken::parse(&jwt)
-            .map_err(|e| EndpointError::Key(KeyError::Crypto(e.to_string())))?;
+        let access_token = AccessToken::parse(&jwt).map_err(EndpointError::IssuedToken)?;
         let mut response = TokenResponse::bearer(access_token, Some(lifetime.as_secs()));
         response.refresh_token = refresh_token;
         response.scope = (!scope.is_empty()).then(|| scope.clone());

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use mcp_authz_metadata::{Issuer, RedirectUri};
 use mcp_authz_store::StoreError;
-use mcp_authz_token::{ClientAuthError, State, TokenHintRequestError, TokenRequestError};
+use mcp_authz_token::{
+    ClientAuthError, SecretSyntaxError, State, TokenHintRequestError, TokenRequestError,
+};
 
 pub(crate) use causes::{
     InvalidClient, InvalidGrant, NotFound, PageError, PolicyError, RedirectCause,
@@ -83,6 +85,9 @@ pub(crate) enum EndpointError {
     /// Verifying a client secret failed internally (not a wrong secret): 500.
     #[error("client secret verification failed")]
     SecretVerification,
+    /// An access token this server just signed does not read back as a token: 500.
+    #[error("the signed access token is not a valid token: {0}")]
+    IssuedToken(SecretSyntaxError),
 }
 
 impl EndpointError {

@@ -31,8 +31,10 @@ pub(crate) fn response(error: EndpointError) -> Response<Bytes> {
             tracing::error!(error = %e, "store failure");
         }
         EndpointError::Key(e) => tracing::error!(error = %e, "signing key failure"),
-        EndpointError::SecretVerification => {
-            tracing::error!("client secret verification failed");
+        // Logged where it happened, with the cause.
+        EndpointError::SecretVerification => {}
+        EndpointError::IssuedToken(e) => {
+            tracing::error!(error = %e, "signed access token unreadable")
         }
         _ => {}
     }
@@ -97,7 +99,9 @@ fn render(error: &EndpointError) -> Response<Bytes> {
             ),
             UNAVAILABLE_RETRY_AFTER,
         ),
-        E::Store(_) | E::Key(_) | E::SecretVerification => respond::server_error(),
+        E::Store(_) | E::Key(_) | E::SecretVerification | E::IssuedToken(_) => {
+            respond::server_error()
+        }
     }
 }
 
