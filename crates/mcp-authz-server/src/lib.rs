@@ -47,6 +47,26 @@
 //! issuer is a loopback `http` URL.
 #![forbid(unsafe_code)]
 
+// Composition: the public server type, its path dispatcher and the axum adapter.
+mod router;
+mod server;
+
+// One module per endpoint, each owning exactly its dependencies.
+mod endpoint;
+
+// Shared by the endpoints (endpoints depend on these, never on each other).
+mod browser;
+mod client_limits;
+mod clients;
+mod error;
+mod flow;
+mod grant_policy;
+mod pages;
+mod paths;
+mod respond;
+mod token_status;
+
+// Lower building blocks: configuration, keys, storage-side helpers.
 mod cimd;
 mod config;
 pub mod dangerous;
@@ -55,10 +75,7 @@ mod keys;
 mod lockout;
 mod purge;
 mod rate_limit;
-mod respond;
-mod router;
 mod secrets;
-mod server;
 mod session;
 mod signing;
 mod users;

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -14,6 +13,14 @@ use mcp_authz_token::{ErrorCode, ErrorResponse};
 /// does it from `ConnectInfo`). Rate limits key anonymous requests by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
+
+/// The rate-limit key of an anonymous request: the peer IP, or one shared key without it.
+pub(crate) fn peer_key(request: &http::Request<Bytes>) -> String {
+    request
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or_else(|| "unknown".to_owned(), |a| a.0.to_string())
+}
 
 /// The Content-Security-Policy of every HTML page: no scripts, no framing (SEC-9).
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
@@ -58,54 +65,11 @@ pub(crate) fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> 
     }
 }
 
-/// An RFC 6749 §5.2 error; `invalid_client` is 401 with `WWW-Authenticate: Basic` (AS-13).
-pub(crate) fn oauth_error(error: &ErrorResponse) -> Response<Bytes> {
-    let mut response = json_value(error.error.status(), error);
-    if error.error == ErrorCode::InvalidClient {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"token\", charset=\"UTF-8\""),
-        );
-    }
-    response
-}
-
-/// An error with a code and a description.
-pub(crate) fn error(code: ErrorCode, description: &str) -> Response<Bytes> {
-    oauth_error(&ErrorResponse::new(code).with_description(description))
-}
-
-/// 503 with `Retry-After`: the store cannot answer now.
-pub(crate) fn unavailable() -> Response<Bytes> {
-    let mut response = error(
-        ErrorCode::TemporarilyUnavailable,
-        "the service is temporarily unavailable",
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    response
-}
-
-/// 500 for an internal failure (a key that does not load): never caused by input.
+/// 500 for an internal failure (a key that does not load): never caused by input. The body is
+/// `{"error":"server_error"}`; [`crate::error::wire`] decides when it is sent.
 pub(crate) fn server_error() -> Response<Bytes> {
-    json(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        r#"{"error":"server_error"}"#,
-    )
-}
-
-/// 429 with `Retry-After` (SEC-8).
-pub(crate) fn too_many_requests(retry_after: Duration) -> Response<Bytes> {
-    let mut response = json(
-        StatusCode::TOO_MANY_REQUESTS,
-        r#"{"error":"rate_limited","error_description":"too many requests"}"#,
-    );
-    let secs = retry_after.as_secs().max(1);
-    if let Ok(value) = HeaderValue::try_from(secs.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
+    let body = serde_json::to_vec(&ErrorResponse::new(ErrorCode::ServerError)).unwrap_or_default();
+    json(StatusCode::INTERNAL_SERVER_ERROR, body)
 }
 
 /// An HTML page with the anti-framing and no-referrer headers (AS-11, SEC-5, SEC-9).

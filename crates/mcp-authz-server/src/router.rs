@@ -6,9 +6,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
-use http::StatusCode;
 
-use crate::respond::{self, ClientAddr};
+use crate::error::{EndpointError, wire};
+use crate::respond::ClientAddr;
 use crate::server::AuthorizationServer;
 
 /// The largest request body read (forms, registration documents).
@@ -35,10 +35,7 @@ async fn dispatch(State(server): State<AuthorizationServer>, request: Request) -
             }
             server.handle(http::Request::from_parts(parts, bytes)).await
         }
-        Err(_) => respond::json(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            r#"{"error":"invalid_request","error_description":"the request body is too large"}"#,
-        ),
+        Err(_) => wire::response(EndpointError::BodyTooLarge),
     };
     response.map(Body::from)
 }

@@ -1,24 +1,21 @@
 //! RFC 7591 dynamic client registration (REQUIREMENTS AS-12, SEC-8).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientMetadata, ClientRegistrationResponse, ClientSecret, GrantType,
-    RegistrationErrorCode, RegistrationErrorResponse, TokenEndpointAuthMethod,
+    TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord};
+use mcp_authz_store::{ClientKind, ClientRecord, Store};
 
-use super::{AuthorizationServer, Failure, Handled, finish, peer_key};
-use crate::respond;
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled, NotFound, RegistrationRefusal, wire};
+use crate::rate_limit::RateLimiter;
+use crate::respond::{self, peer_key};
 use crate::secrets::hash_client_secret;
 use crate::session::random_id;
-
-fn refuse(code: RegistrationErrorCode, description: impl Into<String>) -> Failure {
-    Failure::respond(respond::json_value(
-        StatusCode::BAD_REQUEST,
-        &RegistrationErrorResponse::new(code, description),
-    ))
-}
 
 /// `application_type` when the client sent none: `web` if every redirect URI is https, else
 /// `native` (loopback or private-use scheme), so that the consistency check below still applies.
@@ -34,32 +31,49 @@ fn infer_application_type(metadata: &ClientMetadata) -> ApplicationType {
     }
 }
 
-impl AuthorizationServer {
-    /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
-    pub async fn register(&self, request: Request<Bytes>) -> Response<Bytes> {
-        if !self.inner.config.registration_enabled {
-            return respond::json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#);
+/// The registration endpoint's dependencies.
+pub(crate) struct RegisterEndpoint {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    /// Registrations per peer (SEC-8).
+    limiter: RateLimiter,
+}
+
+impl RegisterEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        limiter: RateLimiter,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            limiter,
         }
-        if let Err(wait) = self.inner.register_limiter.check(&peer_key(&request)) {
-            return respond::too_many_requests(wait);
-        }
-        finish(self.register_inner(&request).await)
     }
 
-    async fn register_inner(&self, request: &Request<Bytes>) -> Handled {
-        use RegistrationErrorCode as C;
-        let mut metadata = ClientMetadata::parse(request.body())
-            .map_err(|e| refuse(C::for_document_error(&e), e.to_string()))?;
+    /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
+    pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if !self.config.registration_enabled {
+            return wire::response(NotFound::RegistrationDisabled.into());
+        }
+        if let Err(wait) = self.limiter.check(&peer_key(&request)) {
+            return wire::response(EndpointError::RateLimited(wait));
+        }
+        wire::finish(self.register(&request).await)
+    }
+
+    async fn register(&self, request: &Request<Bytes>) -> Handled {
+        use RegistrationRefusal as R;
+        let mut metadata = ClientMetadata::parse(request.body()).map_err(R::Document)?;
         if metadata.application_type.is_none() {
             metadata.application_type = Some(infer_application_type(&metadata));
         }
         match metadata.application_type {
             Some(ApplicationType::Web | ApplicationType::Native) => {}
             _ => {
-                return Err(refuse(
-                    C::InvalidClientMetadata,
-                    "application_type must be web or native",
-                ));
+                return Err(R::ApplicationType.into());
             }
         }
         let method = metadata.effective_token_endpoint_auth_method();
@@ -68,10 +82,7 @@ impl AuthorizationServer {
             TokenEndpointAuthMethod::ClientSecretBasic
             | TokenEndpointAuthMethod::ClientSecretPost => true,
             _ => {
-                return Err(refuse(
-                    C::InvalidClientMetadata,
-                    "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
-                ));
+                return Err(R::AuthMethod.into());
             }
         };
         metadata.token_endpoint_auth_method = Some(method.clone());
@@ -86,36 +97,25 @@ impl AuthorizationServer {
                 // SEC-10: a self-registered client never gets a grant that acts without a user;
                 // machine clients are registered by the operator.
                 GrantType::ClientCredentials => {
-                    return Err(refuse(
-                        C::InvalidClientMetadata,
-                        "client_credentials is only available to clients registered by the operator",
-                    ));
+                    return Err(R::ClientCredentials.into());
                 }
                 other => {
-                    return Err(refuse(
-                        C::InvalidClientMetadata,
-                        format!("grant type {} is not allowed", other.as_str()),
-                    ));
+                    return Err(R::GrantType(other.clone()).into());
                 }
             }
         }
         if let Some(scope) = &metadata.scope
             && !scope
                 .without_offline_access()
-                .is_subset(&self.inner.config.all_scopes())
+                .is_subset(&self.config.all_scopes())
         {
-            return Err(refuse(
-                C::InvalidClientMetadata,
-                "scope contains unknown scopes",
-            ));
+            return Err(R::UnknownScope.into());
         }
-        let validated = metadata
-            .validate()
-            .map_err(|e| refuse(e.registration_error_code(), e.to_string()))?;
+        let validated = metadata.validate().map_err(R::Metadata)?;
         let redirect_uris = validated.redirect_uris().to_vec();
         let metadata = validated.into_metadata();
-        let now = self.now();
-        let randomness = || Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable);
+        let now = self.config.clock.now();
+        let randomness = EndpointError::randomness;
         let client_id =
             ClientId::parse(&random_id().ok_or_else(randomness)?).map_err(|_| randomness())?;
         let secret = if confidential {
@@ -146,7 +146,7 @@ impl AuthorizationServer {
             metadata_json: serde_json::to_string(&metadata).unwrap_or_default(),
             created_at: now,
         };
-        self.inner.store.insert_client(record).await?;
+        self.store.insert_client(record).await?;
         let mut response = ClientRegistrationResponse::new(client_id, metadata);
         response.client_id_issued_at = Some(now.as_secs());
         if secret.is_some() {

@@ -2,103 +2,96 @@
 //! AS-5, AS-7, AS-8, AS-9, AS-13, AS-14).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{ClientId, GrantType, ResourceUri, Scope};
 use mcp_authz_store::{
-    ClientRecord, CodeConsumption, CodeExchange, FamilyId, NewRefreshToken, RefreshStatus,
-    Rotation, SecretHash, UnixTime,
+    ClientRecord, CodeConsumption, CodeExchange, NewRefreshToken, RefreshStatus, Rotation,
+    SecretHash, Store, UnixTime,
 };
 use mcp_authz_token::{
-    AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, ErrorCode,
-    JwtAccessTokenClaims, NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest,
-    TokenResponse,
+    AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, JwtAccessTokenClaims,
+    NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest, TokenResponse,
 };
 
-use super::authorize::resolve_grant;
-use super::clients::{is_confidential, may_act_without_user};
-use super::{AuthorizationServer, Failure, Handled, finish};
+use crate::client_limits::ClientLimits;
+use crate::clients::{ClientDirectory, is_confidential, may_act_without_user};
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled, InvalidGrant, UnauthorizedClient, wire};
+use crate::grant_policy::{Grant, narrow_resources, narrow_scope, resolve_grant};
+use crate::keys::Keys;
 use crate::respond;
 use crate::session::random_id;
+use crate::token_status::jti_of_family;
 
-fn reject(code: ErrorCode, description: &str) -> Failure {
-    Failure::respond(respond::error(code, description))
+fn randomness() -> EndpointError {
+    EndpointError::randomness()
 }
 
-fn randomness() -> Failure {
-    Failure::Store(mcp_authz_store::StoreError::RandomnessUnavailable)
+/// The token endpoint's dependencies.
+pub(crate) struct TokenEndpoint {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    keys: Arc<Keys>,
+    clients: Arc<ClientDirectory>,
+    /// Shared with the revocation and introspection endpoints (SEC-11).
+    limits: Arc<ClientLimits>,
 }
 
-/// The resources a token request narrows to: `requested` must lie within `granted` (AS-5).
-fn narrow_resources(
-    server: &AuthorizationServer,
-    requested: &[ResourceUri],
-    granted: &[ResourceUri],
-) -> Result<Vec<ResourceUri>, Failure> {
-    if requested.is_empty() {
-        return Ok(granted.to_vec());
-    }
-    for resource in requested {
-        if server.inner.config.resource(resource).is_none() {
-            return Err(reject(
-                ErrorCode::InvalidTarget,
-                "the resource is not served by this server",
-            ));
+impl TokenEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        keys: Arc<Keys>,
+        clients: Arc<ClientDirectory>,
+        limits: Arc<ClientLimits>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            keys,
+            clients,
+            limits,
         }
-        if !granted.contains(resource) {
-            return Err(reject(
-                ErrorCode::InvalidTarget,
-                "the resource was not granted",
-            ));
-        }
     }
-    Ok(requested.to_vec())
-}
 
-/// The `jti` of a token issued from a grant: `<family id>.<random>`, so that introspection and
-/// revocation can find the grant (a revoked grant's access tokens are inactive, AS-7).
-pub(crate) fn family_of_jti(jti: &str) -> Option<FamilyId> {
-    let (family, _) = jti.rsplit_once('.')?;
-    FamilyId::parse(family).ok()
-}
+    fn now(&self) -> UnixTime {
+        self.config.clock.now()
+    }
 
-impl AuthorizationServer {
     /// `POST /token`.
-    pub async fn token(&self, request: Request<Bytes>) -> Response<Bytes> {
-        finish(
-            self.limited_by_peer(&request, self.token_inner(&request))
+    pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(
+            self.limits
+                .limited_by_peer(&request, self.token(&request))
                 .await,
         )
     }
 
-    async fn token_inner(&self, request: &Request<Bytes>) -> Handled {
-        let parsed = TokenRequest::parse_form(request.body())
-            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
-        let grant = parsed
-            .request
-            .require_supported()
-            .map_err(|e| Failure::respond(respond::oauth_error(&e.error_response())))?;
+    async fn token(&self, request: &Request<Bytes>) -> Handled {
+        let parsed = TokenRequest::parse_form(request.body())?;
+        let grant = parsed.request.require_supported()?;
         let client = self
-            .authenticate_client(request, parsed.client, false, Some(&grant))
+            .clients
+            .authenticate(request, parsed.client, false, Some(&grant))
             .await?;
         let grant_type = grant.grant_type();
         if !client.grant_types.contains(&grant_type) {
-            return Err(reject(
-                ErrorCode::UnauthorizedClient,
-                "the client may not use this grant type",
-            ));
+            return Err(UnauthorizedClient::GrantType.into());
         }
-        // SEC-11: see `clients::limited_by_peer`.
+        // SEC-11: see `client_limits`.
         let public = !is_confidential(&client);
         if public {
-            self.peek_public(&client, request)?;
+            self.limits.peek_public(&client, request)?;
         } else {
-            self.charge_confidential(&client)?;
+            self.limits.charge_confidential(&client)?;
         }
         let result = self.grant(&client, grant).await;
         if public {
-            self.charge_public_success(&client, request, &result);
+            self.limits.charge_public_success(&client, request, &result);
         }
         result
     }
@@ -110,42 +103,37 @@ impl AuthorizationServer {
             TokenRequest::ClientCredentials(grant) => {
                 self.client_credentials_grant(client, grant).await
             }
-            _ => Err(reject(
-                ErrorCode::UnsupportedGrantType,
-                "unsupported grant type",
-            )),
+            _ => Err(EndpointError::UnsupportedGrantType),
         }
     }
 
     async fn code_grant(&self, client: &ClientRecord, grant: AuthorizationCodeGrant) -> Handled {
         let now = self.now();
         let hash = SecretHash::of(grant.code.secret());
-        let invalid = |d| reject(ErrorCode::InvalidGrant, d);
-        let Some(code) = self.inner.store.find_code(&hash).await? else {
-            return Err(invalid("unknown authorization code"));
+        let invalid = |cause: InvalidGrant| EndpointError::from(cause);
+        let Some(code) = self.store.find_code(&hash).await? else {
+            return Err(invalid(InvalidGrant::UnknownCode));
         };
         if code.client_id != client.client_id {
-            return Err(invalid("the code was issued to another client"));
+            return Err(invalid(InvalidGrant::CodeOfAnotherClient));
         }
         if code.consumed_at.is_none() {
             // Checks that do not spend the code: a wrong verifier or redirect URI leaves it usable
             // only until it expires, never for a second exchange.
             match &grant.redirect_uri {
                 Some(uri) if uri.as_str() != code.redirect_uri.as_str() => {
-                    return Err(invalid(
-                        "redirect_uri does not match the authorization request",
-                    ));
+                    return Err(invalid(InvalidGrant::RedirectUriMismatch));
                 }
                 None if client.redirect_uris.len() != 1 => {
-                    return Err(invalid("redirect_uri is required"));
+                    return Err(invalid(InvalidGrant::RedirectUriRequired));
                 }
                 _ => {}
             }
             if code.code_challenge.verify(&grant.code_verifier).is_err() {
-                return Err(invalid("PKCE verification failed"));
+                return Err(invalid(InvalidGrant::Pkce));
             }
         }
-        let resources = narrow_resources(self, &grant.resources, &code.resources)?;
+        let resources = narrow_resources(&self.config, &grant.resources, &code.resources)?;
         let issue_refresh = client.grant_types.contains(&GrantType::RefreshToken);
         let refresh = if issue_refresh {
             Some(RefreshToken::generate().map_err(|_| randomness())?)
@@ -153,15 +141,15 @@ impl AuthorizationServer {
             None
         };
         let exchange = CodeExchange {
-            grant_expires_at: now.saturating_add(self.inner.config.grant_lifetime),
+            grant_expires_at: now.saturating_add(self.config.grant_lifetime),
             refresh_token: refresh.as_ref().map(|t| self.new_refresh(t, now)),
         };
-        match self.inner.store.consume_code(&hash, exchange, now).await? {
+        match self.store.consume_code(&hash, exchange, now).await? {
             CodeConsumption::Consumed {
                 code,
                 grant: stored,
             } => {
-                let jti = format!("{}.{}", stored.id, random_id().ok_or_else(randomness)?);
+                let jti = jti_of_family(&stored.id, &random_id().ok_or_else(randomness)?);
                 self.token_response(
                     code.subject.as_str(),
                     &client.client_id,
@@ -175,30 +163,29 @@ impl AuthorizationServer {
             }
             CodeConsumption::AlreadyConsumed { family_id, .. } => {
                 tracing::warn!(family = %family_id, "authorization code replayed: grant revoked");
-                Err(invalid("the authorization code was already used"))
+                Err(invalid(InvalidGrant::CodeReplayed))
             }
-            CodeConsumption::Expired => Err(invalid("the authorization code expired")),
-            _ => Err(invalid("unknown authorization code")),
+            CodeConsumption::Expired => Err(invalid(InvalidGrant::CodeExpired)),
+            _ => Err(invalid(InvalidGrant::UnknownCode)),
         }
     }
 
     fn new_refresh(&self, token: &RefreshToken, now: UnixTime) -> NewRefreshToken {
         NewRefreshToken {
             hash: SecretHash::of(token.secret()),
-            expires_at: now.saturating_add(self.inner.config.refresh_token_lifetime),
+            expires_at: now.saturating_add(self.config.refresh_token_lifetime),
         }
     }
 
     async fn refresh_grant(&self, client: &ClientRecord, grant: RefreshTokenGrant) -> Handled {
         let now = self.now();
-        let invalid = |d| reject(ErrorCode::InvalidGrant, d);
+        let invalid = |cause: InvalidGrant| EndpointError::from(cause);
         let hash = SecretHash::of(grant.refresh_token.secret());
         if grant.scope.is_none() && grant.resources.is_empty() {
             // Nothing to narrow, so nothing to check against the grant before rotating: one store
             // round trip, bound to the client (a token of another client changes nothing).
             let next = RefreshToken::generate().map_err(|_| randomness())?;
             let rotation = self
-                .inner
                 .store
                 .rotate_client_refresh_token(
                     &hash,
@@ -211,11 +198,11 @@ impl AuthorizationServer {
                 .rotated(client, rotation, Vec::new(), None, next, now)
                 .await;
         }
-        let Some(lookup) = self.inner.store.find_refresh_token(&hash, now).await? else {
-            return Err(invalid("unknown refresh token"));
+        let Some(lookup) = self.store.find_refresh_token(&hash, now).await? else {
+            return Err(invalid(InvalidGrant::UnknownRefreshToken));
         };
         if lookup.grant.client_id != client.client_id {
-            return Err(invalid("the refresh token was issued to another client"));
+            return Err(invalid(InvalidGrant::RefreshTokenOfAnotherClient));
         }
         let granted = lookup.grant.scope.clone();
         if lookup.status != RefreshStatus::Active {
@@ -223,7 +210,6 @@ impl AuthorizationServer {
             // rotation detects it and revokes the family before the scope or resources are looked at.
             let next = RefreshToken::generate().map_err(|_| randomness())?;
             let rotation = self
-                .inner
                 .store
                 .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
                 .await?;
@@ -231,21 +217,11 @@ impl AuthorizationServer {
                 .rotated(client, rotation, Vec::new(), None, next, now)
                 .await;
         }
-        let scope = match &grant.scope {
-            Some(scope) if !scope.is_subset(&granted) => {
-                return Err(reject(
-                    ErrorCode::InvalidScope,
-                    "refresh cannot widen the scope",
-                ));
-            }
-            Some(scope) => scope.clone(),
-            None => granted.clone(),
-        };
-        let resources = narrow_resources(self, &grant.resources, &lookup.grant.resources)?;
+        let scope = narrow_scope(grant.scope.as_ref(), &granted)?;
+        let resources = narrow_resources(&self.config, &grant.resources, &lookup.grant.resources)?;
         let next = RefreshToken::generate().map_err(|_| randomness())?;
         // The family keeps its granted scope; a narrower request narrows this access token only.
         let rotation = self
-            .inner
             .store
             .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
             .await?;
@@ -264,10 +240,10 @@ impl AuthorizationServer {
         next: RefreshToken,
         now: UnixTime,
     ) -> Handled {
-        let invalid = |d| reject(ErrorCode::InvalidGrant, d);
+        let invalid = |cause: InvalidGrant| EndpointError::from(cause);
         match rotation {
             Rotation::Rotated { grant: stored, .. } => {
-                let jti = format!("{}.{}", stored.id, random_id().ok_or_else(randomness)?);
+                let jti = jti_of_family(&stored.id, &random_id().ok_or_else(randomness)?);
                 let resources = if resources.is_empty() {
                     &stored.resources
                 } else {
@@ -286,12 +262,12 @@ impl AuthorizationServer {
             }
             Rotation::Reused { family_id } => {
                 tracing::warn!(family = %family_id, "refresh token reused: family revoked");
-                Err(invalid("the refresh token was already used"))
+                Err(invalid(InvalidGrant::RefreshTokenReused))
             }
-            Rotation::Revoked { .. } => Err(invalid("the grant was revoked")),
-            Rotation::Expired => Err(invalid("the refresh token expired")),
-            Rotation::OtherClient => Err(invalid("the refresh token was issued to another client")),
-            _ => Err(invalid("unknown refresh token")),
+            Rotation::Revoked { .. } => Err(invalid(InvalidGrant::GrantRevoked)),
+            Rotation::Expired => Err(invalid(InvalidGrant::RefreshTokenExpired)),
+            Rotation::OtherClient => Err(invalid(InvalidGrant::RefreshTokenOfAnotherClient)),
+            _ => Err(invalid(InvalidGrant::UnknownRefreshToken)),
         }
     }
 
@@ -301,20 +277,13 @@ impl AuthorizationServer {
         grant: ClientCredentialsGrant,
     ) -> Handled {
         if !is_confidential(client) {
-            return Err(reject(
-                ErrorCode::UnauthorizedClient,
-                "client_credentials needs a confidential client",
-            ));
+            return Err(UnauthorizedClient::NotConfidential.into());
         }
         if !may_act_without_user(client) {
-            return Err(reject(
-                ErrorCode::UnauthorizedClient,
-                "client_credentials is only available to clients registered by the operator",
-            ));
+            return Err(UnauthorizedClient::NotOperatorRegistered.into());
         }
-        let (resources, scope) =
-            resolve_grant(self, client, &grant.resources, grant.scope.as_ref())
-                .map_err(|(code, description)| reject(code, description))?;
+        let Grant { resources, scope } =
+            resolve_grant(&self.config, client, &grant.resources, grant.scope.as_ref())?;
         let now = self.now();
         let jti = random_id().ok_or_else(randomness)?;
         self.token_response(
@@ -341,9 +310,9 @@ impl AuthorizationServer {
         refresh_token: Option<RefreshToken>,
         now: UnixTime,
     ) -> Handled {
-        let lifetime = self.inner.config.access_token_lifetime;
+        let lifetime = self.config.access_token_lifetime;
         let claims = JwtAccessTokenClaims {
-            iss: self.inner.config.issuer.clone(),
+            iss: self.config.issuer.clone(),
             sub: subject.to_owned(),
             aud: resources
                 .iter()
@@ -358,9 +327,8 @@ impl AuthorizationServer {
             auth_time: None,
             extra: BTreeMap::new(),
         };
-        let jwt = self.inner.keys.sign(&claims, now).await?;
-        let access_token = AccessToken::parse(&jwt)
-            .map_err(|e| Failure::Key(crate::keys::KeyError::Crypto(e.to_string())))?;
+        let jwt = self.keys.sign(&claims, now).await?;
+        let access_token = AccessToken::parse(&jwt).map_err(EndpointError::IssuedToken)?;
         let mut response = TokenResponse::bearer(access_token, Some(lifetime.as_secs()));
         response.refresh_token = refresh_token;
         response.scope = (!scope.is_empty()).then(|| scope.clone());

@@ -1,0 +1,84 @@
+//! `POST /authorize/consent`: the user's decision, remembered on approval (REQUIREMENTS AS-11, SEC-4,
+//! SEC-13).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use mcp_authz_store::{Consent, Store};
+
+use crate::browser::{Browsers, CheckedForm};
+use crate::config::ServerConfig;
+use crate::error::{Handled, PageError, RedirectCause, wire};
+use crate::flow::AuthorizationFlow;
+use crate::session::Session;
+
+/// The consent endpoint's dependencies.
+pub(crate) struct ConsentEndpoint {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    browsers: Arc<Browsers>,
+    flow: Arc<AuthorizationFlow>,
+}
+
+impl ConsentEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        browsers: Arc<Browsers>,
+        flow: Arc<AuthorizationFlow>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            browsers,
+            flow,
+        }
+    }
+
+    /// Approve (remembered) or deny, then 303 to the client.
+    pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(self.decide(&request).await)
+    }
+
+    async fn decide(&self, request: &Request<Bytes>) -> Handled {
+        let CheckedForm {
+            session,
+            form,
+            request_id,
+            pending,
+            ..
+        } = self.browsers.checked_form(request)?;
+        let Some(Session { subject }) = session else {
+            return Err(PageError::NotSignedIn.into());
+        };
+        // Single use from here on, whatever the decision.
+        self.browsers.pending.remove(&request_id);
+        if form.get("decision").map(String::as_str) != Some("approve") {
+            return Err(self.flow.error_redirect(
+                pending,
+                StatusCode::SEE_OTHER,
+                RedirectCause::AccessDenied,
+            ));
+        }
+        let now = self.config.clock.now();
+        // The consent page listed what was allowed before and what is new; both are remembered
+        // (SEC-13).
+        let previous = self.store.get_consent(&subject, &pending.client_id).await?;
+        let (mut resources, scope) = previous.map(|c| (c.resources, c.scope)).unwrap_or_default();
+        resources.extend(pending.resources.iter().cloned());
+        self.store
+            .put_consent(Consent {
+                subject: subject.clone(),
+                client_id: pending.client_id.clone(),
+                resources,
+                scope: scope.union(&pending.scope),
+                granted_at: now,
+            })
+            .await?;
+        self.flow
+            .issue_code(&pending, subject, StatusCode::SEE_OTHER)
+            .await
+    }
+}

@@ -1,0 +1,117 @@
+//! `POST /introspect`: RFC 7662 token introspection for confidential clients (REQUIREMENTS AS-15,
+//! SEC-7).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use mcp_authz_store::ClientRecord;
+use mcp_authz_token::{
+    ActiveToken, Audience, IntrospectionRequest, IntrospectionResponse, NumericDate, TokenType,
+};
+
+use crate::client_limits::ClientLimits;
+use crate::clients::ClientDirectory;
+use crate::config::ServerConfig;
+use crate::error::{Handled, wire};
+use crate::respond;
+use crate::token_status::{Known, TokenStatus};
+
+/// `true` if `caller` may learn about a token of `client_id` for `audience`: its own tokens, or
+/// tokens for a resource it is registered for (SEC-7: nothing about other audiences).
+fn visible(caller: &ClientRecord, client_id: &str, audience: &Audience) -> bool {
+    caller.client_id.as_str() == client_id
+        || caller
+            .allowed_resources
+            .as_ref()
+            .is_some_and(|rs| rs.iter().any(|r| audience.contains_resource(r)))
+}
+
+/// The introspection endpoint's dependencies.
+pub(crate) struct IntrospectEndpoint {
+    config: Arc<ServerConfig>,
+    clients: Arc<ClientDirectory>,
+    /// Shared with the token and revocation endpoints (SEC-11).
+    limits: Arc<ClientLimits>,
+    tokens: Arc<TokenStatus>,
+}
+
+impl IntrospectEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        clients: Arc<ClientDirectory>,
+        limits: Arc<ClientLimits>,
+        tokens: Arc<TokenStatus>,
+    ) -> Self {
+        Self {
+            config,
+            clients,
+            limits,
+            tokens,
+        }
+    }
+
+    /// `POST /introspect`: client-authenticated (confidential clients only).
+    pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(
+            self.limits
+                .limited_by_peer(&request, self.introspect(&request))
+                .await,
+        )
+    }
+
+    async fn introspect(&self, request: &Request<Bytes>) -> Handled {
+        let parsed = IntrospectionRequest::parse_form(request.body())?;
+        let caller = self
+            .clients
+            .authenticate(request, parsed.client, true, None)
+            .await?;
+        self.limits.charge_confidential(&caller)?;
+        let now = self.config.clock.now();
+        let response = match self
+            .tokens
+            .examine(parsed.request.token.secret(), now)
+            .await?
+        {
+            Known::Access(claims) if visible(&caller, claims.client_id.as_str(), &claims.aud) => {
+                IntrospectionResponse::Active(Box::new(ActiveToken {
+                    scope: claims.scope,
+                    client_id: Some(claims.client_id),
+                    token_type: Some(TokenType::Bearer),
+                    exp: Some(claims.exp),
+                    iat: Some(claims.iat),
+                    sub: Some(claims.sub),
+                    aud: Some(claims.aud),
+                    iss: Some(claims.iss),
+                    jti: Some(claims.jti),
+                    ..ActiveToken::default()
+                }))
+            }
+            Known::Refresh(lookup) => {
+                let audience: Audience = lookup
+                    .grant
+                    .resources
+                    .iter()
+                    .map(|r| r.as_str().to_owned())
+                    .collect();
+                if visible(&caller, lookup.grant.client_id.as_str(), &audience) {
+                    IntrospectionResponse::Active(Box::new(ActiveToken {
+                        scope: Some(lookup.grant.scope.clone()),
+                        client_id: Some(lookup.grant.client_id.clone()),
+                        exp: Some(NumericDate::from_secs(lookup.token.expires_at.as_secs())),
+                        iat: Some(NumericDate::from_secs(lookup.token.issued_at.as_secs())),
+                        sub: Some(lookup.grant.subject.as_str().to_owned()),
+                        aud: Some(audience),
+                        iss: Some(self.config.issuer.clone()),
+                        ..ActiveToken::default()
+                    }))
+                } else {
+                    IntrospectionResponse::Inactive
+                }
+            }
+            _ => IntrospectionResponse::Inactive,
+        };
+        Ok(respond::json_value(StatusCode::OK, &response))
+    }
+}

@@ -1,0 +1,32 @@
+//! The JWKS endpoint (REQUIREMENTS AS-9, SEC-15).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, wire};
+use crate::keys::{JWKS_CACHE_CONTROL, Keys};
+use crate::respond;
+
+/// `GET /jwks.json`: active, published and not-yet-expired retired keys.
+pub(crate) struct JwksEndpoint {
+    config: Arc<ServerConfig>,
+    keys: Arc<Keys>,
+}
+
+impl JwksEndpoint {
+    /// The endpoint over `keys`, at the time of `config`'s clock.
+    pub(crate) fn new(config: Arc<ServerConfig>, keys: Arc<Keys>) -> Self {
+        Self { config, keys }
+    }
+
+    /// The JWKS with `Cache-Control: public, max-age=` [`JWKS_MAX_AGE`](crate::JWKS_MAX_AGE).
+    pub(crate) async fn handle(&self) -> Response<Bytes> {
+        match self.keys.jwks(self.config.clock.now()).await {
+            Ok(body) => respond::public_json(body, JWKS_CACHE_CONTROL),
+            Err(e) => wire::response(EndpointError::Key(e)),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! `POST /authorize/login` and `GET /authorize/resume`: password sign-in with lockout, and the step
+//! after it (REQUIREMENTS AS-11, SEC-4, SEC-19).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+
+use crate::browser::{Browsers, CheckedForm};
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled, PageError, wire};
+use crate::flow::AuthorizationFlow;
+use crate::lockout::Lockout;
+use crate::pages::LoginNotice;
+use crate::paths::Paths;
+use crate::rate_limit::RateLimiter;
+use crate::respond::{self, peer_key};
+use crate::users::UserAuthenticator;
+
+/// The login and resume endpoints' dependencies.
+pub(crate) struct LoginEndpoint {
+    config: Arc<ServerConfig>,
+    paths: Arc<Paths>,
+    browsers: Arc<Browsers>,
+    flow: Arc<AuthorizationFlow>,
+    authenticator: Arc<dyn UserAuthenticator>,
+    /// Failed logins per address and account, and per account (SEC-19).
+    lockout: Lockout,
+    /// Shared with the authorization and upstream endpoints, per peer (SEC-8).
+    limiter: Arc<RateLimiter>,
+}
+
+impl LoginEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        paths: Arc<Paths>,
+        browsers: Arc<Browsers>,
+        flow: Arc<AuthorizationFlow>,
+        authenticator: Arc<dyn UserAuthenticator>,
+        lockout: Lockout,
+        limiter: Arc<RateLimiter>,
+    ) -> Self {
+        Self {
+            config,
+            paths,
+            browsers,
+            flow,
+            authenticator,
+            lockout,
+            limiter,
+        }
+    }
+
+    /// `POST /authorize/login`: checks the credentials, then 303 to the next step.
+    pub(crate) async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if let Err(wait) = self.limiter.check(&peer_key(&request)) {
+            return wire::response(EndpointError::RateLimited(wait));
+        }
+        wire::finish(self.sign_in(&request).await)
+    }
+
+    async fn sign_in(&self, request: &Request<Bytes>) -> Handled {
+        let CheckedForm {
+            browser: old_browser,
+            form,
+            request_id,
+            pending,
+            ..
+        } = self.browsers.checked_form(request)?;
+        let username = form.get("username").map(String::as_str).unwrap_or_default();
+        let password = form.get("password").map(String::as_str).unwrap_or_default();
+        let resume = self.paths.resume_of(&request_id);
+        let now = self.config.clock.now();
+        // SEC-19: a locked (address, account) or account gets no password check at all, whether
+        // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
+        // guesses cannot all pass before the first failure is counted.
+        let peer = peer_key(request);
+        if let Err(wait) = self.lockout.attempt(&peer, username, now) {
+            // The upstream identity provider, if any, stays offered: it does not check passwords here.
+            let page = self.flow.login_page(
+                &request_id,
+                &pending,
+                LoginNotice::Locked(wait),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            return Ok(wire::retry_after(page, wait));
+        }
+        let judged = self.authenticator.authenticate(username, password).await;
+        if judged.is_err() {
+            // Not a failure of the user: the backend could not answer (503).
+            self.lockout.refund(&peer, username);
+        }
+        let Some(subject) = judged? else {
+            return Ok(respond::redirect(
+                StatusCode::SEE_OTHER,
+                &format!("{resume}&failed=1"),
+            ));
+        };
+        self.lockout
+            .succeeded(&peer, username, self.config.clock.now());
+        // A new session id on login: no session fixation.
+        let session_id = self.browsers.sign_in(&old_browser, subject)?;
+        self.browsers.adopt(request_id, pending, &session_id)?;
+        let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
+        self.browsers.set_cookie(&mut response, &session_id);
+        Ok(response)
+    }
+
+    /// `GET /authorize/resume?request=…`: where login redirects (303) to.
+    pub(crate) async fn resume(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(self.next_step(&request).await)
+    }
+
+    async fn next_step(&self, request: &Request<Bytes>) -> Handled {
+        let invalid = || PageError::RequestExpired;
+        let query = request.uri().query().unwrap_or_default();
+        let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
+        let request_id = params.get("request").ok_or_else(invalid)?;
+        let (browser, pending) = self
+            .browsers
+            .owned_pending(request, request_id)
+            .ok_or_else(invalid)?;
+        let subject = self.browsers.sessions.get(&browser).map(|s| s.subject);
+        let failed = params.contains_key("failed");
+        self.flow
+            .next_step(
+                request_id,
+                &pending,
+                subject.as_ref(),
+                failed,
+                StatusCode::SEE_OTHER,
+            )
+            .await
+    }
+}

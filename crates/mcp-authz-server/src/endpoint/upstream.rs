@@ -1,0 +1,116 @@
+//! `GET /authorize/upstream` and its callback: sign-in through the upstream identity provider
+//! (REQUIREMENTS AS-11, SEC-4).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use crate::browser::{Browsers, owns};
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled, PageError, wire};
+use crate::paths::Paths;
+use crate::rate_limit::RateLimiter;
+use crate::respond::{self, peer_key};
+use crate::session::{PENDING_TTL, random_id};
+
+/// The upstream login endpoints' dependencies.
+pub(crate) struct UpstreamEndpoint {
+    config: Arc<ServerConfig>,
+    paths: Arc<Paths>,
+    browsers: Arc<Browsers>,
+    /// Shared with the authorization and login endpoints, per peer (SEC-8).
+    limiter: Arc<RateLimiter>,
+}
+
+impl UpstreamEndpoint {
+    /// The endpoint over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        paths: Arc<Paths>,
+        browsers: Arc<Browsers>,
+        limiter: Arc<RateLimiter>,
+    ) -> Self {
+        Self {
+            config,
+            paths,
+            browsers,
+            limiter,
+        }
+    }
+
+    /// `GET /authorize/upstream?request=…`: sends the browser to the upstream identity provider with
+    /// a fresh `state` bound to this browser and pending request.
+    pub(crate) async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if let Err(wait) = self.limiter.check(&peer_key(&request)) {
+            return wire::response(EndpointError::RateLimited(wait));
+        }
+        wire::finish(self.start(&request))
+    }
+
+    fn callback_url(&self) -> Url {
+        Paths::url(&self.config, &self.paths.upstream_callback)
+    }
+
+    fn start(&self, request: &Request<Bytes>) -> Handled {
+        let invalid = || PageError::RequestExpired;
+        let upstream = self.config.upstream.as_ref().ok_or_else(invalid)?;
+        let query = request.uri().query().unwrap_or_default();
+        let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
+        let request_id = params.get("request").ok_or_else(invalid)?;
+        let (browser, _) = self
+            .browsers
+            .owned_pending(request, request_id)
+            .ok_or_else(invalid)?;
+        let state = random_id().ok_or_else(EndpointError::randomness)?;
+        self.browsers.upstream_states.insert(
+            state.clone(),
+            &peer_key(request),
+            (browser, request_id.clone()),
+            PENDING_TTL,
+        );
+        let url = upstream.login_url(&self.callback_url(), &state);
+        Ok(respond::redirect(StatusCode::FOUND, url.as_str()))
+    }
+
+    /// `GET /authorize/upstream/callback`: completes an upstream login, then 303 to the next step.
+    pub(crate) async fn callback(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(self.complete(&request).await)
+    }
+
+    async fn complete(&self, request: &Request<Bytes>) -> Handled {
+        let invalid = || PageError::SignInUnverified;
+        let upstream = self.config.upstream.clone().ok_or_else(invalid)?;
+        let query = request.uri().query().unwrap_or_default();
+        let state = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(invalid)?;
+        // Single use, and only in the browser that started it.
+        let (bound_browser, request_id) = self
+            .browsers
+            .upstream_states
+            .remove(&state)
+            .ok_or_else(invalid)?;
+        let browser = self.browsers.browser_of(request).ok_or_else(invalid)?;
+        if !bool::from(bound_browser.as_bytes().ct_eq(browser.as_bytes())) {
+            return Err(invalid().into());
+        }
+        let pending = self.browsers.pending.get(&request_id).ok_or_else(invalid)?;
+        if !owns(&pending, &browser) {
+            return Err(invalid().into());
+        }
+        let Some(subject) = upstream.complete(&self.callback_url(), query).await? else {
+            return Err(PageError::UpstreamRefused.into());
+        };
+        let session_id = self.browsers.sign_in(&browser, subject)?;
+        self.browsers
+            .adopt(request_id.clone(), pending, &session_id)?;
+        let mut response =
+            respond::redirect(StatusCode::SEE_OTHER, &self.paths.resume_of(&request_id));
+        self.browsers.set_cookie(&mut response, &session_id);
+        Ok(response)
+    }
+}

@@ -1,0 +1,159 @@
+//! The steps after an authorization request was accepted, shared by the authorization, login,
+//! upstream and consent endpoints: the login page, the consent page, and issuing the code
+//! (REQUIREMENTS AS-2, AS-6, AS-11, SEC-13).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use mcp_authz_store::{AuthorizationCode as StoredCode, SecretHash, Store, Subject};
+use mcp_authz_token::{AuthorizationCode, AuthorizationResponse};
+
+use crate::browser::Browsers;
+use crate::config::ServerConfig;
+use crate::error::{EndpointError, Handled};
+use crate::pages::{self, LoginNotice};
+use crate::paths::Paths;
+use crate::respond;
+use crate::session::Pending;
+
+/// What the steps after an accepted authorization request need.
+pub(crate) struct AuthorizationFlow {
+    config: Arc<ServerConfig>,
+    store: Arc<dyn Store>,
+    browsers: Arc<Browsers>,
+    paths: Arc<Paths>,
+}
+
+impl AuthorizationFlow {
+    /// The flow over these parts.
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn Store>,
+        browsers: Arc<Browsers>,
+        paths: Arc<Paths>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            browsers,
+            paths,
+        }
+    }
+
+    /// The login page of `pending`, offering the upstream identity provider when there is one.
+    pub(crate) fn login_page(
+        &self,
+        request_id: &str,
+        pending: &Pending,
+        notice: LoginNotice,
+        status: StatusCode,
+    ) -> Response<Bytes> {
+        let upstream_url = self.paths.upstream_of(request_id);
+        let upstream = self
+            .config
+            .upstream
+            .as_ref()
+            .map(|u| (u.display_name(), upstream_url.as_str()));
+        respond::html(
+            status,
+            pages::login(
+                pending,
+                request_id,
+                &pending.csrf,
+                &self.paths.login,
+                notice,
+                upstream,
+            ),
+        )
+    }
+
+    /// Login page, consent page, or (consent remembered) the code redirect.
+    pub(crate) async fn next_step(
+        &self,
+        request_id: &str,
+        pending: &Pending,
+        subject: Option<&Subject>,
+        login_failed: bool,
+        redirect_status: StatusCode,
+    ) -> Handled {
+        let Some(subject) = subject else {
+            let notice = if login_failed {
+                LoginNotice::Failed
+            } else {
+                LoginNotice::None
+            };
+            return Ok(self.login_page(request_id, pending, notice, StatusCode::OK));
+        };
+        // SEC-13: remembered only when every resource and scope of the request was shown and approved.
+        let allowed = self.store.get_consent(subject, &pending.client_id).await?;
+        if allowed
+            .as_ref()
+            .is_some_and(|c| c.covers(&pending.resources, &pending.scope))
+        {
+            self.browsers.pending.remove(request_id);
+            return self
+                .issue_code(pending, subject.clone(), redirect_status)
+                .await;
+        }
+        Ok(respond::html(
+            StatusCode::OK,
+            pages::consent(
+                pending,
+                request_id,
+                &pending.csrf,
+                &self.paths.consent,
+                subject.as_str(),
+                allowed.as_ref(),
+            ),
+        ))
+    }
+
+    /// Stores a fresh code and redirects to the client with `code`, `state` and `iss`.
+    pub(crate) async fn issue_code(
+        &self,
+        pending: &Pending,
+        subject: Subject,
+        status: StatusCode,
+    ) -> Handled {
+        let now = self.config.clock.now();
+        let code = AuthorizationCode::generate().map_err(|_| EndpointError::randomness())?;
+        let stored = StoredCode {
+            hash: SecretHash::of(code.secret()),
+            client_id: pending.client_id.clone(),
+            redirect_uri: pending.redirect_uri.clone(),
+            code_challenge: pending.code_challenge.clone(),
+            resources: pending.resources.clone(),
+            scope: pending.scope.clone(),
+            subject,
+            family_id: self.config.ids.family_id()?,
+            issued_at: now,
+            expires_at: now.saturating_add(self.config.code_lifetime),
+            consumed_at: None,
+        };
+        self.store.insert_code(stored).await?;
+        let url = AuthorizationResponse {
+            code,
+            state: pending.state.clone(),
+            iss: Some(self.config.issuer.clone()),
+        }
+        .redirect_url(&pending.redirect_uri);
+        Ok(respond::redirect(status, url.as_str()))
+    }
+
+    /// An error redirect of `pending` to its (verified) redirect URI.
+    pub(crate) fn error_redirect(
+        &self,
+        pending: Pending,
+        status: StatusCode,
+        cause: impl Into<crate::error::RedirectCause>,
+    ) -> EndpointError {
+        EndpointError::redirect(
+            pending.redirect_uri,
+            pending.state,
+            self.config.issuer.clone(),
+            status,
+            cause,
+        )
+    }
+}
