@@ -15,10 +15,10 @@ use std::time::Duration;
 use mcp_authz_store::{Clock as _, KeyState, SigningKey, SystemClock, UnixTime};
 
 use super::time::{parse_duration, rfc3339};
-use super::{Admin, AdminError, write_json};
-use crate::cli::StoreArgs;
-use crate::error::CliError;
+use super::{Admin, write_json};
+use crate::error::{AdminError, CliError};
 use crate::settings::SigningAlg;
+use crate::settings::StoreArgs;
 
 /// `keys`: signing keys.
 #[derive(Debug, Clone, clap::Args)]
