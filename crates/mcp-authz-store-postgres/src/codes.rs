@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, RedirectUri};
 use mcp_authz_pkce::CodeChallenge;
 use mcp_authz_store::{
-    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
-    SecretHash, StoreError, Subject, UnixTime,
+    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, SecretHash,
+    StoreError, Subject, UnixTime,
 };
 use sqlx::postgres::PgRow;
 
@@ -97,16 +97,7 @@ impl PostgresStore {
             .await?;
         if let Some(row) = spent {
             let code = code_at(&row)?;
-            let grant = Grant {
-                id: code.family_id.clone(),
-                client_id: code.client_id.clone(),
-                subject: code.subject.clone(),
-                scope: code.scope.clone(),
-                resources: code.resources.clone(),
-                created_at: now,
-                expires_at: exchange.grant_expires_at,
-                revoked: None,
-            };
+            let grant = code.grant(exchange, now);
             return Ok(CodeConsumption::Consumed { code, grant });
         }
         let Some(row) = sqlx::query(CLASSIFY)

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
     Entity, FamilyId, Grant, GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus,
-    RefreshToken, RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash,
-    StoreError, Subject, TokenId, UnixTime,
+    RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError,
+    Subject, TokenId, UnixTime,
 };
 use sqlx::Row;
 
@@ -76,19 +76,6 @@ fn orphan() -> StoreError {
     StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
 }
 
-/// The status of a token of `grant` at `now`, in the documented precedence order.
-fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
-    if token.rotated_at.is_some() {
-        RefreshStatus::Rotated
-    } else if grant.revoked.is_some() {
-        RefreshStatus::Revoked
-    } else if now >= token.expires_at || now >= grant.expires_at {
-        RefreshStatus::Expired
-    } else {
-        RefreshStatus::Active
-    }
-}
-
 impl PostgresStore {
     async fn try_rotate(
         &self,
@@ -107,13 +94,7 @@ impl PostgresStore {
             .await?;
         if let Some(row) = rotated {
             let grant = grant_at(&row, 0)?;
-            let token = RefreshToken {
-                hash: next.hash,
-                family_id: grant.id.clone(),
-                issued_at: now,
-                expires_at: next.expires_at,
-                rotated_at: None,
-            };
+            let token = next.issue(grant.id.clone(), now);
             return Ok(Rotation::Rotated { grant, token });
         }
         let Some(row) = sqlx::query(CLASSIFY)
@@ -128,20 +109,16 @@ impl PostgresStore {
         if column::<Option<&str>>(&row, 3, E)?.is_none() {
             return Err(orphan().into());
         }
-        if column::<bool>(&row, 1, E)? {
-            return Ok(Rotation::Reused { family_id });
-        }
-        if column::<Option<bool>>(&row, 4, E)? == Some(true) {
-            return Ok(Rotation::Revoked { family_id });
-        }
+        // The statement revoked the family of a rotated token already.
+        let rotated = column::<bool>(&row, 1, E)?;
+        let revoked = column::<Option<bool>>(&row, 4, E)? == Some(true);
         let token_expires = time_of(column(&row, 2, E)?, E)?;
         let grant_expires = time_of(column::<Option<i64>>(&row, 5, E)?.ok_or_else(orphan)?, E)?;
-        if now >= token_expires || now >= grant_expires {
-            return Ok(Rotation::Expired);
-        }
+        let expired = now >= token_expires || now >= grant_expires;
+        let status = RefreshStatus::classify(rotated, revoked, expired);
         // Active now, yet the rotation found nothing: the token was stored after the rotation
         // statement ran, so at that point it was unknown.
-        Ok(Rotation::Unknown)
+        Ok(Rotation::refused(status, family_id).unwrap_or(Rotation::Unknown))
     }
 
     /// Deletes the pending codes, then revokes the grants, matching `column = value`, in one
@@ -214,7 +191,7 @@ impl GrantStore for PostgresStore {
         }
         let grant = grant_at(&row, 5)?;
         Ok(Some(RefreshLookup {
-            status: status(&token, &grant, now),
+            status: token.status(&grant, now),
             token,
             grant,
         }))

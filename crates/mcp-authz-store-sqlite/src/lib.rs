@@ -57,6 +57,7 @@ mod statement;
 mod store;
 mod tokens;
 mod writer;
+mod writes;
 
 pub use error::OpenError;
 pub use options::{SqliteOptions, Synchronous};

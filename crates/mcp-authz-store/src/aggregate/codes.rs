@@ -34,6 +34,25 @@ pub struct AuthorizationCode {
     pub consumed_at: Option<UnixTime>,
 }
 
+impl AuthorizationCode {
+    /// The grant the exchange of this code creates at `now`: the code's client, user, scope and
+    /// resources, under the family id allocated with the code, active until
+    /// [`grant_expires_at`](CodeExchange::grant_expires_at). Every backend's `consume_code` builds
+    /// its grant (and so its row) with this.
+    pub fn grant(&self, exchange: &CodeExchange, now: UnixTime) -> Grant {
+        Grant {
+            id: self.family_id.clone(),
+            client_id: self.client_id.clone(),
+            subject: self.subject.clone(),
+            scope: self.scope.clone(),
+            resources: self.resources.clone(),
+            created_at: now,
+            expires_at: exchange.grant_expires_at,
+            revoked: None,
+        }
+    }
+}
+
 /// What the exchange of a code creates, atomically with spending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeExchange {

@@ -95,6 +95,19 @@ pub struct NewRefreshToken {
     pub expires_at: UnixTime,
 }
 
+impl NewRefreshToken {
+    /// The token as stored once issued at `now` into the family `family_id`: not rotated yet.
+    pub fn issue(&self, family_id: FamilyId, now: UnixTime) -> RefreshToken {
+        RefreshToken {
+            hash: self.hash,
+            family_id,
+            issued_at: now,
+            expires_at: self.expires_at,
+            rotated_at: None,
+        }
+    }
+}
+
 /// A refresh token as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
@@ -110,6 +123,17 @@ pub struct RefreshToken {
     pub rotated_at: Option<UnixTime>,
 }
 
+impl RefreshToken {
+    /// This token's state at `now`, given its grant, in [`RefreshStatus`]'s precedence order.
+    pub fn status(&self, grant: &Grant, now: UnixTime) -> RefreshStatus {
+        RefreshStatus::classify(
+            self.rotated_at.is_some(),
+            grant.revoked.is_some(),
+            now >= self.expires_at || now >= grant.expires_at,
+        )
+    }
+}
+
 /// The state of a refresh token, in precedence order: a rotated token is reported as `Rotated` even if
 /// its family is also revoked or expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +147,23 @@ pub enum RefreshStatus {
     Revoked,
     /// The token or its family expired.
     Expired,
+}
+
+impl RefreshStatus {
+    /// The one precedence of the states (a backend that reads the facts as columns calls this
+    /// directly; others call [`RefreshToken::status`]): `rotated` wins over `revoked` (the family),
+    /// which wins over `expired` (the token or its family, `now >= expires_at`); otherwise `Active`.
+    pub fn classify(rotated: bool, revoked: bool, expired: bool) -> Self {
+        if rotated {
+            Self::Rotated
+        } else if revoked {
+            Self::Revoked
+        } else if expired {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
 }
 
 /// A refresh token with its grant, as [`GrantStore::find_refresh_token`] reports it.
@@ -170,6 +211,21 @@ pub enum Rotation {
     /// [`rotate_client_refresh_token`](GrantStore::rotate_client_refresh_token) was given. Nothing
     /// changed: not even a rotated token presented by another client revokes its family.
     OtherClient,
+}
+
+impl Rotation {
+    /// The outcome of presenting a token of family `family_id` whose state is `status`, when that
+    /// state refuses rotation: `Rotated` is reuse ([`Reused`](Self::Reused): the backend revokes the
+    /// family in the same atomic step), `Revoked` and `Expired` answer as such. `None` for `Active`:
+    /// the backend rotates.
+    pub fn refused(status: RefreshStatus, family_id: FamilyId) -> Option<Self> {
+        match status {
+            RefreshStatus::Rotated => Some(Self::Reused { family_id }),
+            RefreshStatus::Revoked => Some(Self::Revoked { family_id }),
+            RefreshStatus::Expired => Some(Self::Expired),
+            RefreshStatus::Active => None,
+        }
+    }
 }
 
 /// How many records a bulk revocation affected.
