@@ -120,8 +120,7 @@ impl Rejection {
             | RejectionReason::BodyTooLarge { .. }
             | RejectionReason::BodyUnreadable => None,
         };
-        let challenge =
-            challenge.map(|c| c.with_resource_metadata(config.metadata_url().clone()));
+        let challenge = challenge.map(|c| c.with_resource_metadata(config.metadata_url().clone()));
         Self {
             reason,
             challenge: challenge.map(Box::new),
