@@ -228,12 +228,12 @@ fn tree(cursor: &mut &str, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
     if ident != "self" {
         path.push(ident.to_owned());
     }
-    if let Some(after) = cursor.strip_prefix("::") {
-        if !after.starts_with('<') {
-            *cursor = after;
-            tree(cursor, path, out);
-            return;
-        }
+    if let Some(after) = cursor.strip_prefix("::")
+        && !after.starts_with('<')
+    {
+        *cursor = after;
+        tree(cursor, path, out);
+        return;
     }
     out.push(path);
 }
@@ -250,6 +250,9 @@ fn strongly_connected(
         on_stack: BTreeSet<&'a Vec<String>>,
         out: Vec<BTreeSet<Vec<String>>>,
     }
+    fn at(map: &BTreeMap<&Vec<String>, usize>, key: &Vec<String>) -> usize {
+        map.get(key).copied().unwrap_or(usize::MAX)
+    }
     fn visit<'a>(s: &mut State<'a>, v: &'a Vec<String>) {
         let n = s.index.len();
         s.index.insert(v, n);
@@ -260,14 +263,14 @@ fn strongly_connected(
         for w in edges.get(v).into_iter().flatten() {
             if !s.index.contains_key(w) {
                 visit(s, w);
-                let low = s.low[v].min(s.low[w]);
+                let low = at(&s.low, v).min(at(&s.low, w));
                 s.low.insert(v, low);
             } else if s.on_stack.contains(w) {
-                let low = s.low[v].min(s.index[w]);
+                let low = at(&s.low, v).min(at(&s.index, w));
                 s.low.insert(v, low);
             }
         }
-        if s.low[v] == s.index[v] {
+        if at(&s.low, v) == at(&s.index, v) {
             let mut component = BTreeSet::new();
             while let Some(w) = s.stack.pop() {
                 s.on_stack.remove(w);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientIdMetadataDocument, GrantType, TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
+use mcp_authz_store::{ClientKind, ClientRecord, NumericDate};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::{ConfigError, MetadataDocumentConfig};
@@ -141,7 +141,7 @@ impl MetadataFetcher {
     pub(crate) async fn fetch(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
         peer: &str,
     ) -> Result<ClientRecord, FetchError> {
         let url = client_id
@@ -169,7 +169,7 @@ impl MetadataFetcher {
         &self,
         client_id: &ClientId,
         url: &url::Url,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<ClientRecord, FetchError> {
         let fetch = async {
             let mut response = self

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, RedirectUri};
 use mcp_authz_pkce::CodeChallenge;
 use mcp_authz_store::{
-    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, SecretHash,
-    StoreError, Subject, UnixTime,
+    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, NumericDate,
+    SecretHash, StoreError, Subject,
 };
 use sqlx::postgres::PgRow;
 
@@ -84,7 +84,7 @@ impl PostgresStore {
         &self,
         presented: &SecretHash,
         exchange: &CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, Failure> {
         let refresh = exchange.refresh_token.as_ref();
         let spent = sqlx::query(CONSUME)
@@ -141,7 +141,7 @@ impl CodeStore for PostgresStore {
         .bind(code.family_id.as_str())
         .bind(code.issued_at.as_i64())
         .bind(code.expires_at.as_i64())
-        .bind(code.consumed_at.map(UnixTime::as_i64))
+        .bind(code.consumed_at.map(NumericDate::as_i64))
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, E))?;
@@ -161,7 +161,7 @@ impl CodeStore for PostgresStore {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
         retrying!(E, self.try_consume(hash, &exchange, now))
     }

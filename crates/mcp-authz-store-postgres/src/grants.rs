@@ -12,9 +12,9 @@
 use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
-    Entity, FamilyId, Grant, GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus,
-    RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError,
-    Subject, TokenId, UnixTime,
+    Entity, FamilyId, Grant, GrantStore, NewRefreshToken, NumericDate, RefreshLookup,
+    RefreshStatus, RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash,
+    StoreError, Subject, TokenId,
 };
 use sqlx::Row;
 
@@ -82,7 +82,7 @@ impl PostgresStore {
         presented: &SecretHash,
         next: &NewRefreshToken,
         scope: &Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, Failure> {
         let rotated = sqlx::query(ROTATE)
             .bind(presented.as_bytes().as_slice())
@@ -130,7 +130,7 @@ impl PostgresStore {
         column: &str,
         value: &str,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, Failure> {
         let mut tx = self.pool().begin().await?;
         let codes = sqlx::query(&format!(
@@ -163,7 +163,7 @@ impl GrantStore for PostgresStore {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         retrying!(E, self.try_rotate(presented, &next, &scope, now))
     }
@@ -171,7 +171,7 @@ impl GrantStore for PostgresStore {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
         let Some(row) = sqlx::query(LOOKUP)
             .bind(hash.as_bytes().as_slice())
@@ -225,7 +225,7 @@ impl GrantStore for PostgresStore {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE grants SET revoked_at = $2, revoked_reason = $3 \
@@ -243,7 +243,7 @@ impl GrantStore for PostgresStore {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         retrying!(
             Entity::Grant,
@@ -259,7 +259,7 @@ impl GrantStore for PostgresStore {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         retrying!(
             Entity::Grant,
@@ -273,7 +273,7 @@ impl RevokedTokenStore for PostgresStore {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
@@ -291,7 +291,7 @@ impl RevokedTokenStore for PostgresStore {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1 AND expires_at > $2)",

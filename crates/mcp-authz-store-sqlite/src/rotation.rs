@@ -3,8 +3,8 @@
 
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
-    Entity, FamilyId, NewRefreshToken, RefreshStatus, RevocationReason, Rotation, SecretHash,
-    StoreError, UnixTime,
+    Entity, FamilyId, NewRefreshToken, NumericDate, RefreshStatus, RevocationReason, Rotation,
+    SecretHash, StoreError,
 };
 use rusqlite::{Connection, params};
 
@@ -47,7 +47,7 @@ pub(crate) fn rotate_in(
     presented: &SecretHash,
     next: NewRefreshToken,
     guard: &Guard,
-    now: UnixTime,
+    now: NumericDate,
 ) -> Result<Rotation, StoreError> {
     const E: Entity = Entity::RefreshToken;
     let family = |row: &rusqlite::Row<'_>| parsed(E, "family_id", FamilyId::parse(row.text(0, E)?));

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
-    GrantStore, NewRefreshToken, RefreshLookup, RevocationCounts, RevocationReason,
-    RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId, UnixTime,
+    GrantStore, NewRefreshToken, NumericDate, RefreshLookup, RevocationCounts, RevocationReason,
+    RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
 };
 use rusqlite::{Connection, params};
 
@@ -44,7 +44,7 @@ impl CodeStore for SqliteStore {
                     code.family_id.as_str(),
                     code.issued_at.as_i64(),
                     code.expires_at.as_i64(),
-                    code.consumed_at.map(UnixTime::as_i64),
+                    code.consumed_at.map(NumericDate::as_i64),
                 ],
             )
             .map(drop)
@@ -69,7 +69,7 @@ impl CodeStore for SqliteStore {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
         let hash = *hash;
         self.write(move |conn| consume_in(conn, &hash, &exchange, now))
@@ -84,7 +84,7 @@ fn consume_in(
     conn: &Connection,
     hash: &SecretHash,
     exchange: &CodeExchange,
-    now: UnixTime,
+    now: NumericDate,
 ) -> Result<CodeConsumption, StoreError> {
     const E: Entity = Entity::AuthorizationCode;
     let spent = first_row(
@@ -157,7 +157,7 @@ impl GrantStore for SqliteStore {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let presented = *presented;
         self.write(move |conn| rotate_in(conn, &presented, next, &Guard::RecordScope(scope), now))
@@ -169,7 +169,7 @@ impl GrantStore for SqliteStore {
         presented: &SecretHash,
         client_id: &ClientId,
         next: NewRefreshToken,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let (presented, client_id) = (*presented, client_id.clone());
         self.write(move |conn| rotate_in(conn, &presented, next, &Guard::Client(client_id), now))
@@ -179,7 +179,7 @@ impl GrantStore for SqliteStore {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
         const E: Entity = Entity::RefreshToken;
         let row = sqlx::query(concat!(
@@ -238,7 +238,7 @@ impl GrantStore for SqliteStore {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let family_id = family_id.clone();
         self.write(move |conn| revoke_in(conn, &family_id, reason, now))
@@ -248,7 +248,7 @@ impl GrantStore for SqliteStore {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         self.revoke_where(Owner::Client, client_id.as_str(), now)
             .await
@@ -257,7 +257,7 @@ impl GrantStore for SqliteStore {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         self.revoke_where(Owner::Subject, subject.as_str(), now)
             .await
@@ -280,7 +280,7 @@ impl SqliteStore {
         &self,
         owner: Owner,
         value: &str,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         let (revoke, delete, reason) = match owner {
             Owner::Client => (
@@ -324,7 +324,7 @@ impl RevokedTokenStore for SqliteStore {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError> {
         let jti = jti.clone();
         self.write(move |conn| {
@@ -343,7 +343,7 @@ impl RevokedTokenStore for SqliteStore {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1 AND expires_at > ?2",

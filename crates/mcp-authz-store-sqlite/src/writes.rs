@@ -3,7 +3,7 @@
 
 #[cfg(doc)]
 use mcp_authz_store::NewRefreshToken;
-use mcp_authz_store::{Entity, FamilyId, RefreshToken, RevocationReason, StoreError, UnixTime};
+use mcp_authz_store::{Entity, FamilyId, NumericDate, RefreshToken, RevocationReason, StoreError};
 use rusqlite::{Connection, params};
 
 use crate::statement::execute;
@@ -19,7 +19,7 @@ pub(crate) fn revoke_in(
     conn: &Connection,
     family_id: &FamilyId,
     reason: RevocationReason,
-    now: UnixTime,
+    now: NumericDate,
 ) -> Result<bool, StoreError> {
     let changed = execute(
         conn,

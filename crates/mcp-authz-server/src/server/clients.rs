@@ -9,7 +9,7 @@ use http::header::AUTHORIZATION;
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientSecret, GrantType, ResourceUri, TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord, SecretHash, StoreError, UnixTime};
+use mcp_authz_store::{ClientKind, ClientRecord, NumericDate, SecretHash, StoreError};
 use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, ErrorCode, TokenRequest};
 
 use crate::cimd::FetchError;
@@ -170,7 +170,7 @@ impl AuthorizationServer {
         &self,
         grant: &TokenRequest,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, Failure> {
         let store = &self.inner.store;
         Ok(match grant {

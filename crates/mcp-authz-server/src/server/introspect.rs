@@ -4,11 +4,11 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use jsonwebtoken::Validation;
 use mcp_authz_store::{
-    ClientRecord, RefreshStatus, RevocationReason, SecretHash, TokenId, UnixTime,
+    ClientRecord, NumericDate, RefreshStatus, RevocationReason, SecretHash, TokenId,
 };
 use mcp_authz_token::{
     ActiveToken, Audience, IntrospectionRequest, IntrospectionResponse, JwtAccessTokenClaims,
-    NumericDate, RevocationRequest, TokenType,
+    RevocationRequest, TokenType,
 };
 
 use super::{AuthorizationServer, Failure, Handled, finish};
@@ -38,7 +38,7 @@ fn visible(caller: &ClientRecord, client_id: &str, audience: &Audience) -> bool 
 
 impl AuthorizationServer {
     /// Classifies a presented token without changing anything.
-    async fn examine(&self, token: &str, now: UnixTime) -> Result<Known, Failure> {
+    async fn examine(&self, token: &str, now: NumericDate) -> Result<Known, Failure> {
         if token.split('.').count() == 3 {
             return self.examine_jwt(token, now).await;
         }
@@ -55,7 +55,7 @@ impl AuthorizationServer {
         }
     }
 
-    async fn examine_jwt(&self, token: &str, now: UnixTime) -> Result<Known, Failure> {
+    async fn examine_jwt(&self, token: &str, now: NumericDate) -> Result<Known, Failure> {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(Known::Inactive);
         };
@@ -83,7 +83,7 @@ impl AuthorizationServer {
             return Ok(Known::Inactive);
         };
         let claims = data.claims;
-        if claims.exp.secs() <= now.as_secs() {
+        if claims.exp.as_secs() <= now.as_secs() {
             return Ok(Known::Inactive);
         }
         // The same answer a co-located resource server gets (SEC-16).
@@ -138,8 +138,8 @@ impl AuthorizationServer {
                     IntrospectionResponse::Active(Box::new(ActiveToken {
                         scope: Some(lookup.grant.scope.clone()),
                         client_id: Some(lookup.grant.client_id.clone()),
-                        exp: Some(NumericDate::from_secs(lookup.token.expires_at.as_secs())),
-                        iat: Some(NumericDate::from_secs(lookup.token.issued_at.as_secs())),
+                        exp: Some(lookup.token.expires_at),
+                        iat: Some(lookup.token.issued_at),
                         sub: Some(lookup.grant.subject.as_str().to_owned()),
                         aud: Some(audience),
                         iss: Some(self.inner.config.issuer.clone()),
@@ -180,7 +180,7 @@ impl AuthorizationServer {
         match self.examine(parsed.request.token.secret(), now).await? {
             Known::Access(claims) if claims.client_id == caller.client_id => {
                 if let Ok(jti) = TokenId::parse(&claims.jti) {
-                    let expires = UnixTime::from_secs(claims.exp.secs());
+                    let expires = claims.exp;
                     self.inner.store.revoke_access_token(&jti, expires).await?;
                 }
             }

@@ -17,7 +17,7 @@ use http::{Method, Request, Response, StatusCode};
 use mcp_authz_metadata::{AuthorizationServerMetadata, authorization_server_metadata_paths};
 pub use operator::OperatorRevocation;
 
-use mcp_authz_store::{ClientRecord, Store, StoreError, UnixTime};
+use mcp_authz_store::{ClientRecord, NumericDate, Store, StoreError};
 
 use crate::cimd::MetadataFetcher;
 use crate::config::{ConfigError, ServerConfig};
@@ -269,7 +269,7 @@ impl AuthorizationServer {
         self.inner.keys.rotate(algorithm, self.now(), delay).await
     }
 
-    pub(crate) fn now(&self) -> UnixTime {
+    pub(crate) fn now(&self) -> NumericDate {
         self.inner.config.clock.now()
     }
 

@@ -7,13 +7,12 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{ClientId, GrantType, ResourceUri, Scope};
 use mcp_authz_store::{
-    ClientRecord, CodeConsumption, CodeExchange, FamilyId, NewRefreshToken, RefreshStatus,
-    Rotation, SecretHash, UnixTime,
+    ClientRecord, CodeConsumption, CodeExchange, FamilyId, NewRefreshToken, NumericDate,
+    RefreshStatus, Rotation, SecretHash,
 };
 use mcp_authz_token::{
     AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, ErrorCode,
-    JwtAccessTokenClaims, NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest,
-    TokenResponse,
+    JwtAccessTokenClaims, RefreshToken, RefreshTokenGrant, TokenRequest, TokenResponse,
 };
 
 use super::authorize::resolve_grant;
@@ -182,7 +181,7 @@ impl AuthorizationServer {
         }
     }
 
-    fn new_refresh(&self, token: &RefreshToken, now: UnixTime) -> NewRefreshToken {
+    fn new_refresh(&self, token: &RefreshToken, now: NumericDate) -> NewRefreshToken {
         NewRefreshToken {
             hash: SecretHash::of(token.secret()),
             expires_at: now.saturating_add(self.inner.config.refresh_token_lifetime),
@@ -262,7 +261,7 @@ impl AuthorizationServer {
         resources: Vec<ResourceUri>,
         scope: Option<Scope>,
         next: RefreshToken,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Handled {
         let invalid = |d| reject(ErrorCode::InvalidGrant, d);
         match rotation {
@@ -339,7 +338,7 @@ impl AuthorizationServer {
         scope: &Scope,
         jti: String,
         refresh_token: Option<RefreshToken>,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Handled {
         let lifetime = self.inner.config.access_token_lifetime;
         let claims = JwtAccessTokenClaims {
@@ -349,8 +348,8 @@ impl AuthorizationServer {
                 .iter()
                 .map(|r| r.as_str().to_owned())
                 .collect::<Audience>(),
-            exp: NumericDate::from_secs(now.saturating_add(lifetime).as_secs()),
-            iat: NumericDate::from_secs(now.as_secs()),
+            exp: now.saturating_add(lifetime),
+            iat: now,
             nbf: None,
             jti,
             client_id: client_id.clone(),

@@ -6,14 +6,14 @@ use mcp_authz_metadata::{ClientId, Scope};
 use super::{Inner, MemoryStore, count};
 use crate::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
-    GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus, Revocation, RevocationCounts,
-    RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
-    UnixTime,
+    GrantStore, NewRefreshToken, NumericDate, RefreshLookup, RefreshStatus, Revocation,
+    RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError,
+    Subject, TokenId,
 };
 
 impl Inner {
     /// Revokes a grant if it exists and is not revoked yet; `true` if this call revoked it.
-    fn revoke(&mut self, family_id: &FamilyId, reason: RevocationReason, now: UnixTime) -> bool {
+    fn revoke(&mut self, family_id: &FamilyId, reason: RevocationReason, now: NumericDate) -> bool {
         match self.grants.get_mut(family_id) {
             Some(grant) if grant.revoked.is_none() => {
                 grant.revoked = Some(Revocation { at: now, reason });
@@ -29,7 +29,7 @@ impl Inner {
         matches: impl Fn(&Grant) -> bool,
         code_matches: impl Fn(&AuthorizationCode) -> bool,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> RevocationCounts {
         let mut counts = RevocationCounts::default();
         for grant in self.grants.values_mut() {
@@ -77,7 +77,7 @@ impl CodeStore for MemoryStore {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
         let mut inner = self.lock();
         let Some(code) = inner.codes.get(hash) else {
@@ -133,7 +133,7 @@ impl GrantStore for MemoryStore {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let mut inner = self.lock();
         let Some(token) = inner.refresh_tokens.get(presented) else {
@@ -170,7 +170,7 @@ impl GrantStore for MemoryStore {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
         let inner = self.lock();
         let Some(token) = inner.refresh_tokens.get(hash) else {
@@ -212,7 +212,7 @@ impl GrantStore for MemoryStore {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         Ok(self.lock().revoke(family_id, reason, now))
     }
@@ -220,7 +220,7 @@ impl GrantStore for MemoryStore {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         Ok(self.lock().revoke_where(
             |grant| &grant.client_id == client_id,
@@ -233,7 +233,7 @@ impl GrantStore for MemoryStore {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         Ok(self.lock().revoke_where(
             |grant| &grant.subject == subject,
@@ -249,7 +249,7 @@ impl RevokedTokenStore for MemoryStore {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let entry = inner
@@ -263,7 +263,7 @@ impl RevokedTokenStore for MemoryStore {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         Ok(self
             .lock()
