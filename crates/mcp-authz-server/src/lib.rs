@@ -48,6 +48,7 @@
 #![forbid(unsafe_code)]
 
 mod cimd;
+mod cimd_error;
 mod config;
 pub mod dangerous;
 mod fetch_budget;
