@@ -5,6 +5,8 @@
 //!   conformance suite against our client (`interop/conformance/run-client.sh`), then the TypeScript
 //!   SDK interop check.
 //! - `conformance`: only the conformance suite.
+//! - `cycles`: module import cycles inside each crate (`use crate::`/`super::` edges between files;
+//!   `cycles.rs`). Not part of `ci` until the server's last two cycles are gone.
 //! - `fuzz --smoke` (also part of `ci`, after rustdoc): every cargo-fuzz target for a few seconds;
 //!   `fuzz --minutes N [target…]`: the long run (`fuzz.rs`, `fuzz/README.md`).
 //! - `interop`: interoperability with the official TypeScript MCP SDK, both directions
@@ -22,6 +24,7 @@
 //! With `CI=true` a missing prerequisite (npm, a database) is an error, never a skip.
 
 mod bench;
+mod cycles;
 mod fuzz;
 mod matrix;
 
@@ -34,12 +37,13 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("conformance") => conformance(),
         Some("interop") => interop(),
+        Some("cycles") => cycles::cycles(),
         Some("fuzz") => fuzz::fuzz(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("soak") => soak(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|conformance|interop|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]|soak --minutes N>"
+                "usage: cargo xtask <ci|conformance|interop|cycles|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]|soak --minutes N>"
             );
             return ExitCode::from(2);
         }

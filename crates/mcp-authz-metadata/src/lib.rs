@@ -18,6 +18,8 @@
 //!   Unknown members are kept in each document's `extra` map and written back when serialised.
 //! - **Caching**: [`cache_control_max_age`] reads the freshness lifetime of a fetched document
 //!   (RFC 9111 `Cache-Control`), for the JWKS cache of the resource layer (SEC-15).
+//! - **Time**: [`NumericDate`] (RFC 7519 seconds since the epoch) and the [`Clock`] every crate
+//!   injects ([`SystemClock`], [`ManualClock`] for tests): the one home of both.
 //! - **Addresses**: [`classify_address`] is the one classifier every outbound fetch uses (SEC-12).
 //! - **Well-known URLs**: [`protected_resource_metadata_urls`] and [`authorization_server_metadata_urls`]
 //!   give the ordered discovery candidates; [`protected_resource_metadata_path`] and
@@ -72,6 +74,7 @@ mod document;
 mod endpoint;
 mod protected_resource;
 mod registration;
+mod time;
 mod vocab;
 mod well_known;
 
@@ -96,6 +99,7 @@ pub use registration::{
     ClientRegistrationResponse, RegistrationAccessToken, RegistrationErrorCode,
     RegistrationErrorResponse,
 };
+pub use time::{Clock, ManualClock, NumericDate, SystemClock};
 pub use url::Url;
 pub use vocab::{
     ApplicationType, ClientId, ClientIdError, ClientSecret, GrantType, Issuer, IssuerError,

@@ -8,7 +8,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use mcp_authz_metadata::Scope;
-use mcp_authz_token::{BearerChallenge, BearerError, BearerTokenError};
+use mcp_authz_token::{BearerChallenge, BearerError, BearerTokenError, ErrorCode};
 
 use crate::{InvalidToken, ResourceServerConfig};
 
@@ -52,6 +52,14 @@ pub enum RejectionReason {
     BodyUnreadable,
 }
 
+/// The JSON body of a refusal.
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    error_description: String,
+}
+
 /// A refused request: its reason and the challenge to send. Turn it into a response with
 /// [`Rejection::into_response`].
 ///
@@ -81,7 +89,6 @@ impl Rejection {
     /// `scope` on 401 (the [challenge scope](ResourceServerConfig::challenge_scope)) and 403 (every
     /// scope the operation needs), never `offline_access` (REQUIREMENTS RS-9).
     pub fn new(reason: RejectionReason, config: &ResourceServerConfig) -> Self {
-        let base = BearerChallenge::new().with_resource_metadata(config.metadata_url().clone());
         let with_scope = |challenge: BearerChallenge, scope: &Scope| {
             let scope = scope.without_offline_access();
             if scope.is_empty() {
@@ -90,26 +97,30 @@ impl Rejection {
                 challenge.with_scope(scope)
             }
         };
+        // The token crate knows which error code and description each failure carries; only the
+        // scope and `resource_metadata` are this resource server's to add.
         let challenge = match &reason {
-            RejectionReason::MissingToken => Some(with_scope(base, config.challenge_scope())),
-            RejectionReason::InvalidRequest(e) => Some(
-                base.with_error(BearerError::InvalidRequest)
-                    .with_error_description(e.to_string()),
-            ),
+            RejectionReason::MissingToken => Some(with_scope(
+                BearerTokenError::Missing.challenge(),
+                config.challenge_scope(),
+            )),
+            RejectionReason::InvalidRequest(e) => Some(e.challenge()),
+            RejectionReason::InvalidToken(InvalidToken::Claims(e)) => {
+                Some(with_scope(e.challenge(), config.challenge_scope()))
+            }
             RejectionReason::InvalidToken(e) => Some(with_scope(
-                base.with_error(BearerError::InvalidToken)
-                    .with_error_description(e.to_string()),
+                BearerError::InvalidToken.challenge(e.to_string()),
                 config.challenge_scope(),
             )),
             RejectionReason::InsufficientScope { required, .. } => Some(with_scope(
-                base.with_error(BearerError::InsufficientScope)
-                    .with_error_description(reason.to_string()),
+                BearerError::InsufficientScope.challenge(reason.to_string()),
                 required,
             )),
             RejectionReason::Unavailable { .. }
             | RejectionReason::BodyTooLarge { .. }
             | RejectionReason::BodyUnreadable => None,
         };
+        let challenge = challenge.map(|c| c.with_resource_metadata(config.metadata_url().clone()));
         Self {
             reason,
             challenge: challenge.map(Box::new),
@@ -141,26 +152,22 @@ impl Rejection {
     /// and a JSON body `{"error": ..., "error_description": ...}`.
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let status = self.status();
-        let error = match &self.reason {
-            // RFC 6750 §3.1: no error code when the request carried no credentials.
-            RejectionReason::MissingToken => None,
-            RejectionReason::InvalidRequest(_)
-            | RejectionReason::BodyTooLarge { .. }
-            | RejectionReason::BodyUnreadable => Some("invalid_request"),
-            RejectionReason::InvalidToken(_) => Some("invalid_token"),
-            RejectionReason::InsufficientScope { .. } => Some("insufficient_scope"),
-            RejectionReason::Unavailable { .. } => Some("temporarily_unavailable"),
+        // The challenge's code where there is one (none without credentials: RFC 6750 §3.1), else the
+        // OAuth code of the failure.
+        let error = match (&self.reason, &self.challenge) {
+            (_, Some(challenge)) => challenge.error.as_ref().map(BearerError::as_str),
+            (RejectionReason::Unavailable { .. }, None) => {
+                Some(ErrorCode::TemporarilyUnavailable.as_str())
+            }
+            (_, None) => Some(ErrorCode::InvalidRequest.as_str()),
         };
-        let mut body = serde_json::Map::new();
-        if let Some(error) = error {
-            body.insert("error".to_owned(), error.into());
-        }
-        body.insert(
-            "error_description".to_owned(),
-            self.reason.to_string().into(),
-        );
-        let body = serde_json::Value::Object(body);
-        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+        let body = ErrorBody {
+            error,
+            error_description: self.reason.to_string(),
+        };
+        // Serialising two strings cannot fail; an empty body would still carry the status.
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

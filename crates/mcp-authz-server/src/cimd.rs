@@ -13,42 +13,12 @@ use std::time::Duration;
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientIdMetadataDocument, GrantType, TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
+use mcp_authz_store::{ClientKind, ClientRecord, NumericDate};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+pub use crate::cimd_error::FetchError;
 use crate::config::{ConfigError, MetadataDocumentConfig};
 use crate::fetch_budget::FetchBudget;
-
-/// Why a metadata document was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FetchError {
-    /// The client id is not an https URL with a path.
-    #[error("the client id is not a metadata document URL")]
-    NotADocumentUrl,
-    /// The host is, or resolves only to, addresses the guard refuses (SEC-6).
-    #[error("the document host resolves to no public address")]
-    Blocked,
-    /// Connection, TLS or timeout failure.
-    #[error("fetch failed: {0}")]
-    Network(String),
-    /// A status other than 200 (redirects included: they are not followed).
-    #[error("unexpected HTTP status {0}")]
-    Status(u16),
-    /// Larger than the configured limit.
-    #[error("the document is larger than the limit")]
-    TooLarge,
-    /// Not a valid document for this client id.
-    #[error("invalid document: {0}")]
-    Invalid(String),
-    /// Not fetched: a fetch budget (per peer, per host, or fetches in flight) is spent, or the host
-    /// failed repeatedly just now (SEC-12).
-    #[error("not fetched: too many metadata document fetches")]
-    Throttled,
-    /// Not fetched: this URL failed just now; the failure is answered from the cache (SEC-12).
-    #[error("not fetched: the document failed recently ({0})")]
-    RecentlyFailed(Box<FetchError>),
-}
 
 /// `true` for addresses a server-side fetch may reach by default: the shared classifier
 /// ([`mcp_authz_metadata::classify_address`], SEC-12) says public, whatever IPv4 an IPv6 address embeds.
@@ -141,7 +111,7 @@ impl MetadataFetcher {
     pub(crate) async fn fetch(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
         peer: &str,
     ) -> Result<ClientRecord, FetchError> {
         let url = client_id
@@ -169,7 +139,7 @@ impl MetadataFetcher {
         &self,
         client_id: &ClientId,
         url: &url::Url,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<ClientRecord, FetchError> {
         let fetch = async {
             let mut response = self

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::Request;
 use http::header::AUTHORIZATION;
 use mcp_authz_metadata::{ClientId, TokenEndpointAuthMethod};
-use mcp_authz_store::{ClientKind, ClientRecord, SecretHash, Store, UnixTime};
+use mcp_authz_store::{ClientKind, ClientRecord, NumericDate, SecretHash, Store};
 use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, TokenRequest};
 
 use crate::cimd::{FetchError, MetadataFetcher};
@@ -170,7 +170,7 @@ impl ClientDirectory {
         &self,
         grant: &TokenRequest,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, EndpointError> {
         let store = &self.store;
         Ok(match grant {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::cimd::FetchError;
+use crate::cimd_error::FetchError;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::session::BoundedMap;
 

@@ -121,7 +121,7 @@ mod tests {
     use mcp_authz_metadata::{
         ApplicationType, ClientId, GrantType, ResourceUri, Scope, TokenEndpointAuthMethod,
     };
-    use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
+    use mcp_authz_store::{ClientKind, ClientRecord, NumericDate};
     use proptest::prelude::*;
 
     use super::{Grant, narrow_resources, narrow_scope, resolve_grant};
@@ -165,7 +165,7 @@ mod tests {
             allowed_resources: None,
             allowed_scope: allowed_scope.map(scope),
             metadata_json: "{}".to_owned(),
-            created_at: UnixTime::from_secs(0),
+            created_at: NumericDate::from_secs(0),
         }
     }
 

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
-use mcp_authz_store::{IdGenerator, KeyId, KeyState, Store, StoreError, UnixTime};
+use mcp_authz_store::{IdGenerator, KeyId, KeyState, NumericDate, Store, StoreError};
 use ring::rand::SystemRandom;
 
 use crate::signing::{Signer, SigningAlgorithm, generate};
@@ -49,7 +49,7 @@ pub struct KeyRotation {
     /// The new key's `kid`, in the JWKS from now on.
     pub kid: KeyId,
     /// When tokens start being signed with it (now for an immediate rotation).
-    pub signs_from: UnixTime,
+    pub signs_from: NumericDate,
 }
 
 /// Why a key operation failed.
@@ -70,7 +70,7 @@ struct ActiveKey {
     key: Arc<Signer>,
     header_b64: Arc<str>,
     /// When the store must be asked again: the cache time, or the next key's activation if sooner.
-    reload_at: UnixTime,
+    reload_at: NumericDate,
 }
 
 /// A published verification key with the one algorithm it verifies (from the store, never from a
@@ -89,11 +89,11 @@ pub(crate) struct Keys {
     rng: SystemRandom,
     /// Verification keys with the time until which they may be used without asking the store
     /// again (so that a key that left the JWKS stops verifying, SEC-15).
-    decoding: RwLock<HashMap<KeyId, (VerificationKey, UnixTime)>>,
+    decoding: RwLock<HashMap<KeyId, (VerificationKey, NumericDate)>>,
     /// The serialized JWKS and the time until which it is served without asking the store again:
     /// [`JWKS_CACHE`], cut short by the active key's reload time (so the JWKS is never older than
     /// the key that signs) or a retired key's expiry. A rotation on this instance drops it.
-    jwks: RwLock<Option<(Bytes, UnixTime)>>,
+    jwks: RwLock<Option<(Bytes, NumericDate)>>,
 }
 
 impl Keys {
@@ -117,7 +117,7 @@ impl Keys {
 
     /// The active key, creating a first one if the store has none. A published key whose activation
     /// time has come is activated first (the newest one signs).
-    async fn active(&self, now: UnixTime) -> Result<ActiveKey, KeyError> {
+    async fn active(&self, now: NumericDate) -> Result<ActiveKey, KeyError> {
         if let Some(active) = self
             .active
             .read()
@@ -165,10 +165,10 @@ impl Keys {
     /// Activates the newest published key whose activation time has come, unless the active key
     /// is newer (a later rotation supersedes an earlier one still waiting); returns the next
     /// activation time still ahead.
-    async fn activate_due_keys(&self, now: UnixTime) -> Result<Option<UnixTime>, KeyError> {
+    async fn activate_due_keys(&self, now: NumericDate) -> Result<Option<NumericDate>, KeyError> {
         let active_created = self.store.active_key().await?.map(|k| k.created_at);
         let mut due = None;
-        let mut next: Option<UnixTime> = None;
+        let mut next: Option<NumericDate> = None;
         for key in self.store.published_keys(now).await? {
             let Some(at) = key.activates_at else {
                 continue;
@@ -204,7 +204,7 @@ impl Keys {
     pub(crate) async fn sign<T: serde::Serialize>(
         &self,
         claims: &T,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<String, KeyError> {
         let active = self.active(now).await?;
         let claims = serde_json::to_vec(claims).map_err(|e| KeyError::Crypto(e.to_string()))?;
@@ -221,7 +221,7 @@ impl Keys {
     /// The JWKS document: every published key (the next key ahead of its activation, the active
     /// key, retired keys until expiry), serialized once per key-set change (issue #21: it was
     /// rebuilt from the store on every request).
-    pub(crate) async fn jwks(&self, now: UnixTime) -> Result<Bytes, KeyError> {
+    pub(crate) async fn jwks(&self, now: NumericDate) -> Result<Bytes, KeyError> {
         if let Some((document, until)) = self
             .jwks
             .read()
@@ -242,7 +242,7 @@ impl Keys {
             })
             .fold(
                 active.reload_at.min(now.saturating_add(JWKS_CACHE)),
-                UnixTime::min,
+                NumericDate::min,
             );
         let jwks: Vec<serde_json::Value> = keys
             .iter()
@@ -261,7 +261,7 @@ impl Keys {
     pub(crate) async fn decoding_key(
         &self,
         kid: &str,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<VerificationKey>, KeyError> {
         let Ok(kid) = KeyId::parse(kid) else {
             return Ok(None);
@@ -316,7 +316,7 @@ impl Keys {
     pub(crate) async fn rotate(
         &self,
         algorithm: SigningAlgorithm,
-        now: UnixTime,
+        now: NumericDate,
         delay: Duration,
     ) -> Result<KeyRotation, KeyError> {
         let signs_from = now.saturating_add(delay);

@@ -68,6 +68,7 @@ mod token_status;
 
 // Lower building blocks: configuration, keys, storage-side helpers.
 mod cimd;
+mod cimd_error;
 mod config;
 pub mod dangerous;
 mod fetch_budget;

@@ -23,7 +23,7 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use mcp_authz_store::UnixTime;
+use mcp_authz_store::NumericDate;
 
 /// How long an address that signed in to an account stays exempt from that account's lock.
 const KNOWN_ADDRESS_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -112,19 +112,19 @@ impl LoginLockout {
 #[derive(Debug, Clone, Copy)]
 struct Counter {
     failures: u32,
-    last_failure: UnixTime,
-    locked_until: UnixTime,
+    last_failure: NumericDate,
+    locked_until: NumericDate,
     /// `locked_until` before the last failure was counted, restored if that failure is taken back.
-    locked_before: UnixTime,
+    locked_before: NumericDate,
 }
 
 impl Counter {
-    fn locked(&self, now: UnixTime) -> bool {
+    fn locked(&self, now: NumericDate) -> bool {
         now < self.locked_until
     }
 
     /// Carries no information any more: treated as absent.
-    fn forgotten(&self, now: UnixTime, policy: &LoginLockout) -> bool {
+    fn forgotten(&self, now: NumericDate, policy: &LoginLockout) -> bool {
         now >= self
             .last_failure
             .max(self.locked_until)
@@ -146,7 +146,7 @@ impl<K: Hash + Eq + Clone> Table<K> {
         }
     }
 
-    fn live(&self, key: &K, now: UnixTime, policy: &LoginLockout) -> Option<Counter> {
+    fn live(&self, key: &K, now: NumericDate, policy: &LoginLockout) -> Option<Counter> {
         self.counters
             .get(key)
             .filter(|c| !c.forgotten(now, policy))
@@ -163,7 +163,13 @@ impl<K: Hash + Eq + Clone> Table<K> {
     }
 
     /// Counts one failure; the new counter.
-    fn fail(&mut self, key: &K, now: UnixTime, policy: &LoginLockout, threshold: u32) -> Counter {
+    fn fail(
+        &mut self,
+        key: &K,
+        now: NumericDate,
+        policy: &LoginLockout,
+        threshold: u32,
+    ) -> Counter {
         let previous = self.live(key, now, policy);
         if previous.is_none() && !self.counters.contains_key(key) {
             self.make_room(now, policy);
@@ -184,7 +190,7 @@ impl<K: Hash + Eq + Clone> Table<K> {
         counter
     }
 
-    fn make_room(&mut self, now: UnixTime, policy: &LoginLockout) {
+    fn make_room(&mut self, now: NumericDate, policy: &LoginLockout) {
         if self.counters.len() < self.capacity {
             return;
         }
@@ -207,7 +213,7 @@ struct Tables {
     pairs: Table<(String, String)>,
     accounts: Table<String>,
     /// (address, account) -> when it last signed in.
-    known: HashMap<(String, String), UnixTime>,
+    known: HashMap<(String, String), NumericDate>,
 }
 
 /// The lockout state of the login form.
@@ -230,7 +236,7 @@ fn account_key(username: &str) -> String {
     key
 }
 
-fn remaining(until: UnixTime, now: UnixTime) -> Duration {
+fn remaining(until: NumericDate, now: NumericDate) -> Duration {
     Duration::from_secs(until.as_secs().saturating_sub(now.as_secs()).max(1))
 }
 
@@ -258,7 +264,7 @@ impl Lockout {
         &self,
         address: &str,
         username: &str,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<(), Duration> {
         let account = account_key(username);
         let pair = (address.to_owned(), account.clone());
@@ -312,7 +318,7 @@ impl Lockout {
 
     /// A successful login of `username` from `address`: takes back its attempt's failure, clears
     /// that pair's counter and remembers the address as one the account signs in from.
-    pub(crate) fn succeeded(&self, address: &str, username: &str, now: UnixTime) {
+    pub(crate) fn succeeded(&self, address: &str, username: &str, now: NumericDate) {
         let account = account_key(username);
         let pair = (address.to_owned(), account.clone());
         let mut tables = self.lock();
@@ -341,9 +347,9 @@ impl Lockout {
 mod tests {
     use super::*;
 
-    const T0: UnixTime = UnixTime::from_secs(1_000_000);
+    const T0: NumericDate = NumericDate::from_secs(1_000_000);
 
-    fn at(secs: u64) -> UnixTime {
+    fn at(secs: u64) -> NumericDate {
         T0.saturating_add(Duration::from_secs(secs))
     }
 

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mcp_authz_store::{KeyAlgorithm, KeyId, KeyState, PrivateKeyMaterial, SigningKey, UnixTime};
+use mcp_authz_store::{KeyAlgorithm, KeyId, KeyState, NumericDate, PrivateKeyMaterial, SigningKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding, SecretDocument};
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -149,7 +149,7 @@ impl Signer {
 pub(crate) fn generate(
     algorithm: SigningAlgorithm,
     kid: KeyId,
-    now: UnixTime,
+    now: NumericDate,
     state: KeyState,
 ) -> Result<SigningKey, KeyError> {
     let (pem, jwk) = match algorithm {
@@ -288,7 +288,7 @@ mod tests {
             let key = generate(
                 algorithm,
                 kid("k2"),
-                UnixTime::from_secs(1),
+                NumericDate::from_secs(1),
                 KeyState::Active,
             )
             .unwrap();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jsonwebtoken::Validation;
 use mcp_authz_metadata::ClientId;
 use mcp_authz_store::{
-    FamilyId, RefreshLookup, RefreshStatus, SecretHash, Store, StoreError, TokenId, UnixTime,
+    FamilyId, NumericDate, RefreshLookup, RefreshStatus, SecretHash, Store, StoreError, TokenId,
 };
 use mcp_authz_token::JwtAccessTokenClaims;
 
@@ -77,7 +77,11 @@ impl TokenStatus {
     }
 
     /// Classifies a presented token without changing anything.
-    pub(crate) async fn examine(&self, token: &str, now: UnixTime) -> Result<Known, EndpointError> {
+    pub(crate) async fn examine(
+        &self,
+        token: &str,
+        now: NumericDate,
+    ) -> Result<Known, EndpointError> {
         if token.split('.').count() == 3 {
             return self.examine_jwt(token, now).await;
         }
@@ -93,7 +97,7 @@ impl TokenStatus {
         }
     }
 
-    async fn examine_jwt(&self, token: &str, now: UnixTime) -> Result<Known, EndpointError> {
+    async fn examine_jwt(&self, token: &str, now: NumericDate) -> Result<Known, EndpointError> {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(Known::Inactive);
         };
@@ -121,7 +125,7 @@ impl TokenStatus {
             return Ok(Known::Inactive);
         };
         let claims = data.claims;
-        if claims.exp.secs() <= now.as_secs() {
+        if claims.exp <= now {
             return Ok(Known::Inactive);
         }
         // The same answer a co-located resource server gets (SEC-16).

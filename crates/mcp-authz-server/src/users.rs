@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mcp_authz_store::{
-    IdGenerator, SecretHashString, Store, StoreError, Subject, UnixTime, User, Username,
+    IdGenerator, NumericDate, SecretHashString, Store, StoreError, Subject, User, Username,
 };
 
 use crate::secrets::{HashError, hash_password, verify_secret_off_thread};
@@ -88,7 +88,7 @@ impl LocalUsers {
         ids: &dyn IdGenerator,
         username: &str,
         password: &str,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<User, CreateUserError> {
         let username = Username::parse(username).map_err(CreateUserError::Username)?;
         let password = password.to_owned();

@@ -518,7 +518,7 @@ async fn https_issuers_set_secure_host_prefixed_cookies() {
             allowed_resources: None,
             allowed_scope: None,
             metadata_json: "{}".into(),
-            created_at: mcp_authz_store::UnixTime::from_secs(0),
+            created_at: mcp_authz_store::NumericDate::from_secs(0),
         })
         .await
         .unwrap();

@@ -17,17 +17,17 @@ use mcp_authz_server::{
     AuthorizationServer, MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask, ServerConfig,
 };
 use mcp_authz_store::{
-    AuthorizationCode, Clock, CodeStore, FamilyId, ManualClock, PurgeCounts, PurgeStore,
-    RevokedTokenStore, SecretHash, StoreError, Subject, TokenId, UnixTime,
+    AuthorizationCode, Clock, CodeStore, FamilyId, ManualClock, NumericDate, PurgeCounts,
+    PurgeStore, RevokedTokenStore, SecretHash, StoreError, Subject, TokenId,
 };
 use mcp_authz_store_sqlite::SqliteStore;
 use tokio::sync::watch;
 
-const T0: UnixTime = UnixTime::from_secs(1_700_000_000);
+const T0: NumericDate = NumericDate::from_secs(1_700_000_000);
 /// How many ticks a test waits at most for the passes it expects (a safety net, not a measure).
 const MAX_TICKS: u32 = 3_000;
 
-fn code(seed: &str, expires_at: UnixTime) -> AuthorizationCode {
+fn code(seed: &str, expires_at: NumericDate) -> AuthorizationCode {
     AuthorizationCode {
         hash: SecretHash::of(seed),
         client_id: ClientId::parse("client-a").unwrap(),
@@ -138,7 +138,7 @@ struct Failing {
 
 #[async_trait]
 impl PurgeStore for Failing {
-    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
+    async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError> {
         let left = self.failures.load(Ordering::SeqCst);
         if left > 0 {
             self.failures.store(left - 1, Ordering::SeqCst);

@@ -58,20 +58,20 @@ forward!(ClientStore {
 forward!(CodeStore {
     fn insert_code(&self, code: AuthorizationCode) -> ();
     fn find_code(&self, hash: &SecretHash) -> Option<AuthorizationCode>;
-    fn consume_code(&self, hash: &SecretHash, exchange: CodeExchange, now: UnixTime) -> CodeConsumption;
+    fn consume_code(&self, hash: &SecretHash, exchange: CodeExchange, now: NumericDate) -> CodeConsumption;
 });
 forward!(GrantStore {
-    fn rotate_refresh_token(&self, presented: &SecretHash, next: NewRefreshToken, scope: Scope, now: UnixTime) -> Rotation;
-    fn find_refresh_token(&self, hash: &SecretHash, now: UnixTime) -> Option<RefreshLookup>;
+    fn rotate_refresh_token(&self, presented: &SecretHash, next: NewRefreshToken, scope: Scope, now: NumericDate) -> Rotation;
+    fn find_refresh_token(&self, hash: &SecretHash, now: NumericDate) -> Option<RefreshLookup>;
     fn get_grant(&self, family_id: &FamilyId) -> Option<Grant>;
     fn subject_grants(&self, subject: &Subject) -> Vec<Grant>;
-    fn revoke_grant(&self, family_id: &FamilyId, reason: RevocationReason, now: UnixTime) -> bool;
-    fn revoke_client_grants(&self, client_id: &ClientId, now: UnixTime) -> RevocationCounts;
-    fn revoke_subject_grants(&self, subject: &Subject, now: UnixTime) -> RevocationCounts;
+    fn revoke_grant(&self, family_id: &FamilyId, reason: RevocationReason, now: NumericDate) -> bool;
+    fn revoke_client_grants(&self, client_id: &ClientId, now: NumericDate) -> RevocationCounts;
+    fn revoke_subject_grants(&self, subject: &Subject, now: NumericDate) -> RevocationCounts;
 });
 forward!(RevokedTokenStore {
-    fn revoke_access_token(&self, jti: &TokenId, expires_at: UnixTime) -> ();
-    fn is_access_token_revoked(&self, jti: &TokenId, now: UnixTime) -> bool;
+    fn revoke_access_token(&self, jti: &TokenId, expires_at: NumericDate) -> ();
+    fn is_access_token_revoked(&self, jti: &TokenId, now: NumericDate) -> bool;
 });
 forward!(ConsentStore {
     fn put_consent(&self, consent: Consent) -> ();
@@ -83,9 +83,9 @@ forward!(KeyStore {
     fn insert_key(&self, key: SigningKey) -> ();
     fn get_key(&self, kid: &KeyId) -> Option<SigningKey>;
     fn active_key(&self) -> Option<SigningKey>;
-    fn published_keys(&self, now: UnixTime) -> Vec<SigningKey>;
+    fn published_keys(&self, now: NumericDate) -> Vec<SigningKey>;
     fn list_keys(&self) -> Vec<SigningKey>;
-    fn activate_key(&self, kid: &KeyId, retire_previous_until: UnixTime) -> Option<KeyId>;
+    fn activate_key(&self, kid: &KeyId, retire_previous_until: NumericDate) -> Option<KeyId>;
 });
 forward!(UserStore {
     fn insert_user(&self, user: User) -> ();
@@ -97,7 +97,7 @@ forward!(UserStore {
     fn delete_user(&self, id: &Subject) -> bool;
 });
 forward!(PurgeStore {
-    fn purge_expired(&self, now: UnixTime) -> PurgeCounts;
+    fn purge_expired(&self, now: NumericDate) -> PurgeCounts;
 });
 
 #[tokio::test]

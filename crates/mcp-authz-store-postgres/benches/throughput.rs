@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore,
-    NewRefreshToken, Rotation, SecretHash, Subject, UnixTime,
+    NewRefreshToken, NumericDate, Rotation, SecretHash, Subject,
 };
 use mcp_authz_store_postgres::{PostgresStore, PostgresStoreBuilder};
 use sqlx::Executor;
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 /// The most operations of one run.
 const OPS: u64 = 6_000;
 /// The longest one run may take.

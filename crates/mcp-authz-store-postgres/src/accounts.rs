@@ -6,8 +6,8 @@ use mcp_authz_metadata::{
     ApplicationType, ClientId, GrantType, RedirectUri, Scope, TokenEndpointAuthMethod,
 };
 use mcp_authz_store::{
-    ClientKind, ClientRecord, ClientStore, Consent, ConsentStore, Entity, SecretHashString,
-    StoreError, Subject, UnixTime, User, UserStore, Username,
+    ClientKind, ClientRecord, ClientStore, Consent, ConsentStore, Entity, NumericDate,
+    SecretHashString, StoreError, Subject, User, UserStore, Username,
 };
 use sqlx::postgres::PgRow;
 
@@ -65,7 +65,7 @@ async fn write_client(
         .bind(fetched_at)
         .bind(cache_expires_at)
         .bind(client.secret_hash.as_ref().map(SecretHashString::secret))
-        .bind(client.secret_expires_at.map(UnixTime::as_i64))
+        .bind(client.secret_expires_at.map(NumericDate::as_i64))
         .bind(texts(&client.redirect_uris))
         .bind(grant_types)
         .bind(client.token_endpoint_auth_method.as_str())

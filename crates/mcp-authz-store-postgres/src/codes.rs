@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, RedirectUri};
 use mcp_authz_pkce::CodeChallenge;
 use mcp_authz_store::{
-    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
-    SecretHash, StoreError, Subject, UnixTime,
+    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, NumericDate,
+    SecretHash, StoreError, Subject,
 };
 use sqlx::postgres::PgRow;
 
@@ -84,7 +84,7 @@ impl PostgresStore {
         &self,
         presented: &SecretHash,
         exchange: &CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, Failure> {
         let refresh = exchange.refresh_token.as_ref();
         let spent = sqlx::query(CONSUME)
@@ -97,16 +97,7 @@ impl PostgresStore {
             .await?;
         if let Some(row) = spent {
             let code = code_at(&row)?;
-            let grant = Grant {
-                id: code.family_id.clone(),
-                client_id: code.client_id.clone(),
-                subject: code.subject.clone(),
-                scope: code.scope.clone(),
-                resources: code.resources.clone(),
-                created_at: now,
-                expires_at: exchange.grant_expires_at,
-                revoked: None,
-            };
+            let grant = code.grant(exchange, now);
             return Ok(CodeConsumption::Consumed { code, grant });
         }
         let Some(row) = sqlx::query(CLASSIFY)
@@ -150,7 +141,7 @@ impl CodeStore for PostgresStore {
         .bind(code.family_id.as_str())
         .bind(code.issued_at.as_i64())
         .bind(code.expires_at.as_i64())
-        .bind(code.consumed_at.map(UnixTime::as_i64))
+        .bind(code.consumed_at.map(NumericDate::as_i64))
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, E))?;
@@ -170,7 +161,7 @@ impl CodeStore for PostgresStore {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
         retrying!(E, self.try_consume(hash, &exchange, now))
     }

@@ -5,8 +5,8 @@ use std::fmt::Display;
 
 use mcp_authz_metadata::{ClientId, ResourceUri, Scope};
 use mcp_authz_store::{
-    Entity, FamilyId, Grant, RefreshToken, Revocation, RevocationReason, SecretHash, StoreError,
-    UnixTime,
+    Entity, FamilyId, Grant, NumericDate, RefreshToken, Revocation, RevocationReason, SecretHash,
+    StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{Decode, Postgres, Row, Type};
@@ -31,7 +31,7 @@ pub(crate) fn parsed<T, E: Display>(
 }
 
 /// A timestamp column.
-pub(crate) fn time(row: &PgRow, index: usize, entity: Entity) -> Result<UnixTime, StoreError> {
+pub(crate) fn time(row: &PgRow, index: usize, entity: Entity) -> Result<NumericDate, StoreError> {
     time_of(column::<i64>(row, index, entity)?, entity)
 }
 
@@ -40,15 +40,15 @@ pub(crate) fn opt_time(
     row: &PgRow,
     index: usize,
     entity: Entity,
-) -> Result<Option<UnixTime>, StoreError> {
+) -> Result<Option<NumericDate>, StoreError> {
     column::<Option<i64>>(row, index, entity)?
         .map(|secs| time_of(secs, entity))
         .transpose()
 }
 
 /// A timestamp value; negative seconds are corrupt.
-pub(crate) fn time_of(secs: i64, entity: Entity) -> Result<UnixTime, StoreError> {
-    UnixTime::from_i64(secs).ok_or_else(|| StoreError::corrupt(entity, "negative timestamp"))
+pub(crate) fn time_of(secs: i64, entity: Entity) -> Result<NumericDate, StoreError> {
+    NumericDate::from_i64(secs).ok_or_else(|| StoreError::corrupt(entity, "negative timestamp"))
 }
 
 /// A SHA-256 digest column (BYTEA of exactly 32 bytes).

@@ -12,9 +12,9 @@
 use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
-    Entity, FamilyId, Grant, GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus,
-    RefreshToken, RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash,
-    StoreError, Subject, TokenId, UnixTime,
+    Entity, FamilyId, Grant, GrantStore, NewRefreshToken, NumericDate, RefreshLookup,
+    RefreshStatus, RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash,
+    StoreError, Subject, TokenId,
 };
 use sqlx::Row;
 
@@ -76,26 +76,13 @@ fn orphan() -> StoreError {
     StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
 }
 
-/// The status of a token of `grant` at `now`, in the documented precedence order.
-fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
-    if token.rotated_at.is_some() {
-        RefreshStatus::Rotated
-    } else if grant.revoked.is_some() {
-        RefreshStatus::Revoked
-    } else if now >= token.expires_at || now >= grant.expires_at {
-        RefreshStatus::Expired
-    } else {
-        RefreshStatus::Active
-    }
-}
-
 impl PostgresStore {
     async fn try_rotate(
         &self,
         presented: &SecretHash,
         next: &NewRefreshToken,
         scope: &Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, Failure> {
         let rotated = sqlx::query(ROTATE)
             .bind(presented.as_bytes().as_slice())
@@ -107,13 +94,7 @@ impl PostgresStore {
             .await?;
         if let Some(row) = rotated {
             let grant = grant_at(&row, 0)?;
-            let token = RefreshToken {
-                hash: next.hash,
-                family_id: grant.id.clone(),
-                issued_at: now,
-                expires_at: next.expires_at,
-                rotated_at: None,
-            };
+            let token = next.issue(grant.id.clone(), now);
             return Ok(Rotation::Rotated { grant, token });
         }
         let Some(row) = sqlx::query(CLASSIFY)
@@ -128,20 +109,16 @@ impl PostgresStore {
         if column::<Option<&str>>(&row, 3, E)?.is_none() {
             return Err(orphan().into());
         }
-        if column::<bool>(&row, 1, E)? {
-            return Ok(Rotation::Reused { family_id });
-        }
-        if column::<Option<bool>>(&row, 4, E)? == Some(true) {
-            return Ok(Rotation::Revoked { family_id });
-        }
+        // The statement revoked the family of a rotated token already.
+        let rotated = column::<bool>(&row, 1, E)?;
+        let revoked = column::<Option<bool>>(&row, 4, E)? == Some(true);
         let token_expires = time_of(column(&row, 2, E)?, E)?;
         let grant_expires = time_of(column::<Option<i64>>(&row, 5, E)?.ok_or_else(orphan)?, E)?;
-        if now >= token_expires || now >= grant_expires {
-            return Ok(Rotation::Expired);
-        }
+        let expired = now >= token_expires || now >= grant_expires;
+        let status = RefreshStatus::classify(rotated, revoked, expired);
         // Active now, yet the rotation found nothing: the token was stored after the rotation
         // statement ran, so at that point it was unknown.
-        Ok(Rotation::Unknown)
+        Ok(Rotation::refused(status, family_id).unwrap_or(Rotation::Unknown))
     }
 
     /// Deletes the pending codes, then revokes the grants, matching `column = value`, in one
@@ -153,7 +130,7 @@ impl PostgresStore {
         column: &str,
         value: &str,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, Failure> {
         let mut tx = self.pool().begin().await?;
         let codes = sqlx::query(&format!(
@@ -186,7 +163,7 @@ impl GrantStore for PostgresStore {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         retrying!(E, self.try_rotate(presented, &next, &scope, now))
     }
@@ -194,7 +171,7 @@ impl GrantStore for PostgresStore {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
         let Some(row) = sqlx::query(LOOKUP)
             .bind(hash.as_bytes().as_slice())
@@ -214,7 +191,7 @@ impl GrantStore for PostgresStore {
         }
         let grant = grant_at(&row, 5)?;
         Ok(Some(RefreshLookup {
-            status: status(&token, &grant, now),
+            status: token.status(&grant, now),
             token,
             grant,
         }))
@@ -248,7 +225,7 @@ impl GrantStore for PostgresStore {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE grants SET revoked_at = $2, revoked_reason = $3 \
@@ -266,7 +243,7 @@ impl GrantStore for PostgresStore {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         retrying!(
             Entity::Grant,
@@ -282,7 +259,7 @@ impl GrantStore for PostgresStore {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         retrying!(
             Entity::Grant,
@@ -296,7 +273,7 @@ impl RevokedTokenStore for PostgresStore {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
@@ -314,7 +291,7 @@ impl RevokedTokenStore for PostgresStore {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1 AND expires_at > $2)",

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use mcp_authz_store::{
-    Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, PrivateKeyMaterial, SigningKey, StoreError,
-    UnixTime,
+    Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, NumericDate, PrivateKeyMaterial, SigningKey,
+    StoreError,
 };
 use sqlx::postgres::PgRow;
 
@@ -62,7 +62,11 @@ impl PostgresStore {
             .map_err(|err| store_error(&err, E))
     }
 
-    async fn try_activate(&self, kid: &KeyId, until: UnixTime) -> Result<Option<KeyId>, Failure> {
+    async fn try_activate(
+        &self,
+        kid: &KeyId,
+        until: NumericDate,
+    ) -> Result<Option<KeyId>, Failure> {
         let mut tx = self.pool().begin().await?;
         // Serializes activations and inserts on every instance; the statements below then read the
         // committed state.
@@ -145,7 +149,7 @@ impl KeyStore for PostgresStore {
         rows.first().map(key_at).transpose()
     }
 
-    async fn published_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>, StoreError> {
+    async fn published_keys(&self, now: NumericDate) -> Result<Vec<SigningKey>, StoreError> {
         let rows = self
             .select_keys(
                 "WHERE state <> 'retired' OR retired_until > $1 ORDER BY created_at, kid",
@@ -163,7 +167,7 @@ impl KeyStore for PostgresStore {
     async fn activate_key(
         &self,
         kid: &KeyId,
-        retire_previous_until: UnixTime,
+        retire_previous_until: NumericDate,
     ) -> Result<Option<KeyId>, StoreError> {
         retrying!(E, self.try_activate(kid, retire_previous_until))
     }

@@ -1,7 +1,7 @@
 //! [`PurgeStore`]: every expired record removed in one statement (one round trip, one snapshot).
 
 use async_trait::async_trait;
-use mcp_authz_store::{Entity, PurgeCounts, PurgeStore, StoreError, UnixTime};
+use mcp_authz_store::{Entity, NumericDate, PurgeCounts, PurgeStore, StoreError};
 
 use crate::PostgresStore;
 use crate::decode::column;
@@ -37,7 +37,7 @@ fn count(row: &sqlx::postgres::PgRow, index: usize, entity: Entity) -> Result<u6
 }
 
 impl PostgresStore {
-    async fn try_purge(&self, now: UnixTime) -> Result<PurgeCounts, Failure> {
+    async fn try_purge(&self, now: NumericDate) -> Result<PurgeCounts, Failure> {
         let row = sqlx::query(PURGE)
             .bind(now.as_i64())
             .fetch_one(self.pool())
@@ -55,7 +55,7 @@ impl PostgresStore {
 
 #[async_trait]
 impl PurgeStore for PostgresStore {
-    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
+    async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError> {
         retrying!(Entity::Grant, self.try_purge(now))
     }
 }

@@ -10,12 +10,12 @@ use std::time::Duration;
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore,
-    NewRefreshToken, RevocationReason, Rotation, SecretHash, Subject, UnixTime,
+    NewRefreshToken, NumericDate, RevocationReason, Rotation, SecretHash, Subject,
 };
 use mcp_authz_store_postgres::PostgresStore;
 use tokio::sync::Barrier;
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 const RACERS: usize = 64;
 
 fn code(seed: &str, family: &str) -> AuthorizationCode {

@@ -10,10 +10,10 @@ use std::time::Duration;
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Consent, ConsentStore, Entity,
-    FamilyId, GrantStore, NewRefreshToken, Rotation, SecretHash, StoreError, Subject, UnixTime,
+    FamilyId, GrantStore, NewRefreshToken, NumericDate, Rotation, SecretHash, StoreError, Subject,
 };
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 
 fn code(seed: &str, family: &str) -> AuthorizationCode {
     AuthorizationCode {

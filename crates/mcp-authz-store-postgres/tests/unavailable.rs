@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
-    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore, PurgeStore,
-    SecretHash, StoreError, Subject, UnixTime,
+    AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore, NumericDate,
+    PurgeStore, SecretHash, StoreError, Subject,
 };
 use mcp_authz_store_postgres::{ConnectError, PostgresStoreBuilder};
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 
 fn code(seed: &str) -> AuthorizationCode {
     AuthorizationCode {

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use mcp_authz_metadata::{ClientId, RedirectUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore,
-    NewRefreshToken, Rotation, SecretHash, Subject, UnixTime,
+    NewRefreshToken, NumericDate, Rotation, SecretHash, Subject,
 };
 use mcp_authz_store_sqlite::SqliteStore;
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 /// Operations per measurement.
 const OPS: usize = 20_000;
 /// A measurement stops early after this long.

@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, ResourceUri};
 use mcp_authz_store::{
-    Consent, ConsentStore, Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, PrivateKeyMaterial,
-    SecretHashString, SigningKey, StoreError, Subject, UnixTime, User, UserStore, Username,
+    Consent, ConsentStore, Entity, KeyAlgorithm, KeyId, KeyState, KeyStore, NumericDate,
+    PrivateKeyMaterial, SecretHashString, SigningKey, StoreError, Subject, User, UserStore,
+    Username,
 };
 use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
@@ -201,7 +202,7 @@ impl KeyStore for SqliteStore {
         row.as_ref().map(key).transpose()
     }
 
-    async fn published_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>, StoreError> {
+    async fn published_keys(&self, now: NumericDate) -> Result<Vec<SigningKey>, StoreError> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             key_columns!(),
@@ -230,7 +231,7 @@ impl KeyStore for SqliteStore {
     async fn activate_key(
         &self,
         kid: &KeyId,
-        retire_previous_until: UnixTime,
+        retire_previous_until: NumericDate,
     ) -> Result<Option<KeyId>, StoreError> {
         const E: Entity = Entity::SigningKey;
         let kid = kid.clone();

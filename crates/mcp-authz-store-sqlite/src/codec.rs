@@ -4,7 +4,7 @@
 use std::fmt;
 
 use mcp_authz_metadata::Scope;
-use mcp_authz_store::{Entity, SecretHash, StoreError, UnixTime};
+use mcp_authz_store::{Entity, NumericDate, SecretHash, StoreError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Row, Sqlite, Type};
 
@@ -28,8 +28,8 @@ pub(crate) fn parsed<T, E: fmt::Display>(
 }
 
 /// A time column: non-negative seconds.
-pub(crate) fn time(entity: Entity, column: &str, secs: i64) -> Result<UnixTime, StoreError> {
-    UnixTime::from_i64(secs)
+pub(crate) fn time(entity: Entity, column: &str, secs: i64) -> Result<NumericDate, StoreError> {
+    NumericDate::from_i64(secs)
         .ok_or_else(|| StoreError::corrupt(entity, format_args!("column {column}: negative time")))
 }
 
@@ -38,7 +38,7 @@ pub(crate) fn opt_time(
     entity: Entity,
     column: &str,
     secs: Option<i64>,
-) -> Result<Option<UnixTime>, StoreError> {
+) -> Result<Option<NumericDate>, StoreError> {
     secs.map(|secs| time(entity, column, secs)).transpose()
 }
 
@@ -117,7 +117,7 @@ mod tests {
         assert!(time(Entity::Grant, "t", -1).is_err());
         assert_eq!(
             opt_time(Entity::Grant, "t", Some(5)).unwrap(),
-            Some(UnixTime::from_secs(5))
+            Some(NumericDate::from_secs(5))
         );
         assert!(digest(Entity::AuthorizationCode, &[0; 31]).is_err());
         let hash = SecretHash::of("x");

@@ -24,15 +24,15 @@
 //!   mode 0600 whatever the umask: they hold the server's private signing keys.
 //!
 //! ```no_run
-//! use mcp_authz_store::{CodeConsumption, CodeExchange, CodeStore, SecretHash, UnixTime};
+//! use mcp_authz_store::{CodeConsumption, CodeExchange, CodeStore, SecretHash, NumericDate};
 //! use mcp_authz_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = SqliteStore::open_with(
 //!     SqliteOptions::new("/var/lib/mcp-authz/store.db").synchronous(Synchronous::Full),
 //! )
 //! .await?;
-//! let now = UnixTime::from_secs(1_700_000_000);
-//! let exchange = CodeExchange { grant_expires_at: UnixTime::from_secs(1_702_592_000), refresh_token: None };
+//! let now = NumericDate::from_secs(1_700_000_000);
+//! let exchange = CodeExchange { grant_expires_at: NumericDate::from_secs(1_702_592_000), refresh_token: None };
 //! match store.consume_code(&SecretHash::of("code from the request"), exchange, now).await {
 //!     Ok(CodeConsumption::Consumed { grant, .. }) => { /* issue tokens for grant.id */ }
 //!     Ok(_) => { /* invalid_grant */ }
@@ -57,6 +57,7 @@ mod statement;
 mod store;
 mod tokens;
 mod writer;
+mod writes;
 
 pub use error::OpenError;
 pub use options::{SqliteOptions, Synchronous};

@@ -1,7 +1,7 @@
 //! Expiry cleanup: the [`SqliteStore`] implementation of [`PurgeStore`].
 
 use async_trait::async_trait;
-use mcp_authz_store::{Entity, PurgeCounts, PurgeStore, StoreError, UnixTime};
+use mcp_authz_store::{Entity, NumericDate, PurgeCounts, PurgeStore, StoreError};
 
 use crate::SqliteStore;
 use crate::statement::execute;
@@ -11,7 +11,7 @@ impl PurgeStore for SqliteStore {
     /// One transaction of per-table `DELETE … WHERE expires_at <= ?` statements. Refresh tokens of a
     /// purged grant are deleted (and counted) before the grant, so the `ON DELETE CASCADE` of the
     /// foreign key never has to act.
-    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
+    async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError> {
         let now = now.as_i64();
         self.write(move |conn| {
             let run = |sql: &str, entity: Entity| execute(conn, entity, sql, [now]);

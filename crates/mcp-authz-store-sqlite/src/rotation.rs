@@ -3,8 +3,8 @@
 
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
-    Entity, FamilyId, NewRefreshToken, RefreshStatus, RefreshToken, RevocationReason, Rotation,
-    SecretHash, StoreError, UnixTime,
+    Entity, FamilyId, NewRefreshToken, NumericDate, RefreshStatus, RevocationReason, Rotation,
+    SecretHash, StoreError,
 };
 use rusqlite::{Connection, params};
 
@@ -12,7 +12,7 @@ use crate::codec::parsed;
 use crate::columns::Columns;
 use crate::rows::{self, TOKEN_WIDTH, grant_columns, token_columns};
 use crate::statement::first_row;
-use crate::tokens::{insert_refresh_in, orphan, revoke_in, status};
+use crate::writes::{insert_refresh_in, orphan, revoke_in};
 
 /// What a rotation guards or records besides the token itself.
 pub(crate) enum Guard {
@@ -47,7 +47,7 @@ pub(crate) fn rotate_in(
     presented: &SecretHash,
     next: NewRefreshToken,
     guard: &Guard,
-    now: UnixTime,
+    now: NumericDate,
 ) -> Result<Rotation, StoreError> {
     const E: Entity = Entity::RefreshToken;
     let family = |row: &rusqlite::Row<'_>| parsed(E, "family_id", FamilyId::parse(row.text(0, E)?));
@@ -73,7 +73,8 @@ pub(crate) fn rotate_in(
     };
 
     if let Some(family_id) = rotated {
-        insert_refresh_in(conn, &next, &family_id, now)?;
+        let token = next.issue(family_id.clone(), now);
+        insert_refresh_in(conn, &token)?;
         let grant = match guard {
             Guard::RecordScope(scope) => first_row(
                 conn,
@@ -94,13 +95,6 @@ pub(crate) fn rotate_in(
             )?,
         };
         let grant = grant.ok_or_else(orphan)?;
-        let token = RefreshToken {
-            hash: next.hash,
-            family_id,
-            issued_at: now,
-            expires_at: next.expires_at,
-            rotated_at: None,
-        };
         return Ok(Rotation::Rotated { grant, token });
     }
 
@@ -132,14 +126,11 @@ pub(crate) fn rotate_in(
         return Ok(Rotation::OtherClient);
     }
     let family_id = grant.id.clone();
-    match status(&token, &grant, now) {
-        RefreshStatus::Rotated => {
-            revoke_in(conn, &family_id, RevocationReason::RefreshTokenReuse, now)?;
-            Ok(Rotation::Reused { family_id })
-        }
-        RefreshStatus::Revoked => Ok(Rotation::Revoked { family_id }),
-        // `Active` cannot be seen here (the guarded UPDATE would have matched): report the only
-        // remaining reason the UPDATE missed.
-        _ => Ok(Rotation::Expired),
+    let status = token.status(&grant, now);
+    if status == RefreshStatus::Rotated {
+        revoke_in(conn, &family_id, RevocationReason::RefreshTokenReuse, now)?;
     }
+    // `Active` cannot be seen here (the guarded UPDATE would have matched): report the only
+    // remaining reason the UPDATE missed.
+    Ok(Rotation::refused(status, family_id).unwrap_or(Rotation::Expired))
 }

@@ -120,11 +120,11 @@ impl SqliteStore {
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use mcp_authz_store::{RevokedTokenStore, TokenId, UnixTime};
+    /// use mcp_authz_store::{RevokedTokenStore, TokenId, NumericDate};
     /// let store = mcp_authz_store_sqlite::SqliteStore::in_memory().await.unwrap();
     /// let jti = TokenId::parse("jti-1").unwrap();
-    /// store.revoke_access_token(&jti, UnixTime::from_secs(2_000)).await.unwrap();
-    /// assert!(store.is_access_token_revoked(&jti, UnixTime::from_secs(1_000)).await.unwrap());
+    /// store.revoke_access_token(&jti, NumericDate::from_secs(2_000)).await.unwrap();
+    /// assert!(store.is_access_token_revoked(&jti, NumericDate::from_secs(1_000)).await.unwrap());
     /// # });
     /// ```
     pub async fn in_memory() -> Result<Self, OpenError> {

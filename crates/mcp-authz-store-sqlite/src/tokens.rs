@@ -5,9 +5,8 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
-    GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus, RefreshToken, RevocationCounts,
-    RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
-    UnixTime,
+    GrantStore, NewRefreshToken, NumericDate, RefreshLookup, RevocationCounts, RevocationReason,
+    RevokedTokenStore, Rotation, SecretHash, StoreError, Subject, TokenId,
 };
 use rusqlite::{Connection, params};
 
@@ -18,42 +17,7 @@ use crate::error::db;
 use crate::rotation::{Guard, rotate_in};
 use crate::rows::{self, TOKEN_WIDTH, code_columns, grant_columns, token_columns};
 use crate::statement::{execute, first_row};
-
-/// The state of a refresh token of `grant` at `now`, in the documented precedence order.
-pub(crate) fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
-    if token.rotated_at.is_some() {
-        RefreshStatus::Rotated
-    } else if grant.revoked.is_some() {
-        RefreshStatus::Revoked
-    } else if now >= token.expires_at || now >= grant.expires_at {
-        RefreshStatus::Expired
-    } else {
-        RefreshStatus::Active
-    }
-}
-
-/// A refresh token whose grant is missing: the store's own invariant is broken.
-pub(crate) fn orphan() -> StoreError {
-    StoreError::corrupt(Entity::RefreshToken, "refresh token without its grant")
-}
-
-/// Revokes one grant on the write connection if it is not revoked yet; `true` if this call revoked
-/// it.
-pub(crate) fn revoke_in(
-    conn: &Connection,
-    family_id: &FamilyId,
-    reason: RevocationReason,
-    now: UnixTime,
-) -> Result<bool, StoreError> {
-    let changed = execute(
-        conn,
-        Entity::Grant,
-        "UPDATE grants SET revoked_at = ?1, revoked_reason = ?2 \
-         WHERE id = ?3 AND revoked_at IS NULL",
-        params![now.as_i64(), reason.as_str(), family_id.as_str()],
-    )?;
-    Ok(changed > 0)
-}
+use crate::writes::{insert_refresh_in, orphan, revoke_in};
 
 #[async_trait]
 impl CodeStore for SqliteStore {
@@ -80,7 +44,7 @@ impl CodeStore for SqliteStore {
                     code.family_id.as_str(),
                     code.issued_at.as_i64(),
                     code.expires_at.as_i64(),
-                    code.consumed_at.map(UnixTime::as_i64),
+                    code.consumed_at.map(NumericDate::as_i64),
                 ],
             )
             .map(drop)
@@ -105,7 +69,7 @@ impl CodeStore for SqliteStore {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
         let hash = *hash;
         self.write(move |conn| consume_in(conn, &hash, &exchange, now))
@@ -120,7 +84,7 @@ fn consume_in(
     conn: &Connection,
     hash: &SecretHash,
     exchange: &CodeExchange,
-    now: UnixTime,
+    now: NumericDate,
 ) -> Result<CodeConsumption, StoreError> {
     const E: Entity = Entity::AuthorizationCode;
     let spent = first_row(
@@ -136,35 +100,26 @@ fn consume_in(
     )?;
 
     if let Some(code) = spent {
-        let resources = list(Entity::Grant, code.resources.iter().map(|r| r.as_str()))?;
+        let grant = code.grant(exchange, now);
+        let resources = list(Entity::Grant, grant.resources.iter().map(|r| r.as_str()))?;
         execute(
             conn,
             Entity::Grant,
             "INSERT INTO grants (id, client_id, subject, scope, resources, created_at, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
-                code.family_id.as_str(),
-                code.client_id.as_str(),
-                code.subject.as_str(),
-                code.scope.to_string(),
+                grant.id.as_str(),
+                grant.client_id.as_str(),
+                grant.subject.as_str(),
+                grant.scope.to_string(),
                 resources,
-                now.as_i64(),
-                exchange.grant_expires_at.as_i64(),
+                grant.created_at.as_i64(),
+                grant.expires_at.as_i64(),
             ],
         )?;
         if let Some(refresh) = &exchange.refresh_token {
-            insert_refresh_in(conn, refresh, &code.family_id, now)?;
+            insert_refresh_in(conn, &refresh.issue(grant.id.clone(), now))?;
         }
-        let grant = Grant {
-            id: code.family_id.clone(),
-            client_id: code.client_id.clone(),
-            subject: code.subject.clone(),
-            scope: code.scope.clone(),
-            resources: code.resources.clone(),
-            created_at: now,
-            expires_at: exchange.grant_expires_at,
-            revoked: None,
-        };
         return Ok(CodeConsumption::Consumed { code, grant });
     }
 
@@ -195,28 +150,6 @@ fn consume_in(
     })
 }
 
-/// Inserts a refresh token of family `family_id`, issued at `now`; a duplicate hash is a `Conflict`.
-pub(crate) fn insert_refresh_in(
-    conn: &Connection,
-    token: &NewRefreshToken,
-    family_id: &FamilyId,
-    now: UnixTime,
-) -> Result<(), StoreError> {
-    execute(
-        conn,
-        Entity::RefreshToken,
-        "INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4)",
-        params![
-            token.hash.as_bytes().as_slice(),
-            family_id.as_str(),
-            now.as_i64(),
-            token.expires_at.as_i64(),
-        ],
-    )
-    .map(drop)
-}
-
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn rotate_refresh_token(
@@ -224,7 +157,7 @@ impl GrantStore for SqliteStore {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let presented = *presented;
         self.write(move |conn| rotate_in(conn, &presented, next, &Guard::RecordScope(scope), now))
@@ -236,7 +169,7 @@ impl GrantStore for SqliteStore {
         presented: &SecretHash,
         client_id: &ClientId,
         next: NewRefreshToken,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let (presented, client_id) = (*presented, client_id.clone());
         self.write(move |conn| rotate_in(conn, &presented, next, &Guard::Client(client_id), now))
@@ -246,7 +179,7 @@ impl GrantStore for SqliteStore {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
         const E: Entity = Entity::RefreshToken;
         let row = sqlx::query(concat!(
@@ -269,7 +202,7 @@ impl GrantStore for SqliteStore {
         }
         let grant = rows::grant(&row, TOKEN_WIDTH + 1)?;
         Ok(Some(RefreshLookup {
-            status: status(&token, &grant, now),
+            status: token.status(&grant, now),
             token,
             grant,
         }))
@@ -305,7 +238,7 @@ impl GrantStore for SqliteStore {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let family_id = family_id.clone();
         self.write(move |conn| revoke_in(conn, &family_id, reason, now))
@@ -315,7 +248,7 @@ impl GrantStore for SqliteStore {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         self.revoke_where(Owner::Client, client_id.as_str(), now)
             .await
@@ -324,7 +257,7 @@ impl GrantStore for SqliteStore {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         self.revoke_where(Owner::Subject, subject.as_str(), now)
             .await
@@ -347,7 +280,7 @@ impl SqliteStore {
         &self,
         owner: Owner,
         value: &str,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         let (revoke, delete, reason) = match owner {
             Owner::Client => (
@@ -391,7 +324,7 @@ impl RevokedTokenStore for SqliteStore {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError> {
         let jti = jti.clone();
         self.write(move |conn| {
@@ -410,7 +343,7 @@ impl RevokedTokenStore for SqliteStore {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1 AND expires_at > ?2",

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use mcp_authz_metadata::{ClientId, RedirectUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore,
-    NewRefreshToken, RefreshStatus, Rotation, SecretHash, Subject, UnixTime,
+    NewRefreshToken, NumericDate, RefreshStatus, Rotation, SecretHash, Subject,
 };
 use mcp_authz_store_sqlite::SqliteStore;
 
@@ -33,7 +33,7 @@ const ACKS_BEFORE_KILL: usize = 600;
 /// The child stops by itself after this long (the parent kills it much earlier).
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 
 fn family(k: usize) -> FamilyId {
     FamilyId::parse(&format!("fam-{k}")).unwrap()

@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::Command;
 
-use mcp_authz_store::{RevokedTokenStore, TokenId, UnixTime};
+use mcp_authz_store::{NumericDate, RevokedTokenStore, TokenId};
 use mcp_authz_store_sqlite::SqliteStore;
 
 /// Set in the child: the directory to create the database in.
@@ -62,7 +62,7 @@ async fn child_opens_a_database() {
     // A write, so the write-ahead log and the shared-memory index exist.
     let jti = TokenId::parse("jti-1").unwrap();
     store
-        .revoke_access_token(&jti, UnixTime::from_secs(2_000))
+        .revoke_access_token(&jti, NumericDate::from_secs(2_000))
         .await
         .unwrap();
     // Kept open (not closed) so the -wal and -shm files remain for the parent to inspect.

@@ -10,14 +10,14 @@ use std::time::Duration;
 use mcp_authz_metadata::{ClientId, RedirectUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, GrantStore,
-    NewRefreshToken, RefreshStatus, RevokedTokenStore, Rotation, SecretHash, StoreError, Subject,
-    TokenId, UnixTime,
+    NewRefreshToken, NumericDate, RefreshStatus, RevokedTokenStore, Rotation, SecretHash,
+    StoreError, Subject, TokenId,
 };
 use mcp_authz_store_sqlite::SqliteStore;
 use sqlx::{Connection, SqliteConnection};
 use tokio::task::JoinHandle;
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 /// Families whose refresh token is rotated inside the shared transaction.
 const FAMILIES: usize = 8;
 /// The family whose rotation presents a successor hash that already exists.

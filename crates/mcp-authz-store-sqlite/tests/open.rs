@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use mcp_authz_metadata::{ClientId, RedirectUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, GrantStore,
-    NewRefreshToken, SecretHash, StoreError, Subject, UnixTime,
+    NewRefreshToken, NumericDate, SecretHash, StoreError, Subject,
 };
 use mcp_authz_store_sqlite::{OpenError, SqliteOptions, SqliteStore, Synchronous};
 use sqlx::{Connection, SqliteConnection};
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 
 fn code(seed: &str, family: &str) -> AuthorizationCode {
     AuthorizationCode {

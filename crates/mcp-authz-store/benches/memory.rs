@@ -9,10 +9,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, FamilyId, GrantStore, MemoryStore,
-    NewRefreshToken, Rotation, SecretHash, Subject, UnixTime,
+    NewRefreshToken, NumericDate, Rotation, SecretHash, Subject,
 };
 
-const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+const NOW: NumericDate = NumericDate::from_secs(1_700_000_000);
 
 fn code(n: u64) -> AuthorizationCode {
     AuthorizationCode {

@@ -19,7 +19,7 @@
 //! ## Principles
 //! - **No secret in clear.** Codes and refresh tokens are stored as [`SecretHash`] (SHA-256); client
 //!   secrets and passwords as [`SecretHashString`] (PHC); private keys as redacted [`PrivateKeyMaterial`].
-//! - **Time is an argument.** Every time-dependent operation takes `now: UnixTime`; stores never read a
+//! - **Time is an argument.** Every time-dependent operation takes `now: NumericDate`; stores never read a
 //!   clock (see [`Clock`] for why). **Ids are the caller's**: [`IdGenerator`] with [`RandomIds`] and
 //!   [`CounterIds`].
 //! - **Outcomes are not errors.** A replayed code or a reused refresh token is an `Ok` outcome
@@ -30,10 +30,10 @@
 //!   concurrent tasks.
 //!
 //! ```
-//! use mcp_authz_store::{CodeConsumption, CodeExchange, CodeStore, MemoryStore, SecretHash, UnixTime};
+//! use mcp_authz_store::{CodeConsumption, CodeExchange, CodeStore, MemoryStore, NumericDate, SecretHash};
 //! # async fn demo(store: &MemoryStore, code_from_request: &str) -> Result<(), mcp_authz_store::StoreError> {
-//! let now = UnixTime::from_secs(1_700_000_000);
-//! let exchange = CodeExchange { grant_expires_at: UnixTime::from_secs(1_702_592_000), refresh_token: None };
+//! let now = NumericDate::from_secs(1_700_000_000);
+//! let exchange = CodeExchange { grant_expires_at: NumericDate::from_secs(1_702_592_000), refresh_token: None };
 //! match store.consume_code(&SecretHash::of(code_from_request), exchange, now).await? {
 //!     CodeConsumption::Consumed { code, grant } => { /* issue tokens for grant.id */ }
 //!     CodeConsumption::AlreadyConsumed { family_id, .. } => { /* replay: grant revoked, invalid_grant */ }
@@ -70,4 +70,6 @@ pub use ids::{
 };
 pub use memory::MemoryStore;
 pub use secret::{PrivateKeyMaterial, SecretFormatError, SecretHash, SecretHashString};
-pub use time::{Clock, ManualClock, SystemClock, UnixTime};
+#[allow(deprecated)]
+pub use time::UnixTime;
+pub use time::{Clock, ManualClock, NumericDate, SystemClock};

@@ -8,11 +8,11 @@ use std::time::Duration;
 use mcp_authz_metadata::{ClientId, RedirectUri, Scope};
 use mcp_authz_store::{
     AuthorizationCode, Clock, CodeConsumption, CodeExchange, CodeStore, CounterIds, FamilyId,
-    GrantStore, IdGenerator, ManualClock, MemoryStore, NewRefreshToken, RefreshStatus, Rotation,
-    SecretHash, Store, Subject, UnixTime,
+    GrantStore, IdGenerator, ManualClock, MemoryStore, NewRefreshToken, NumericDate, RefreshStatus,
+    Rotation, SecretHash, Store, Subject,
 };
 
-fn code(seed: &str, family_id: FamilyId, now: UnixTime) -> AuthorizationCode {
+fn code(seed: &str, family_id: FamilyId, now: NumericDate) -> AuthorizationCode {
     AuthorizationCode {
         hash: SecretHash::of(seed),
         client_id: ClientId::parse("client").unwrap(),
@@ -35,7 +35,7 @@ async fn server_flow_through_dyn_store_with_injected_clock_and_ids() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let codes: Arc<dyn CodeStore> = store.clone();
     let grants: Arc<dyn GrantStore> = store.clone();
-    let clock = ManualClock::new(UnixTime::from_secs(1_000));
+    let clock = ManualClock::new(NumericDate::from_secs(1_000));
     let ids = CounterIds::new("fam");
 
     let family_id = ids.family_id().unwrap();

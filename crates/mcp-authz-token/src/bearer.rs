@@ -65,9 +65,7 @@ impl BearerTokenError {
             | Self::TooLong
             | Self::MissingToken
             | Self::MalformedToken
-            | Self::TokenInQuery => BearerChallenge::new()
-                .with_error(BearerError::InvalidRequest)
-                .with_error_description(self.to_string()),
+            | Self::TokenInQuery => BearerError::InvalidRequest.challenge(self.to_string()),
         }
     }
 

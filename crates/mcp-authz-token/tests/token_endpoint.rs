@@ -434,7 +434,7 @@ fn rfc7662_2_2_introspection_response() {
         token.iss.as_ref().unwrap().as_str(),
         "https://server.example.com/"
     );
-    assert_eq!(token.exp.unwrap().secs(), 1419356238);
+    assert_eq!(token.exp.unwrap().as_secs(), 1419356238);
     assert_eq!(token.extra["extension_field"], "twenty-seven");
     let again = serde_json::to_value(&parsed).unwrap();
     let original: serde_json::Value = serde_json::from_str(json).unwrap();

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(match &cli.command {
-            cli::Command::Serve(args) => settings::serve_log_level(args),
+            cli::Command::Serve(args) => commands::serve::log_level(args),
             // Admin commands print their result, and a failure as one line of their own.
             cli::Command::Clients(_)
             | cli::Command::Users(_)
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut out = std::io::stdout().lock();
-    match commands::run(cli.command, &mut out) {
+    match cli.command.run(&mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // Errors may carry server-controlled text: never a raw control character (SEC, terminal

@@ -12,7 +12,12 @@
 //! - no family is left half-rotated (exactly one unrotated token per family) and the database passes
 //!   `PRAGMA integrity_check`.
 #![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -78,11 +83,11 @@ async fn worker(
     let http = reqwest::Client::new();
     let mut newest: Option<usize> = None;
     let mut flows = 0usize;
-    for op in 0.. {
+    for op in 0usize.. {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        if newest.is_none() || op % NEW_FAMILY_EVERY == 0 {
+        if newest.is_none() || op.is_multiple_of(NEW_FAMILY_EVERY) {
             let verifier = CodeVerifier::generate().unwrap();
             let url = authorization_url(&base, &client_id, &redirect, &verifier);
             // The browser session remembers the consent: the authorization answers 302 at once.
@@ -93,7 +98,7 @@ async fn worker(
             let callback = response.headers()["location"].to_str().unwrap().to_owned();
             let code = code_of(&callback);
             flows += 1;
-            if flows % PENDING_CODE_EVERY == 0 {
+            if flows.is_multiple_of(PENDING_CODE_EVERY) {
                 ledger.lock().unwrap().pending.push(PendingCode {
                     client_id: client_id.clone(),
                     code,

@@ -26,7 +26,9 @@ use mcp_authz_metadata::{
 };
 use mcp_authz_server::dangerous::AutoApprove;
 use mcp_authz_server::{AuthorizationServer, ServerConfig};
-use mcp_authz_store::{ClientKind, ClientRecord, ClientStore as _, MemoryStore, Subject, UnixTime};
+use mcp_authz_store::{
+    ClientKind, ClientRecord, ClientStore as _, MemoryStore, NumericDate, Subject,
+};
 
 /// The scope the resource offers (and grants when the request names none).
 const SCOPE: &str = "mcp:tools";
@@ -158,6 +160,6 @@ fn public_client(
         allowed_resources: Some(vec![resource]),
         allowed_scope: None,
         metadata_json: "{}".to_owned(),
-        created_at: UnixTime::from_system_time(std::time::SystemTime::now()),
+        created_at: NumericDate::from_system_time(std::time::SystemTime::now()),
     })
 }

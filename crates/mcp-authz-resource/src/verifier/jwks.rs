@@ -342,7 +342,7 @@ impl Jwks {
             let next = last.saturating_add(self.refetch_interval);
             if now < next {
                 return Err(RefreshError::RateLimited {
-                    retry_after: Duration::from_secs(next.secs().saturating_sub(now.secs())),
+                    retry_after: Duration::from_secs(next.as_secs().saturating_sub(now.as_secs())),
                     last_error: state.last_error.clone(),
                 });
             }

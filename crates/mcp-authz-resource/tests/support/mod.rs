@@ -259,7 +259,7 @@ pub async fn echo(headers: HeaderMap, claims: VerifiedClaims) -> axum::Json<Valu
         "subject": claims.subject(),
         "client_id": claims.client_id().map(|c| c.as_str().to_owned()),
         "scope": claims.scope().to_string(),
-        "expires_at": claims.expires_at().map(|e| e.secs()),
+        "expires_at": claims.expires_at().map(|e| e.as_secs()),
         "authorization_header_seen": headers.contains_key("authorization"),
     }))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use mcp_authz_store::{RevocationReason, Store, TokenId, UnixTime};
+use mcp_authz_store::{RevocationReason, Store, TokenId};
 use mcp_authz_token::RevocationRequest;
 
 use crate::client_limits::ClientLimits;
@@ -73,7 +73,7 @@ impl RevokeEndpoint {
         {
             Known::Access(claims) if claims.client_id == caller.client_id => {
                 if let Ok(jti) = TokenId::parse(&claims.jti) {
-                    let expires = UnixTime::from_secs(claims.exp.secs());
+                    let expires = claims.exp;
                     self.store.revoke_access_token(&jti, expires).await?;
                 }
             }

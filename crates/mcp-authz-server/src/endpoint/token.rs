@@ -9,7 +9,7 @@ use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{ClientId, GrantType, ResourceUri, Scope};
 use mcp_authz_store::{
     ClientRecord, CodeConsumption, CodeExchange, NewRefreshToken, RefreshStatus, Rotation,
-    SecretHash, Store, UnixTime,
+    SecretHash, Store,
 };
 use mcp_authz_token::{
     AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, JwtAccessTokenClaims,
@@ -58,7 +58,7 @@ impl TokenEndpoint {
         }
     }
 
-    fn now(&self) -> UnixTime {
+    fn now(&self) -> NumericDate {
         self.config.clock.now()
     }
 
@@ -170,7 +170,7 @@ impl TokenEndpoint {
         }
     }
 
-    fn new_refresh(&self, token: &RefreshToken, now: UnixTime) -> NewRefreshToken {
+    fn new_refresh(&self, token: &RefreshToken, now: NumericDate) -> NewRefreshToken {
         NewRefreshToken {
             hash: SecretHash::of(token.secret()),
             expires_at: now.saturating_add(self.config.refresh_token_lifetime),
@@ -238,7 +238,7 @@ impl TokenEndpoint {
         resources: Vec<ResourceUri>,
         scope: Option<Scope>,
         next: RefreshToken,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Handled {
         let invalid = |cause: InvalidGrant| EndpointError::from(cause);
         match rotation {
@@ -308,7 +308,7 @@ impl TokenEndpoint {
         scope: &Scope,
         jti: String,
         refresh_token: Option<RefreshToken>,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Handled {
         let lifetime = self.config.access_token_lifetime;
         let claims = JwtAccessTokenClaims {
@@ -318,8 +318,8 @@ impl TokenEndpoint {
                 .iter()
                 .map(|r| r.as_str().to_owned())
                 .collect::<Audience>(),
-            exp: NumericDate::from_secs(now.saturating_add(lifetime).as_secs()),
-            iat: NumericDate::from_secs(now.as_secs()),
+            exp: now.saturating_add(lifetime),
+            iat: now,
             nbf: None,
             jti,
             client_id: client_id.clone(),

@@ -204,7 +204,7 @@ impl AuthorizationServer {
         LocalUsers::new(self.inner.store.clone())
     }
 
-    pub(crate) fn now(&self) -> mcp_authz_store::UnixTime {
+    pub(crate) fn now(&self) -> mcp_authz_store::NumericDate {
         self.inner.config.clock.now()
     }
 }

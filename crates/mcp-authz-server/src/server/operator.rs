@@ -1,7 +1,7 @@
 //! Revocation by an operator (the `mcp-authz tokens revoke` command): no client authentication.
 
 use jsonwebtoken::Validation;
-use mcp_authz_store::{RevocationReason, SecretHash, StoreError, TokenId, UnixTime};
+use mcp_authz_store::{NumericDate, RevocationReason, SecretHash, StoreError, TokenId};
 use mcp_authz_token::JwtAccessTokenClaims;
 
 use super::AuthorizationServer;
@@ -51,7 +51,7 @@ impl AuthorizationServer {
     async fn revoke_jwt(
         &self,
         token: &str,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<OperatorRevocation, StoreError> {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(OperatorRevocation::Unknown);
@@ -78,7 +78,7 @@ impl AuthorizationServer {
         let Ok(jti) = TokenId::parse(&data.claims.jti) else {
             return Ok(OperatorRevocation::Unknown);
         };
-        let expires = UnixTime::from_secs(data.claims.exp.secs());
+        let expires = data.claims.exp;
         self.inner.store.revoke_access_token(&jti, expires).await?;
         Ok(OperatorRevocation::AccessToken)
     }

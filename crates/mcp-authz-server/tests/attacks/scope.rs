@@ -5,7 +5,7 @@
 use mcp_authz_metadata::{
     ApplicationType, ClientId, GrantType, RedirectUri, Scope, TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord, UnixTime};
+use mcp_authz_store::{ClientKind, ClientRecord, NumericDate};
 use mcp_authz_token::{AuthorizationCallback, ErrorCode};
 use serde_json::{Value, json};
 
@@ -199,7 +199,7 @@ async fn an_operator_registered_client_keeps_its_ceiling() {
             allowed_resources: None,
             allowed_scope: Some(scope("tools:read")),
             metadata_json: "{}".into(),
-            created_at: UnixTime::from_secs(0),
+            created_at: NumericDate::from_secs(0),
         })
         .await
         .unwrap();

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use mcp_authz_metadata::{ClientId, Issuer, ResourceUri, Scope};
 use mcp_authz_pkce::CodeVerifier;
 use mcp_authz_server::{AuthorizationServer, ServerConfig, ServerConfigBuilder};
-use mcp_authz_store::{ManualClock, MemoryStore, Store, UnixTime};
+use mcp_authz_store::{ManualClock, MemoryStore, NumericDate, Store};
 use mcp_authz_token::{AuthorizationCallback, AuthorizationRequest, State};
 use serde_json::Value;
 
@@ -186,7 +186,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
-        let clock = Arc::new(ManualClock::new(UnixTime::from_secs(
+        let clock = Arc::new(ManualClock::new(NumericDate::from_secs(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
@@ -308,11 +308,11 @@ impl TestServer {
 }
 
 pub trait NowTime {
-    fn now_time(&self) -> UnixTime;
+    fn now_time(&self) -> NumericDate;
 }
 
 impl NowTime for ManualClock {
-    fn now_time(&self) -> UnixTime {
+    fn now_time(&self) -> NumericDate {
         mcp_authz_store::Clock::now(self)
     }
 }

@@ -6,7 +6,7 @@ use mcp_authz_metadata::{
     ApplicationType, ClientId, GrantType, RedirectUri, ResourceUri, Scope, TokenEndpointAuthMethod,
 };
 
-use crate::{SecretHashString, StoreError, UnixTime};
+use crate::{NumericDate, SecretHashString, StoreError};
 
 /// How the server came to know a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,11 +19,11 @@ pub enum ClientKind {
     /// A Client ID Metadata Document fetched from the client id URL and cached (REQUIREMENTS AS-10).
     MetadataDocument {
         /// When the document was fetched.
-        fetched_at: UnixTime,
+        fetched_at: NumericDate,
         /// When the cached copy goes stale (from the HTTP caching headers, capped by the server). The
         /// record may still be returned after that; [`purge_expired`](crate::PurgeStore::purge_expired)
         /// removes it.
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     },
 }
 
@@ -38,7 +38,7 @@ pub struct ClientRecord {
     /// `none`). The secret itself is shown once at registration and never stored.
     pub secret_hash: Option<SecretHashString>,
     /// When the secret expires (RFC 7591 `client_secret_expires_at`); `None` for never.
-    pub secret_expires_at: Option<UnixTime>,
+    pub secret_expires_at: Option<NumericDate>,
     /// Registered redirect URIs, in registration order (REQUIREMENTS AS-4).
     pub redirect_uris: Vec<RedirectUri>,
     /// Allowed grant types.
@@ -60,12 +60,12 @@ pub struct ClientRecord {
     /// metadata (including members this crate does not model) round-trip.
     pub metadata_json: String,
     /// When the record was first stored.
-    pub created_at: UnixTime,
+    pub created_at: NumericDate,
 }
 
 impl ClientRecord {
     /// `false` for a cached metadata document whose cache time has passed: the server refetches it.
-    pub fn is_fresh(&self, now: UnixTime) -> bool {
+    pub fn is_fresh(&self, now: NumericDate) -> bool {
         match &self.kind {
             ClientKind::MetadataDocument { expires_at, .. } => now < *expires_at,
             ClientKind::Dynamic | ClientKind::PreRegistered => true,

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_pkce::CodeChallenge;
 
-use crate::{FamilyId, Grant, NewRefreshToken, SecretHash, StoreError, Subject, UnixTime};
+use crate::{FamilyId, Grant, NewRefreshToken, NumericDate, SecretHash, StoreError, Subject};
 
 /// An authorization code as stored: everything the token endpoint must check the exchange against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,18 +27,37 @@ pub struct AuthorizationCode {
     /// replay names it.
     pub family_id: FamilyId,
     /// When the code was issued.
-    pub issued_at: UnixTime,
+    pub issued_at: NumericDate,
     /// The code is not consumable at or after this time (≤ 60 s after issue by default, AS-7).
-    pub expires_at: UnixTime,
+    pub expires_at: NumericDate,
     /// When the code was spent; `None` until then. Must be `None` on insert.
-    pub consumed_at: Option<UnixTime>,
+    pub consumed_at: Option<NumericDate>,
+}
+
+impl AuthorizationCode {
+    /// The grant the exchange of this code creates at `now`: the code's client, user, scope and
+    /// resources, under the family id allocated with the code, active until
+    /// [`grant_expires_at`](CodeExchange::grant_expires_at). Every backend's `consume_code` builds
+    /// its grant (and so its row) with this.
+    pub fn grant(&self, exchange: &CodeExchange, now: NumericDate) -> Grant {
+        Grant {
+            id: self.family_id.clone(),
+            client_id: self.client_id.clone(),
+            subject: self.subject.clone(),
+            scope: self.scope.clone(),
+            resources: self.resources.clone(),
+            created_at: now,
+            expires_at: exchange.grant_expires_at,
+            revoked: None,
+        }
+    }
 }
 
 /// What the exchange of a code creates, atomically with spending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeExchange {
     /// Absolute end of life of the grant (refresh-token family) the exchange creates.
-    pub grant_expires_at: UnixTime,
+    pub grant_expires_at: NumericDate,
     /// The family's first refresh token, if one is issued (for example only with `offline_access`).
     pub refresh_token: Option<NewRefreshToken>,
 }
@@ -115,6 +134,6 @@ pub trait CodeStore: Send + Sync {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError>;
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, ResourceUri, Scope};
 
-use crate::{StoreError, Subject, UnixTime};
+use crate::{NumericDate, StoreError, Subject};
 
 /// A user's remembered consent for a client: the consent screen is skipped only when the request's
 /// resources and scope are both within what the user was shown and approved ([`covers`](Self::covers),
@@ -22,7 +22,7 @@ pub struct Consent {
     /// The scope consented to (the server stores the union when a user consents to more).
     pub scope: Scope,
     /// When the consent was last given.
-    pub granted_at: UnixTime,
+    pub granted_at: NumericDate,
 }
 
 impl Consent {
@@ -32,7 +32,7 @@ impl Consent {
     ///
     /// ```
     /// # use mcp_authz_metadata::{ClientId, ResourceUri, Scope};
-    /// # use mcp_authz_store::{Consent, Subject, UnixTime};
+    /// # use mcp_authz_store::{Consent, Subject, NumericDate};
     /// let mcp = ResourceUri::parse("https://mcp.example.com/mcp")?;
     /// let other = ResourceUri::parse("https://mcp.example.com/other")?;
     /// let consent = Consent {
@@ -40,7 +40,7 @@ impl Consent {
     ///     client_id: ClientId::parse("client")?,
     ///     resources: [mcp.clone()].into(),
     ///     scope: Scope::parse("read")?,
-    ///     granted_at: UnixTime::from_secs(0),
+    ///     granted_at: NumericDate::from_secs(0),
     /// };
     /// assert!(consent.covers(&[mcp.clone()], &Scope::parse("read")?));
     /// assert!(!consent.covers(&[other], &Scope::parse("read")?));

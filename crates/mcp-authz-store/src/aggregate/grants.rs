@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, ResourceUri, Scope};
 
-use crate::{FamilyId, SecretHash, StoreError, Subject, UnixTime};
+use crate::{FamilyId, NumericDate, SecretHash, StoreError, Subject};
 
 /// Why a grant was revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +51,7 @@ impl RevocationReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Revocation {
     /// When.
-    pub at: UnixTime,
+    pub at: NumericDate,
     /// Why.
     pub reason: RevocationReason,
 }
@@ -72,16 +72,16 @@ pub struct Grant {
     /// The resources (audiences) of the grant.
     pub resources: Vec<ResourceUri>,
     /// When the grant was created (code exchange).
-    pub created_at: UnixTime,
+    pub created_at: NumericDate,
     /// Absolute end of life: no refresh token of the family is usable at or after this time.
-    pub expires_at: UnixTime,
+    pub expires_at: NumericDate,
     /// Set once revoked; never cleared.
     pub revoked: Option<Revocation>,
 }
 
 impl Grant {
     /// `true` when not revoked and `now < expires_at`.
-    pub fn is_active(&self, now: UnixTime) -> bool {
+    pub fn is_active(&self, now: NumericDate) -> bool {
         self.revoked.is_none() && now < self.expires_at
     }
 }
@@ -92,7 +92,20 @@ pub struct NewRefreshToken {
     /// SHA-256 of the refresh token.
     pub hash: SecretHash,
     /// The token is unusable at or after this time.
-    pub expires_at: UnixTime,
+    pub expires_at: NumericDate,
+}
+
+impl NewRefreshToken {
+    /// The token as stored once issued at `now` into the family `family_id`: not rotated yet.
+    pub fn issue(&self, family_id: FamilyId, now: NumericDate) -> RefreshToken {
+        RefreshToken {
+            hash: self.hash,
+            family_id,
+            issued_at: now,
+            expires_at: self.expires_at,
+            rotated_at: None,
+        }
+    }
 }
 
 /// A refresh token as stored.
@@ -103,11 +116,22 @@ pub struct RefreshToken {
     /// Its family.
     pub family_id: FamilyId,
     /// When it was issued.
-    pub issued_at: UnixTime,
+    pub issued_at: NumericDate,
     /// When it expires.
-    pub expires_at: UnixTime,
+    pub expires_at: NumericDate,
     /// When it was rotated (exchanged for its successor); presenting it afterwards is reuse.
-    pub rotated_at: Option<UnixTime>,
+    pub rotated_at: Option<NumericDate>,
+}
+
+impl RefreshToken {
+    /// This token's state at `now`, given its grant, in [`RefreshStatus`]'s precedence order.
+    pub fn status(&self, grant: &Grant, now: NumericDate) -> RefreshStatus {
+        RefreshStatus::classify(
+            self.rotated_at.is_some(),
+            grant.revoked.is_some(),
+            now >= self.expires_at || now >= grant.expires_at,
+        )
+    }
 }
 
 /// The state of a refresh token, in precedence order: a rotated token is reported as `Rotated` even if
@@ -123,6 +147,23 @@ pub enum RefreshStatus {
     Revoked,
     /// The token or its family expired.
     Expired,
+}
+
+impl RefreshStatus {
+    /// The one precedence of the states (a backend that reads the facts as columns calls this
+    /// directly; others call [`RefreshToken::status`]): `rotated` wins over `revoked` (the family),
+    /// which wins over `expired` (the token or its family, `now >= expires_at`); otherwise `Active`.
+    pub fn classify(rotated: bool, revoked: bool, expired: bool) -> Self {
+        if rotated {
+            Self::Rotated
+        } else if revoked {
+            Self::Revoked
+        } else if expired {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
 }
 
 /// A refresh token with its grant, as [`GrantStore::find_refresh_token`] reports it.
@@ -170,6 +211,21 @@ pub enum Rotation {
     /// [`rotate_client_refresh_token`](GrantStore::rotate_client_refresh_token) was given. Nothing
     /// changed: not even a rotated token presented by another client revokes its family.
     OtherClient,
+}
+
+impl Rotation {
+    /// The outcome of presenting a token of family `family_id` whose state is `status`, when that
+    /// state refuses rotation: `Rotated` is reuse ([`Reused`](Self::Reused): the backend revokes the
+    /// family in the same atomic step), `Revoked` and `Expired` answer as such. `None` for `Active`:
+    /// the backend rotates.
+    pub fn refused(status: RefreshStatus, family_id: FamilyId) -> Option<Self> {
+        match status {
+            RefreshStatus::Rotated => Some(Self::Reused { family_id }),
+            RefreshStatus::Revoked => Some(Self::Revoked { family_id }),
+            RefreshStatus::Expired => Some(Self::Expired),
+            RefreshStatus::Active => None,
+        }
+    }
 }
 
 /// How many records a bulk revocation affected.
@@ -227,7 +283,7 @@ pub trait GrantStore: Send + Sync {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError>;
 
     /// [`rotate_refresh_token`](Self::rotate_refresh_token) for the client `client_id`, keeping the
@@ -247,7 +303,7 @@ pub trait GrantStore: Send + Sync {
         presented: &SecretHash,
         client_id: &ClientId,
         next: NewRefreshToken,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let Some(lookup) = self.find_refresh_token(presented, now).await? else {
             return Ok(Rotation::Unknown);
@@ -263,7 +319,7 @@ pub trait GrantStore: Send + Sync {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError>;
 
     /// The grant with this id, revoked or not.
@@ -278,7 +334,7 @@ pub trait GrantStore: Send + Sync {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError>;
 
     /// Revokes every grant of a client (reason [`Client`](RevocationReason::Client)) and deletes its
@@ -286,7 +342,7 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError>;
 
     /// Revokes every grant of a user (reason [`Subject`](RevocationReason::Subject)) and deletes the
@@ -294,6 +350,6 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::{KeyAlgorithm, KeyId, PrivateKeyMaterial, StoreError, UnixTime};
+use crate::{KeyAlgorithm, KeyId, NumericDate, PrivateKeyMaterial, StoreError};
 
 /// Where a key is in its life: `Published` (next) → `Active` → `Retired { until }` → purged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,7 +15,7 @@ pub enum KeyState {
     /// No longer signs; stays in the JWKS while tokens it signed may still be valid.
     Retired {
         /// Leaves the JWKS (and becomes purgeable) at this time.
-        until: UnixTime,
+        until: NumericDate,
     },
 }
 
@@ -31,7 +31,7 @@ pub struct SigningKey {
     /// The public key as a JWK JSON object, served verbatim in the JWKS.
     pub public_jwk_json: String,
     /// When the key was created.
-    pub created_at: UnixTime,
+    pub created_at: NumericDate,
     /// Its state.
     pub state: KeyState,
     /// For a [`Published`](KeyState::Published) key: when it starts signing. It is in the JWKS from
@@ -39,12 +39,12 @@ pub struct SigningKey {
     /// have fetched it before its first token (REQUIREMENTS SEC-15). `None`: activated only
     /// explicitly ([`KeyStore::activate_key`]). Kept, for the record, once the key is active or
     /// retired.
-    pub activates_at: Option<UnixTime>,
+    pub activates_at: Option<NumericDate>,
 }
 
 impl SigningKey {
     /// `true` when the key belongs in the JWKS at `now`: published, active, or retired until later.
-    pub fn is_published(&self, now: UnixTime) -> bool {
+    pub fn is_published(&self, now: NumericDate) -> bool {
         match self.state {
             KeyState::Published | KeyState::Active => true,
             KeyState::Retired { until } => now < until,
@@ -53,7 +53,7 @@ impl SigningKey {
 
     /// `true` for a [`Published`](KeyState::Published) key whose
     /// [`activates_at`](Self::activates_at) has come at `now`: the server should activate it.
-    pub fn is_due(&self, now: UnixTime) -> bool {
+    pub fn is_due(&self, now: NumericDate) -> bool {
         self.state == KeyState::Published && self.activates_at.is_some_and(|at| at <= now)
     }
 }
@@ -86,7 +86,7 @@ pub trait KeyStore: Send + Sync {
     async fn active_key(&self) -> Result<Option<SigningKey>, StoreError>;
 
     /// The keys for the JWKS at `now` ([`SigningKey::is_published`]), oldest first (then by kid).
-    async fn published_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>, StoreError>;
+    async fn published_keys(&self, now: NumericDate) -> Result<Vec<SigningKey>, StoreError>;
 
     /// Every stored key in any state (also retired keys not yet purged), oldest first (then by kid):
     /// for operators.
@@ -99,6 +99,6 @@ pub trait KeyStore: Send + Sync {
     async fn activate_key(
         &self,
         kid: &KeyId,
-        retire_previous_until: UnixTime,
+        retire_previous_until: NumericDate,
     ) -> Result<Option<KeyId>, StoreError>;
 }

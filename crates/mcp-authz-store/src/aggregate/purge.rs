@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::{StoreError, UnixTime};
+use crate::{NumericDate, StoreError};
 
 /// How many records one [`PurgeStore::purge_expired`] call removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,5 +47,5 @@ impl PurgeCounts {
 #[async_trait]
 pub trait PurgeStore: Send + Sync {
     /// Removes every record expired at `now` and says how many of each kind.
-    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError>;
+    async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::{StoreError, TokenId, UnixTime};
+use crate::{NumericDate, StoreError, TokenId};
 
 /// The deny-list of access tokens revoked before their expiry.
 ///
@@ -22,7 +22,7 @@ pub trait RevokedTokenStore: Send + Sync {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError>;
 
     /// `true` if `jti` is revoked and `now < expires_at` (after that the token is expired anyway and
@@ -30,6 +30,6 @@ pub trait RevokedTokenStore: Send + Sync {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::{SecretHashString, StoreError, Subject, UnixTime, Username};
+use crate::{NumericDate, SecretHashString, StoreError, Subject, Username};
 
 /// A local user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub struct User {
     /// The password hash (PHC string); the password is never stored.
     pub password_hash: SecretHashString,
     /// When the user was created.
-    pub created_at: UnixTime,
+    pub created_at: NumericDate,
     /// A disabled user cannot log in; their grants are revoked separately
     /// ([`GrantStore::revoke_subject_grants`](crate::GrantStore::revoke_subject_grants)).
     pub disabled: bool,

@@ -6,7 +6,7 @@ use mcp_authz_metadata::ClientId;
 use super::MemoryStore;
 use crate::{
     ClientRecord, ClientStore, Consent, ConsentStore, Entity, KeyId, KeyState, KeyStore,
-    SecretHashString, SigningKey, StoreError, Subject, UnixTime, User, UserStore, Username,
+    NumericDate, SecretHashString, SigningKey, StoreError, Subject, User, UserStore, Username,
 };
 
 #[async_trait]
@@ -128,7 +128,7 @@ impl KeyStore for MemoryStore {
             .cloned())
     }
 
-    async fn published_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>, StoreError> {
+    async fn published_keys(&self, now: NumericDate) -> Result<Vec<SigningKey>, StoreError> {
         let mut keys: Vec<SigningKey> = self
             .lock()
             .keys
@@ -157,7 +157,7 @@ impl KeyStore for MemoryStore {
     async fn activate_key(
         &self,
         kid: &KeyId,
-        retire_previous_until: UnixTime,
+        retire_previous_until: NumericDate,
     ) -> Result<Option<KeyId>, StoreError> {
         let mut inner = self.lock();
         let target = inner.keys.get(kid).ok_or(StoreError::NotFound {

@@ -11,8 +11,8 @@ use mcp_authz_metadata::ClientId;
 
 use crate::{
     AuthorizationCode, ClientKind, ClientRecord, Consent, FamilyId, Grant, KeyId, KeyState,
-    PurgeCounts, PurgeStore, RefreshToken, SecretHash, SigningKey, StoreError, Subject, TokenId,
-    UnixTime, User, Username,
+    NumericDate, PurgeCounts, PurgeStore, RefreshToken, SecretHash, SigningKey, StoreError,
+    Subject, TokenId, User, Username,
 };
 
 /// Every storage trait in memory.
@@ -53,7 +53,7 @@ struct Inner {
     codes: HashMap<SecretHash, Box<AuthorizationCode>>,
     grants: HashMap<FamilyId, Box<Grant>>,
     refresh_tokens: HashMap<SecretHash, RefreshToken>,
-    revoked_access_tokens: HashMap<TokenId, UnixTime>,
+    revoked_access_tokens: HashMap<TokenId, NumericDate>,
     consents: BTreeMap<(Subject, ClientId), Consent>,
     keys: BTreeMap<KeyId, SigningKey>,
     users: HashMap<Subject, User>,
@@ -80,7 +80,7 @@ fn count(n: usize) -> u64 {
 
 #[async_trait]
 impl PurgeStore for MemoryStore {
-    async fn purge_expired(&self, now: UnixTime) -> Result<PurgeCounts, StoreError> {
+    async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError> {
         let mut inner = self.lock();
         let mut counts = PurgeCounts::default();
 

@@ -6,14 +6,14 @@ use mcp_authz_metadata::{ClientId, Scope};
 use super::{Inner, MemoryStore, count};
 use crate::{
     AuthorizationCode, CodeConsumption, CodeExchange, CodeStore, Entity, FamilyId, Grant,
-    GrantStore, NewRefreshToken, RefreshLookup, RefreshStatus, RefreshToken, Revocation,
+    GrantStore, NewRefreshToken, NumericDate, RefreshLookup, RefreshStatus, Revocation,
     RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash, StoreError,
-    Subject, TokenId, UnixTime,
+    Subject, TokenId,
 };
 
 impl Inner {
     /// Revokes a grant if it exists and is not revoked yet; `true` if this call revoked it.
-    fn revoke(&mut self, family_id: &FamilyId, reason: RevocationReason, now: UnixTime) -> bool {
+    fn revoke(&mut self, family_id: &FamilyId, reason: RevocationReason, now: NumericDate) -> bool {
         match self.grants.get_mut(family_id) {
             Some(grant) if grant.revoked.is_none() => {
                 grant.revoked = Some(Revocation { at: now, reason });
@@ -29,7 +29,7 @@ impl Inner {
         matches: impl Fn(&Grant) -> bool,
         code_matches: impl Fn(&AuthorizationCode) -> bool,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> RevocationCounts {
         let mut counts = RevocationCounts::default();
         for grant in self.grants.values_mut() {
@@ -43,19 +43,6 @@ impl Inner {
             .retain(|_, code| code.consumed_at.is_some() || !code_matches(code));
         counts.pending_codes = count(before.saturating_sub(self.codes.len()));
         counts
-    }
-}
-
-/// The status of a token of `grant` at `now`, in the documented precedence order.
-fn status(token: &RefreshToken, grant: &Grant, now: UnixTime) -> RefreshStatus {
-    if token.rotated_at.is_some() {
-        RefreshStatus::Rotated
-    } else if grant.revoked.is_some() {
-        RefreshStatus::Revoked
-    } else if now >= token.expires_at || now >= grant.expires_at {
-        RefreshStatus::Expired
-    } else {
-        RefreshStatus::Active
     }
 }
 
@@ -90,7 +77,7 @@ impl CodeStore for MemoryStore {
         &self,
         hash: &SecretHash,
         exchange: CodeExchange,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
         let mut inner = self.lock();
         let Some(code) = inner.codes.get(hash) else {
@@ -119,29 +106,10 @@ impl CodeStore for MemoryStore {
                 "duplicate refresh token hash",
             ));
         }
-        let grant = Grant {
-            id: code.family_id.clone(),
-            client_id: code.client_id.clone(),
-            subject: code.subject.clone(),
-            scope: code.scope.clone(),
-            resources: code.resources.clone(),
-            created_at: now,
-            expires_at: exchange.grant_expires_at,
-            revoked: None,
-        };
-        if let Some(NewRefreshToken {
-            hash: refresh_hash,
-            expires_at,
-        }) = exchange.refresh_token
-        {
-            let token = RefreshToken {
-                hash: refresh_hash,
-                family_id: grant.id.clone(),
-                issued_at: now,
-                expires_at,
-                rotated_at: None,
-            };
-            inner.refresh_tokens.insert(refresh_hash, token);
+        let grant = code.grant(&exchange, now);
+        if let Some(refresh) = exchange.refresh_token {
+            let token = refresh.issue(grant.id.clone(), now);
+            inner.refresh_tokens.insert(token.hash, token);
         }
         inner
             .grants
@@ -165,7 +133,7 @@ impl GrantStore for MemoryStore {
         presented: &SecretHash,
         next: NewRefreshToken,
         scope: Scope,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let mut inner = self.lock();
         let Some(token) = inner.refresh_tokens.get(presented) else {
@@ -173,14 +141,12 @@ impl GrantStore for MemoryStore {
         };
         let grant = inner.grants.get(&token.family_id).ok_or_else(orphan)?;
         let family_id = grant.id.clone();
-        match status(token, grant, now) {
-            RefreshStatus::Rotated => {
+        let status = token.status(grant, now);
+        if let Some(refused) = Rotation::refused(status, family_id.clone()) {
+            if status == RefreshStatus::Rotated {
                 inner.revoke(&family_id, RevocationReason::RefreshTokenReuse, now);
-                return Ok(Rotation::Reused { family_id });
             }
-            RefreshStatus::Revoked => return Ok(Rotation::Revoked { family_id }),
-            RefreshStatus::Expired => return Ok(Rotation::Expired),
-            RefreshStatus::Active => {}
+            return Ok(refused);
         }
         if inner.refresh_tokens.contains_key(&next.hash) {
             return Err(StoreError::conflict(
@@ -188,13 +154,7 @@ impl GrantStore for MemoryStore {
                 "duplicate refresh token hash",
             ));
         }
-        let successor = RefreshToken {
-            hash: next.hash,
-            family_id: family_id.clone(),
-            issued_at: now,
-            expires_at: next.expires_at,
-            rotated_at: None,
-        };
+        let successor = next.issue(family_id.clone(), now);
         if let Some(old) = inner.refresh_tokens.get_mut(presented) {
             old.rotated_at = Some(now);
         }
@@ -210,7 +170,7 @@ impl GrantStore for MemoryStore {
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
         let inner = self.lock();
         let Some(token) = inner.refresh_tokens.get(hash) else {
@@ -218,7 +178,7 @@ impl GrantStore for MemoryStore {
         };
         let grant = inner.grants.get(&token.family_id).ok_or_else(orphan)?;
         Ok(Some(RefreshLookup {
-            status: status(token, grant, now),
+            status: token.status(grant, now),
             token: token.clone(),
             grant: Grant::clone(grant),
         }))
@@ -252,7 +212,7 @@ impl GrantStore for MemoryStore {
         &self,
         family_id: &FamilyId,
         reason: RevocationReason,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         Ok(self.lock().revoke(family_id, reason, now))
     }
@@ -260,7 +220,7 @@ impl GrantStore for MemoryStore {
     async fn revoke_client_grants(
         &self,
         client_id: &ClientId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         Ok(self.lock().revoke_where(
             |grant| &grant.client_id == client_id,
@@ -273,7 +233,7 @@ impl GrantStore for MemoryStore {
     async fn revoke_subject_grants(
         &self,
         subject: &Subject,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
         Ok(self.lock().revoke_where(
             |grant| &grant.subject == subject,
@@ -289,7 +249,7 @@ impl RevokedTokenStore for MemoryStore {
     async fn revoke_access_token(
         &self,
         jti: &TokenId,
-        expires_at: UnixTime,
+        expires_at: NumericDate,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let entry = inner
@@ -303,7 +263,7 @@ impl RevokedTokenStore for MemoryStore {
     async fn is_access_token_revoked(
         &self,
         jti: &TokenId,
-        now: UnixTime,
+        now: NumericDate,
     ) -> Result<bool, StoreError> {
         Ok(self
             .lock()

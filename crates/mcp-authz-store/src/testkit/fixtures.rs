@@ -9,12 +9,12 @@ use mcp_authz_pkce::CodeChallenge;
 
 use crate::{
     AuthorizationCode, ClientKind, ClientRecord, CodeConsumption, CodeExchange, FamilyId, Grant,
-    KeyAlgorithm, KeyId, KeyState, NewRefreshToken, PrivateKeyMaterial, SecretHash,
-    SecretHashString, SigningKey, Store, Subject, UnixTime, User, Username,
+    KeyAlgorithm, KeyId, KeyState, NewRefreshToken, NumericDate, PrivateKeyMaterial, SecretHash,
+    SecretHashString, SigningKey, Store, Subject, User, Username,
 };
 
 /// The kit's starting time: 2023-11-14T22:13:20Z.
-pub(crate) const T0: UnixTime = UnixTime::from_secs(1_700_000_000);
+pub(crate) const T0: NumericDate = NumericDate::from_secs(1_700_000_000);
 
 /// Authorization codes live 60 s (REQUIREMENTS AS-7).
 pub(crate) const CODE_TTL: Duration = Duration::from_secs(60);
@@ -63,7 +63,7 @@ pub(crate) fn code(
     client: &str,
     user: &str,
     family_id: &str,
-    now: UnixTime,
+    now: NumericDate,
 ) -> AuthorizationCode {
     AuthorizationCode {
         hash: hash(seed),
@@ -82,7 +82,7 @@ pub(crate) fn code(
 }
 
 /// The exchange of a code at `now`, with a first refresh token `refresh_seed` if given.
-pub(crate) fn exchange(refresh_seed: Option<&str>, now: UnixTime) -> CodeExchange {
+pub(crate) fn exchange(refresh_seed: Option<&str>, now: NumericDate) -> CodeExchange {
     CodeExchange {
         grant_expires_at: now.saturating_add(GRANT_TTL),
         refresh_token: refresh_seed.map(|seed| new_refresh(seed, now)),
@@ -90,7 +90,7 @@ pub(crate) fn exchange(refresh_seed: Option<&str>, now: UnixTime) -> CodeExchang
 }
 
 /// A new refresh token `seed` issued at `now`.
-pub(crate) fn new_refresh(seed: &str, now: UnixTime) -> NewRefreshToken {
+pub(crate) fn new_refresh(seed: &str, now: NumericDate) -> NewRefreshToken {
     NewRefreshToken {
         hash: hash(seed),
         expires_at: now.saturating_add(REFRESH_TTL),
@@ -104,7 +104,7 @@ pub(crate) async fn grant<S: Store + ?Sized>(
     client: &str,
     user: &str,
     refresh_seed: &str,
-    now: UnixTime,
+    now: NumericDate,
 ) -> Grant {
     let code_seed = format!("code-for-{family_id}");
     store
@@ -121,7 +121,7 @@ pub(crate) async fn grant<S: Store + ?Sized>(
 }
 
 /// A dynamically registered public native client.
-pub(crate) fn client(id: &str, now: UnixTime) -> ClientRecord {
+pub(crate) fn client(id: &str, now: NumericDate) -> ClientRecord {
     ClientRecord {
         client_id: client_id(id),
         kind: ClientKind::Dynamic,
@@ -145,7 +145,7 @@ pub(crate) fn client(id: &str, now: UnixTime) -> ClientRecord {
 }
 
 /// A signing key `kid` in `state`.
-pub(crate) fn key(kid: &str, state: KeyState, created_at: UnixTime) -> SigningKey {
+pub(crate) fn key(kid: &str, state: KeyState, created_at: NumericDate) -> SigningKey {
     SigningKey {
         kid: KeyId::parse(kid).expect("valid kid"),
         algorithm: KeyAlgorithm::parse("ES256").expect("valid alg"),
@@ -158,7 +158,7 @@ pub(crate) fn key(kid: &str, state: KeyState, created_at: UnixTime) -> SigningKe
 }
 
 /// A local user.
-pub(crate) fn user(id: &str, username: &str, now: UnixTime) -> User {
+pub(crate) fn user(id: &str, username: &str, now: NumericDate) -> User {
     User {
         id: subject(id),
         username: Username::parse(username).expect("valid username"),

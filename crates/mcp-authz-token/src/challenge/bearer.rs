@@ -46,6 +46,23 @@ impl BearerError {
             Self::InsufficientScope => StatusCode::FORBIDDEN,
         }
     }
+
+    /// The challenge a resource server answers this error with: `error` and `error_description`
+    /// (sanitised as [`BearerChallenge::with_error_description`] does). The one place a Bearer error
+    /// becomes a challenge; `BearerTokenError::challenge` and `ClaimsError::challenge` go through it.
+    ///
+    /// ```
+    /// use mcp_authz_token::BearerError;
+    /// let challenge = BearerError::InvalidToken.challenge("the token has expired");
+    /// assert_eq!(challenge.status(), 401);
+    /// assert_eq!(challenge.to_header_value()?, r#"Bearer error="invalid_token", error_description="the token has expired""#);
+    /// # Ok::<(), mcp_authz_token::ChallengeRenderError>(())
+    /// ```
+    pub fn challenge(self, description: impl AsRef<str>) -> BearerChallenge {
+        BearerChallenge::new()
+            .with_error(self)
+            .with_error_description(description)
+    }
 }
 
 impl From<&str> for BearerError {

@@ -4,11 +4,11 @@
 //! [RFC 9068 §2.2]: https://www.rfc-editor.org/rfc/rfc9068#section-2.2
 
 mod audience;
-mod numeric_date;
 mod validate;
 
 pub use audience::Audience;
-pub use numeric_date::NumericDate;
+/// `NumericDate` lives in `mcp-authz-metadata`, the one home of time; re-exported for the claims.
+pub use mcp_authz_metadata::NumericDate;
 pub use validate::{ClaimsError, ClaimsExpectations, DEFAULT_LEEWAY};
 
 use std::collections::BTreeMap;

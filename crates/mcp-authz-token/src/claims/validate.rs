@@ -127,8 +127,6 @@ pub(super) fn validate(
 impl ClaimsError {
     /// The resource server's answer: `invalid_token` (401) with this error as the description.
     pub fn challenge(&self) -> crate::BearerChallenge {
-        crate::BearerChallenge::new()
-            .with_error(crate::BearerError::InvalidToken)
-            .with_error_description(self.to_string())
+        crate::BearerError::InvalidToken.challenge(self.to_string())
     }
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{LogLevel, SettingsError, SigningAlg};
+use super::{LogLevel, SigningAlg};
+use crate::error::SettingsError;
 
 /// The file's name under the configuration directory.
 const FILE_NAME: &str = "mcp-authz/config.toml";

@@ -7,9 +7,9 @@ use mcp_authz_metadata::{
 };
 use mcp_authz_store::{ClientKind, ClientRecord, Clock as _, StoreError, SystemClock};
 
-use super::{Admin, AdminError, time::rfc3339, write_json};
-use crate::cli::StoreArgs;
-use crate::error::CliError;
+use super::{Admin, time::rfc3339, write_json};
+use crate::error::{AdminError, CliError};
+use crate::settings::StoreArgs;
 
 /// `clients`: manage registered clients.
 #[derive(Debug, Clone, clap::Args)]

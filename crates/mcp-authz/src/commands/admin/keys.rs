@@ -12,13 +12,13 @@
 use std::io::Write;
 use std::time::Duration;
 
-use mcp_authz_store::{Clock as _, KeyState, SigningKey, SystemClock, UnixTime};
+use mcp_authz_store::{Clock as _, KeyState, NumericDate, SigningKey, SystemClock};
 
 use super::time::{parse_duration, rfc3339};
-use super::{Admin, AdminError, write_json};
-use crate::cli::StoreArgs;
-use crate::error::CliError;
+use super::{Admin, write_json};
+use crate::error::{AdminError, CliError};
 use crate::settings::SigningAlg;
+use crate::settings::StoreArgs;
 
 /// `keys`: signing keys.
 #[derive(Debug, Clone, clap::Args)]
@@ -137,7 +137,7 @@ pub(super) async fn run(args: KeysArgs, out: &mut impl Write) -> Result<(), CliE
 }
 
 /// `active`, `published`, `retired until …`, or `expired` (retired and past its time: purgeable).
-fn status(key: &SigningKey, now: UnixTime) -> String {
+fn status(key: &SigningKey, now: NumericDate) -> String {
     match key.state {
         KeyState::Active => "active".to_owned(),
         KeyState::Published => match key.activates_at {

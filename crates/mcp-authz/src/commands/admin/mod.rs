@@ -18,32 +18,9 @@ pub(crate) use keys::KeysArgs;
 pub(crate) use tokens::TokensArgs;
 pub(crate) use users::UsersArgs;
 
-use crate::cli::StoreArgs;
 use crate::error::CliError;
+use crate::settings::StoreArgs;
 use crate::storage::{self, Missing, SharedStore};
-
-/// Why an admin command failed. One line each.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum AdminError {
-    /// No client with this id.
-    #[error("unknown client {0}")]
-    UnknownClient(String),
-    /// No user with this name.
-    #[error("unknown user {0}")]
-    UnknownUser(String),
-    /// The client id exists already.
-    #[error("client {0} exists already")]
-    ClientExists(String),
-    /// The username exists already.
-    #[error("user {0} exists already")]
-    UserExists(String),
-    /// The password was refused or could not be read.
-    #[error("password: {0}")]
-    Password(String),
-    /// Signing key generation or storage failed.
-    #[error("signing key: {0}")]
-    Key(#[from] mcp_authz_server::KeyError),
-}
 
 /// The store and an authorization server over it (for what the server crate owns: secret and
 /// password hashing, key generation).

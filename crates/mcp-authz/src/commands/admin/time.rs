@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mcp_authz_store::UnixTime;
+use mcp_authz_store::NumericDate;
 
 /// A duration as `<number>[s|m|h|d]` (a bare number is seconds), at most a year.
 pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -33,7 +33,7 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
-pub(super) fn rfc3339(time: UnixTime) -> String {
+pub(super) fn rfc3339(time: NumericDate) -> String {
     let secs = time.as_i64();
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
@@ -85,13 +85,13 @@ mod tests {
 
     #[test]
     fn known_dates() {
-        assert_eq!(rfc3339(UnixTime::from_secs(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(NumericDate::from_secs(0)), "1970-01-01T00:00:00Z");
         assert_eq!(
-            rfc3339(UnixTime::from_secs(1_700_000_000)),
+            rfc3339(NumericDate::from_secs(1_700_000_000)),
             "2023-11-14T22:13:20Z"
         );
         assert_eq!(
-            rfc3339(UnixTime::from_secs(951_782_400)),
+            rfc3339(NumericDate::from_secs(951_782_400)),
             "2000-02-29T00:00:00Z"
         );
     }

@@ -7,9 +7,9 @@ use mcp_authz_metadata::ClientId;
 use mcp_authz_server::OperatorRevocation;
 use mcp_authz_store::{Clock as _, Subject, SystemClock, Username};
 
-use super::{Admin, AdminError};
-use crate::cli::StoreArgs;
-use crate::error::CliError;
+use super::Admin;
+use crate::error::{AdminError, CliError};
+use crate::settings::StoreArgs;
 
 /// The largest token read from standard input.
 const MAX_TOKEN: u64 = 16 * 1024;

@@ -6,9 +6,9 @@ use std::io::{BufRead as _, IsTerminal as _, Write};
 
 use mcp_authz_store::{Clock as _, RandomIds, StoreError, SystemClock, Username};
 
-use super::{Admin, AdminError, time::rfc3339, write_json};
-use crate::cli::StoreArgs;
-use crate::error::CliError;
+use super::{Admin, time::rfc3339, write_json};
+use crate::error::{AdminError, CliError};
+use crate::settings::StoreArgs;
 
 /// Passwords shorter than this are refused.
 const MIN_PASSWORD: usize = 8;

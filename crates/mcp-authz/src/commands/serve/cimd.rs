@@ -13,8 +13,7 @@ use mcp_authz_server::MetadataDocumentConfig;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 
-use super::tls::TlsError;
-use crate::error::CliError;
+use crate::error::{CliError, TlsError};
 
 /// The metadata-document settings of the option: private addresses allowed, the file's certificates
 /// trusted. Refused unless `bind` is a loopback address.

@@ -28,8 +28,8 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use super::body_timeout::{TimeoutBody, timed_out};
+use super::settings::ConnectionLimits;
 use super::signal;
-use crate::settings::ConnectionLimits;
 
 /// Serves `app` on `listener` until SIGINT or SIGTERM; over TLS when `tls` is set.
 pub(super) async fn serve(

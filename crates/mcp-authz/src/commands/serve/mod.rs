@@ -2,15 +2,18 @@
 //! listener, over a SQLite file (default) or PostgreSQL.
 
 mod admin;
+mod args;
 mod body_timeout;
 mod cimd;
 mod listen;
 mod resource_only;
 mod revocation;
+mod settings;
 mod signal;
 mod tls;
 
-pub(crate) use tls::TlsError;
+pub(crate) use args::ServeArgs;
+pub(crate) use settings::log_level;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -20,18 +23,17 @@ use mcp_authz_server::dangerous::AutoApprove;
 use mcp_authz_server::{AuthorizationServer, ServerConfig};
 use mcp_authz_store::Subject;
 
-use crate::cli::ServeArgs;
 use crate::demo;
 use crate::error::CliError;
-use crate::settings::ServeSettings;
 use crate::storage::{self, Missing};
+use settings::ServeSettings;
 
 /// The subject `--dev` approves every request as.
 const DEV_SUBJECT: &str = "dev-user";
 
 /// Runs the server until SIGINT or SIGTERM.
 pub(crate) fn run(args: ServeArgs, out: &mut impl Write) -> Result<(), CliError> {
-    let settings = crate::settings::serve(&args, demo::SCOPES)?;
+    let settings = settings::resolve(&args, demo::SCOPES)?;
     if settings.dev && !settings.bind.ip().is_loopback() {
         return Err(CliError::DevNotLoopback(settings.bind));
     }

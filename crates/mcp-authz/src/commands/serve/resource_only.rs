@@ -7,10 +7,10 @@ use std::io::Write;
 use mcp_authz_metadata::{AuthorizationServerMetadata, Issuer, authorization_server_metadata_urls};
 use mcp_authz_resource::{FetchRequest, HttpFetcher as _, ReqwestFetcher};
 
+use super::settings::ServeSettings;
 use super::{allowed_hosts, bind, listen, public_base, resource_of, tls::Tls};
 use crate::demo;
 use crate::error::CliError;
-use crate::settings::ServeSettings;
 
 /// The largest metadata document read.
 const MAX_METADATA: usize = 64 * 1024;

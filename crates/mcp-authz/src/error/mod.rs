@@ -1,5 +1,14 @@
 //! The one error type of the command: each variant is a one-line message for the user; and the one
-//! home of making server-controlled text safe to print on a terminal.
+//! home of making server-controlled text safe to print on a terminal. The errors of the settings and of
+//! the commands live here too, below everything that returns them.
+
+mod admin;
+mod settings;
+mod tls;
+
+pub(crate) use admin::AdminError;
+pub(crate) use settings::SettingsError;
+pub(crate) use tls::TlsError;
 
 /// `text` with control characters (which a hostile server could use to rewrite the terminal: `ESC ]
 /// 0 ; … BEL` retitles it, `ESC [ 2 J` clears it) replaced by `?`. Every line the client commands
@@ -93,13 +102,13 @@ pub(crate) enum CliError {
     Discovery { issuer: String, reason: String },
     /// The settings (flags, environment, configuration file) were refused.
     #[error(transparent)]
-    Settings(#[from] crate::settings::SettingsError),
+    Settings(#[from] SettingsError),
     /// TLS could not be set up from the certificate and key files.
     #[error(transparent)]
-    Tls(#[from] crate::commands::serve::TlsError),
+    Tls(#[from] TlsError),
     /// An admin command failed.
     #[error(transparent)]
-    Admin(#[from] crate::commands::admin::AdminError),
+    Admin(#[from] AdminError),
     /// The async runtime could not start, or serving failed.
     #[error("server: {0}")]
     Serve(std::io::Error),

@@ -1,0 +1,90 @@
+//! The arguments of `serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::settings::{LogLevel, PRECEDENCE_HELP, SigningAlg, StoreArgs};
+
+/// The options of `serve`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = PRECEDENCE_HELP)]
+pub(crate) struct ServeArgs {
+    /// The configuration file and the store.
+    #[command(flatten)]
+    pub(crate) storage: StoreArgs,
+    /// The address to listen on (port 0 picks a free port). Default: 127.0.0.1:8400.
+    #[arg(long, env = "MCP_AUTHZ_BIND")]
+    pub(crate) bind: Option<SocketAddr>,
+    /// The public URL of the authorization server (the issuer). Default: `http://<bound address>`
+    /// (`https://` with --tls-cert).
+    #[arg(long, env = "MCP_AUTHZ_ISSUER")]
+    pub(crate) issuer: Option<String>,
+    /// DANGEROUS, local development only: approve every authorization request at once as a demo
+    /// user, without login or consent. Refused unless bound to a loopback address.
+    #[arg(long, env = "MCP_AUTHZ_DEV", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub(crate) dev: Option<bool>,
+    /// Serve https with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, env = "MCP_AUTHZ_TLS_CERT", value_name = "PEM")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "MCP_AUTHZ_TLS_KEY", value_name = "PEM")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Resource-server-only mode: serve only the demo MCP server at /mcp, accepting tokens of this
+    /// external authorization server (its issuer URL); no local store.
+    #[arg(long, env = "MCP_AUTHZ_AUTHORIZATION_SERVER", value_name = "URL")]
+    pub(crate) authorization_server: Option<String>,
+    /// Another protected resource to issue tokens for, e.g. a resource-server-only `serve`:
+    /// `URL[=SCOPE,SCOPE...]` (default scopes: the demo server's). Repeatable; the variable takes a
+    /// space-separated list.
+    #[arg(
+        long = "resource",
+        env = "MCP_AUTHZ_RESOURCES",
+        value_name = "URL[=SCOPES]",
+        value_delimiter = ' '
+    )]
+    pub(crate) resources: Vec<String>,
+    /// Access-token lifetime in seconds (default 600, at most 3600). Short lifetimes are for
+    /// exercising refresh in tests and demos.
+    #[arg(long, env = "MCP_AUTHZ_ACCESS_TOKEN_TTL", value_name = "SECONDS")]
+    pub(crate) access_token_ttl: Option<u64>,
+    /// The algorithm of the signing keys the server creates (its first key, and rotations). Existing
+    /// keys keep theirs: after a change, `keys rotate` switches. Default: es256.
+    #[arg(long, env = "MCP_AUTHZ_SIGNING_ALG", value_enum)]
+    pub(crate) signing_alg: Option<SigningAlg>,
+    /// Seconds a connection may take to send a complete request head (and, on https, to finish the
+    /// TLS handshake); an idle keep-alive connection is closed after as long. Default: 10.
+    #[arg(long, env = "MCP_AUTHZ_HEADER_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) header_timeout: Option<u64>,
+    /// Seconds a request body may take to arrive once the server reads it; a stalled body gets 400.
+    /// Default: 30.
+    #[arg(long, env = "MCP_AUTHZ_BODY_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) body_timeout: Option<u64>,
+    /// The most connections served at once; further ones wait in the listen queue. Default: 1024.
+    #[arg(long, env = "MCP_AUTHZ_MAX_CONNECTIONS", value_name = "N")]
+    pub(crate) max_connections: Option<usize>,
+    /// Seconds open connections may take to finish after SIGINT or SIGTERM before they are closed.
+    /// Default: 10.
+    #[arg(long, env = "MCP_AUTHZ_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) shutdown_timeout: Option<u64>,
+    /// Rate limit of the authorization endpoint and its login and consent pages, per client address:
+    /// `N/s` or `N/min`, optionally `:BURST` (e.g. 20/s:40), or `off`. Default: 20/s:40.
+    #[arg(long, env = "MCP_AUTHZ_AUTHORIZE_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) authorize_rate_limit: Option<String>,
+    /// Rate limit of the token, revocation and introspection endpoints, per authenticated client and,
+    /// for unauthenticated or failed requests, per address (same form). Default: 50/s:100.
+    #[arg(long, env = "MCP_AUTHZ_TOKEN_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) token_rate_limit: Option<String>,
+    /// Rate limit of dynamic client registration, per client address (same form). Default: 1/s:10.
+    #[arg(long, env = "MCP_AUTHZ_REGISTER_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) register_rate_limit: Option<String>,
+    /// How much to log (to standard error). Default: info.
+    #[arg(long, env = "MCP_AUTHZ_LOG_LEVEL", value_enum)]
+    pub(crate) log_level: Option<LogLevel>,
+    /// DANGEROUS, interoperability tests only: fetch Client ID Metadata Documents from loopback and
+    /// private addresses too (the SSRF guard refuses them otherwise), trusting the PEM certificates in
+    /// this file besides the web PKI roots. Documents still need https. Refused unless bound to a
+    /// loopback address.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) dangerous_allow_loopback_cimd: Option<PathBuf>,
+}
