@@ -481,3 +481,33 @@ fn check_lifetime(name: &'static str, value: Duration, max: Duration) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_algorithms_the_server_signs_with_are_accepted() {
+        let builder = |algorithm| {
+            ServerConfig::builder("https://auth.example.com")
+                .resource(
+                    ResourceUri::parse("https://mcp.example.com/mcp").unwrap(),
+                    Scope::parse("tools:read").unwrap(),
+                )
+                .signing_algorithm(algorithm)
+                .build()
+        };
+        for algorithm in SigningAlgorithm::ALL {
+            match algorithm {
+                SigningAlgorithm::Es256 | SigningAlgorithm::EdDsa => {
+                    assert_eq!(builder(algorithm).unwrap().signing_algorithm(), algorithm);
+                }
+                _ => assert_eq!(
+                    builder(algorithm).unwrap_err(),
+                    ConfigError::UnsupportedSigningAlgorithm(algorithm)
+                ),
+            }
+        }
+    }
+}
