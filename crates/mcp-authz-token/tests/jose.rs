@@ -413,3 +413,88 @@ proptest! {
         let _ = CompactJws::parse(&payload);
     }
 }
+
+/// A 2048-bit RSA test key (PKCS#1 `RSAPrivateKey` DER, base64), generated with `openssl genpkey` for this test only.
+const RSA_PKCS1_DER: &str = "MIIEowIBAAKCAQEArLPpKAlkFrrHN7UJqUuYviQ5U925dTc7bh6I+727fli7xRbnv0sR92NK8Sis8ytu0NIGq65gvxbjg5zP/ESsZVa0gljqUir1R1E90DHntb03g32+LH7AHe6WvHrnDLQkiIS8GpGUhK7f0jOOao/iI8htAWRPt53pZpD6f+T/b8vkpgfbWoPQMF6v0OporqDc9yLBJcqTP8POKdiWwBzE1D9tPTmvXDAUslmDN0YhLE9mxLfQYkEIiFR7YUj04TldnZB0Vlkunsy2fTx4MGPjmtHHQYIPRlqbucVuX/LqOObYt6EtkRVLOGwHQkXeYlNxTLoLPRc/95YcXU86Y36WtwIDAQABAoIBAAuKyp5eYk4SlZXnh4nE/6RVj29HdkmbM2GcsNMCTzGWhJYbfcmPHthFzpBng4eM848JOmDm+phK01HMfSoC/PKY5N+BScfMDzCBAXyUmUPQLZGgKcGXhwd5FqHqJN74eyiUlm3AJQjpFxRZVb9Rdm+lyYM6TQmciCjOr680gs3Z2oIAtBA7bAFmLT/LqIqgHU7bxUNHqUGmQbcj3CvI2azmw/Sk7EUpE02ufMCHE8wDgXfvxyso8ZWifn5Aee/iYhfPNWfYA4Q+ckooDEfbL1P/fp2AYp6xbzZHGAa9FWwq+TwNMm95S4TtM6MNY1b9sONfCulVxUebAJVLOIkAdAECgYEA2lszVxN6UYUMsTJsUO2Qu9k2G/gq+iG65hf+3ecW7SOgxlAj9FFPqd6ekTjdcoBaR4IoW4XeiDHPG0fcm99spjX308ehUi8cwSHDalj8zj4TXoDH/nVMUR6eAee6ukVZoE6Z8R9CFXEEUri4D/NIw3QfRtvHuQX6BiGfdZ028IECgYEAynneNxJ25QVvh/jqjTeOYTxBCUu6c949FCyk7QDw8yy8hu5vr7LkmTCsirdYw//tybm4bAn3naUR4CwvyPipxCKNVZD5IDhl7salVOtOWXFi2DZhr50mul/e0Gyy6ukCCIpRb5r84i+iHqnBzT4ejux7EnGi1loY626qDQCrazcCgYEArbakj3+1bik1QbtlpLR60pcpjvLN7hTrhaZNYug3uwz/GQYktHgDspai+9GLi05FhGIuDTHhKeTGaWOwRGlpHIoO0XMeCi3k6FkeB/snlESaUDKP6QYUYuzCs61RRmNpvDkMC2HcxwYUdGL0O+xGVQiK4Wpz5+SzVjFllMIwNQECgYAptUjtF0SekKwU2lWWmWce6IaNH6hczd7PFRM0LwlzTjfXo64mBzfHxpsESBhk54dYEoXG25bCRoqUHwYI5BA0ctmiUqa+2F9G/Gx6Pa56Bj1SRIGC52Be6/i9/mYstarRj4yO7OJCxYUjw9xEJxOsZVJEzlu4w/52IOmunACzqQKBgCdV9Cp+u5MaMo/q9iujWw9OCwHONPXwmeTGocOaXjL1+C76IDmpCv5tPGhbsXfPuW25vE+m97FHwAQABDxhKy/7DbwGuHqqQTC7V2he5/whzXxLxRvPoHch05xOKfdbA1infyLIpGqM8MBoUKpxpoKoONO7qRkB9Ld3iH3pbBUW";
+
+fn sign_jws(alg: &str, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let input = format!("{}.{}", b64(&format!(r#"{{"alg":"{alg}"}}"#)), b64("{}"));
+    let signature = sign(input.as_bytes());
+    use base64::Engine as _;
+    format!(
+        "{input}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
+#[test]
+fn es384_rs256_and_ps256_verify_with_ring_signatures() {
+    use base64::Engine as _;
+    use ring::rand::SystemRandom;
+    use ring::signature::{self, KeyPair as _};
+    let rng = SystemRandom::new();
+
+    // ES384 with a fresh P-384 key.
+    let pkcs8 =
+        signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, &rng)
+            .unwrap();
+    let pair = signature::EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        pkcs8.as_ref(),
+        &rng,
+    )
+    .unwrap();
+    let point = pair.public_key().as_ref();
+    let jwk = Jwk::new(JwkKey::P384 {
+        x: point[1..49].try_into().unwrap(),
+        y: point[49..97].try_into().unwrap(),
+    });
+    let key = VerifyingKey::from_jwk(&Jwk::from_json(jwk.to_json().as_bytes()).unwrap()).unwrap();
+    let jws = sign_jws("ES384", |m| pair.sign(&rng, m).unwrap().as_ref().to_vec());
+    key.verify(&CompactJws::parse(&jws).unwrap()).unwrap();
+    let es256 = jws.replacen(&b64(r#"{"alg":"ES384"}"#), &b64(r#"{"alg":"ES256"}"#), 1);
+    assert_eq!(
+        key.verify(&CompactJws::parse(&es256).unwrap()),
+        Err(JwsError::KeyMismatch(JwsAlgorithm::Es256))
+    );
+
+    // RS256 and PS256 with one RSA key: a JWK without alg verifies both, one with alg only its own.
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(RSA_PKCS1_DER)
+        .unwrap();
+    let pair = signature::RsaKeyPair::from_der(&der).unwrap();
+    let public = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+    let jwk = Jwk::new(JwkKey::Rsa {
+        n: public.n,
+        e: public.e,
+    });
+    let any = VerifyingKey::from_jwk(&jwk).unwrap();
+    let rs256_only =
+        VerifyingKey::from_jwk(&jwk.clone().with_alg(JwsAlgorithm::Rs256).unwrap()).unwrap();
+    let pair = &pair;
+    let sign = |padding: &'static dyn signature::RsaEncoding| {
+        move |m: &[u8]| {
+            let mut out = vec![0; pair.public().modulus_len()];
+            pair.sign(padding, &SystemRandom::new(), m, &mut out)
+                .unwrap();
+            out
+        }
+    };
+    let rs256 = sign_jws("RS256", sign(&signature::RSA_PKCS1_SHA256));
+    let ps256 = sign_jws("PS256", sign(&signature::RSA_PSS_SHA256));
+    any.verify(&CompactJws::parse(&rs256).unwrap()).unwrap();
+    any.verify(&CompactJws::parse(&ps256).unwrap()).unwrap();
+    rs256_only
+        .verify(&CompactJws::parse(&rs256).unwrap())
+        .unwrap();
+    assert_eq!(
+        rs256_only.verify(&CompactJws::parse(&ps256).unwrap()),
+        Err(JwsError::KeyMismatch(JwsAlgorithm::Ps256))
+    );
+    // A PKCS#1 v1.5 signature presented as PS256 does not verify.
+    let confused = rs256.replacen(&b64(r#"{"alg":"RS256"}"#), &b64(r#"{"alg":"PS256"}"#), 1);
+    assert_eq!(
+        any.verify(&CompactJws::parse(&confused).unwrap()),
+        Err(JwsError::BadSignature)
+    );
+}
