@@ -26,6 +26,8 @@ const TARGETS: &[&str] = &[
     "jwt_claims",
     "token_responses",
     "vocabulary",
+    "jwk_set",
+    "jws",
 ];
 /// Seconds per target in the smoke run.
 const SMOKE_SECONDS: u32 = 5;

@@ -1,5 +1,6 @@
-//! Token validation cost: cache hit, cache miss (signature + claims), and a bare `jsonwebtoken::decode`
-//! of the same ES256 token.
+//! Token validation cost: cache hit, cache miss (the whole bearer check: parse, key lookup, signature,
+//! claims), against the raw `ring` signature verification of the same token (ES256 and EdDSA), and a
+//! bare `jsonwebtoken::decode` (its pure-Rust backend, what the verifier used before) of the ES256 token.
 //!
 //! `cargo bench -p mcp-authz-resource --bench validate`
 #![allow(
@@ -21,6 +22,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use mcp_authz_resource::TokenVerifier;
 use mcp_authz_token::{AccessToken, JwtAccessTokenClaims};
+use ring::signature::{ECDSA_P256_SHA256_FIXED, ED25519, UnparsedPublicKey};
 
 /// Polls a future that completes without waiting (the JWKS is already loaded).
 fn ready<F: Future>(future: F) -> F::Output {
@@ -69,6 +71,36 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("verify_cache_hit", |b| {
         b.iter(|| ready(hit.verify(black_box(&token))).expect("valid"))
+    });
+    let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, fixture.public_key.clone());
+    let (input, signature) = fixture.signed_parts();
+    group.bench_function("raw_ring_verify", |b| {
+        b.iter(|| {
+            public
+                .verify(black_box(input), black_box(&signature))
+                .expect("valid")
+        })
+    });
+    group.finish();
+
+    let eddsa = common::eddsa_fixture();
+    let eddsa_token = AccessToken::parse(&eddsa.token).expect("token");
+    let eddsa_miss = common::verifier(&eddsa, 0);
+    runtime
+        .block_on(eddsa_miss.verify(&eddsa_token))
+        .expect("valid");
+    let public = UnparsedPublicKey::new(&ED25519, eddsa.public_key.clone());
+    let (input, signature) = eddsa.signed_parts();
+    let mut group = c.benchmark_group("validate_eddsa");
+    group.bench_function("verify_cache_miss", |b| {
+        b.iter(|| ready(eddsa_miss.verify(black_box(&eddsa_token))).expect("valid"))
+    });
+    group.bench_function("raw_ring_verify", |b| {
+        b.iter(|| {
+            public
+                .verify(black_box(input), black_box(&signature))
+                .expect("valid")
+        })
     });
     group.finish();
 }

@@ -80,6 +80,7 @@ pub use fetch::{
 };
 pub use hierarchy::ScopeHierarchy;
 pub use layer::{RequireBearer, RequireBearerLayer, ResponseFuture};
+pub use mcp_authz_token::JwsAlgorithm;
 pub use rejection::{Rejection, RejectionReason};
 pub use resource_server::ResourceServer;
 pub use verifier::{

@@ -50,6 +50,10 @@ pub enum ConfigError {
     /// The HTTP client for Client ID Metadata Documents could not be built (TLS backend).
     #[error("the HTTP client for metadata documents could not be built")]
     HttpClient,
+    /// [`ServerConfigBuilder::signing_algorithm`] names an algorithm the server does not sign with
+    /// (it signs with ES256 or EdDSA).
+    #[error("the server cannot sign with {0}: ES256 or EdDSA")]
+    UnsupportedSigningAlgorithm(SigningAlgorithm),
 }
 
 /// A protected resource the server issues tokens for, with the scopes it accepts.
@@ -383,7 +387,8 @@ impl ServerConfigBuilder {
     /// The algorithm of the signing keys the server creates: the first key of an empty store and every
     /// [rotation](crate::AuthorizationServer::rotate_signing_key). Existing keys keep theirs, so
     /// changing it takes effect at the next rotation; tokens of keys of the other algorithm stay
-    /// verifiable while their key is published. Default [`SigningAlgorithm::Es256`].
+    /// verifiable while their key is published. Default [`SigningAlgorithm::Es256`]; ES256 or EdDSA
+    /// ([`build`](Self::build) refuses the others).
     pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
         self.signing_algorithm = algorithm;
         self
@@ -407,6 +412,11 @@ impl ServerConfigBuilder {
         }
         if self.resources.is_empty() {
             return Err(ConfigError::NoResources);
+        }
+        if !crate::signing::can_sign(self.signing_algorithm) {
+            return Err(ConfigError::UnsupportedSigningAlgorithm(
+                self.signing_algorithm,
+            ));
         }
         for (i, policy) in self.resources.iter().enumerate() {
             if self
@@ -470,4 +480,34 @@ fn check_lifetime(name: &'static str, value: Duration, max: Duration) -> Result<
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_algorithms_the_server_signs_with_are_accepted() {
+        let builder = |algorithm| {
+            ServerConfig::builder("https://auth.example.com")
+                .resource(
+                    ResourceUri::parse("https://mcp.example.com/mcp").unwrap(),
+                    Scope::parse("tools:read").unwrap(),
+                )
+                .signing_algorithm(algorithm)
+                .build()
+        };
+        for algorithm in SigningAlgorithm::ALL {
+            match algorithm {
+                SigningAlgorithm::Es256 | SigningAlgorithm::EdDsa => {
+                    assert_eq!(builder(algorithm).unwrap().signing_algorithm(), algorithm);
+                }
+                _ => assert_eq!(
+                    builder(algorithm).unwrap_err(),
+                    ConfigError::UnsupportedSigningAlgorithm(algorithm)
+                ),
+            }
+        }
+    }
 }

@@ -12,9 +12,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use jsonwebtoken::DecodingKey;
-use jsonwebtoken::jwk::Jwk;
 use mcp_authz_store::{IdGenerator, KeyId, KeyState, NumericDate, Store, StoreError};
+use mcp_authz_token::{
+    CompactJws, Jwk, JwkSet, JwsAlgorithm, JwtAccessTokenClaims, VerifyingKey, is_at_jwt_typ,
+};
 use ring::rand::SystemRandom;
 
 use crate::signing::{Signer, SigningAlgorithm, generate};
@@ -62,6 +63,9 @@ pub enum KeyError {
     /// Key generation, parsing or signing failed.
     #[error("signing key error: {0}")]
     Crypto(String),
+    /// The server does not sign with this algorithm (it signs with ES256 or EdDSA).
+    #[error("the server cannot sign with {0}: ES256 or EdDSA")]
+    UnsupportedAlgorithm(JwsAlgorithm),
 }
 
 /// The active key, parsed once: the signing key and the encoded JWS header.
@@ -73,9 +77,9 @@ struct ActiveKey {
     reload_at: NumericDate,
 }
 
-/// A published verification key with the one algorithm it verifies (from the store, never from a
-/// token's header).
-pub(crate) type VerificationKey = (SigningAlgorithm, Arc<DecodingKey>);
+/// A published verification key, parsed once, with the one algorithm it verifies (from the store,
+/// never from a token's header).
+pub(crate) type VerificationKey = (SigningAlgorithm, Arc<VerifyingKey>);
 
 /// The server's keys: the store is the truth, this is a cache.
 pub(crate) struct Keys {
@@ -244,21 +248,48 @@ impl Keys {
                 active.reload_at.min(now.saturating_add(JWKS_CACHE)),
                 NumericDate::min,
             );
-        let jwks: Vec<serde_json::Value> = keys
+        let jwks: JwkSet = keys
             .iter()
-            .filter_map(|k| serde_json::from_str(&k.public_jwk_json).ok())
+            .filter_map(|k| Jwk::from_json(k.public_jwk_json.as_bytes()).ok())
             .collect();
-        let document = Bytes::from(
-            serde_json::to_vec(&serde_json::json!({ "keys": jwks }))
-                .map_err(|e| KeyError::Crypto(e.to_string()))?,
-        );
+        let document = Bytes::from(jwks.to_json());
         *self.jwks.write().unwrap_or_else(PoisonError::into_inner) =
             Some((document.clone(), until));
         Ok(document)
     }
 
-    /// The verification key of `kid` and its algorithm, if the key is still published.
-    pub(crate) async fn decoding_key(
+    /// Verifies a JWT this server signed (compact JWS): its header's `kid` names a key that is still
+    /// published, the header's `alg` is that key's stored algorithm (no algorithm confusion), the
+    /// signature verifies, and the payload is an RFC 9068 claims set; with `require_at_jwt`, the
+    /// header's `typ` is `at+jwt` too. `None` when any check fails; `iss`, `exp` and the rest are the
+    /// caller's. Errors only when the store fails or a stored key is unreadable.
+    pub(crate) async fn verify_own(
+        &self,
+        token: &str,
+        require_at_jwt: bool,
+        now: NumericDate,
+    ) -> Result<Option<JwtAccessTokenClaims>, KeyError> {
+        let Ok(jws) = CompactJws::parse(token) else {
+            return Ok(None);
+        };
+        let header = jws.header();
+        if require_at_jwt && !header.typ().is_some_and(is_at_jwt_typ) {
+            return Ok(None);
+        }
+        let Some(kid) = header.kid() else {
+            return Ok(None);
+        };
+        let Some((algorithm, key)) = self.verifying_key(kid, now).await? else {
+            return Ok(None);
+        };
+        if header.alg() != Ok(algorithm) || key.verify(&jws).is_err() {
+            return Ok(None);
+        }
+        Ok(JwtAccessTokenClaims::from_json(jws.payload()).ok())
+    }
+
+    /// The verification key of `kid`, if the key is still published.
+    async fn verifying_key(
         &self,
         kid: &str,
         now: NumericDate,
@@ -293,12 +324,17 @@ impl Keys {
         }
         let algorithm = SigningAlgorithm::parse(stored.algorithm.as_str())
             .map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let jwk: Jwk = serde_json::from_str(&stored.public_jwk_json)
+        let jwk = Jwk::from_json(stored.public_jwk_json.as_bytes())
             .map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let key = (
-            algorithm,
-            Arc::new(DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Crypto(e.to_string()))?),
-        );
+        let key = VerifyingKey::from_jwk(&jwk).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        // The stored algorithm decides: a JWK that cannot verify it is not used.
+        if !key.fits(algorithm) {
+            return Err(KeyError::Crypto(format!(
+                "the JWK of key {} cannot verify its algorithm {algorithm}",
+                kid.as_str()
+            )));
+        }
+        let key = (algorithm, Arc::new(key));
         let mut cache = self
             .decoding
             .write()

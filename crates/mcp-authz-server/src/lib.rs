@@ -88,10 +88,11 @@ pub use config::{
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
+pub use mcp_authz_token::{JwsAlgorithm, UnsupportedAlgorithm};
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};
 pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
 pub use server::{AuthorizationServer, OperatorRevocation};
-pub use signing::{SigningAlgorithm, UnsupportedAlgorithm};
+pub use signing::SigningAlgorithm;
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

@@ -1,9 +1,9 @@
 //! Signing algorithms and their keys: generation, PKCS#8 PEM storage, public JWKs and JWS signatures
 //! (ES256: RFC 7518 §3.4; EdDSA with Ed25519: RFC 8037).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_authz_store::{KeyAlgorithm, KeyId, KeyState, NumericDate, PrivateKeyMaterial, SigningKey};
+use mcp_authz_token::{Jwk, JwkKey, JwsAlgorithm, KeyUse};
+use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding, SecretDocument};
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -15,8 +15,11 @@ use crate::keys::KeyError;
 /// The PEM label of a PKCS#8 private key (RFC 7468 §10).
 const PKCS8_PEM_LABEL: &str = "PRIVATE KEY";
 
-/// The JWS algorithm of the server's signing keys. Only asymmetric algorithms: the JWKS publishes
-/// every verification key.
+/// The JWS algorithm of the server's signing keys: the token crate's [`JwsAlgorithm`], under its
+/// former name here. The server signs with [`Es256`](JwsAlgorithm::Es256) (the default: ECDSA on P-256,
+/// RFC 7518 §3.4) or [`EdDsa`](JwsAlgorithm::EdDsa) (Ed25519, RFC 8037); the other algorithms are
+/// refused by [`ServerConfigBuilder::build`](crate::ServerConfigBuilder::build) and by a rotation
+/// ([`KeyError::UnsupportedAlgorithm`]).
 ///
 /// ```
 /// use mcp_authz_server::SigningAlgorithm;
@@ -25,67 +28,19 @@ const PKCS8_PEM_LABEL: &str = "PRIVATE KEY";
 /// assert_eq!(SigningAlgorithm::EdDsa.as_str(), "EdDSA");
 /// assert!("HS256".parse::<SigningAlgorithm>().is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum SigningAlgorithm {
-    /// ECDSA on P-256 with SHA-256 (`ES256`, RFC 7518 §3.4): the default, the one algorithm every
-    /// RFC 9068 resource server must support.
-    #[default]
-    Es256,
-    /// EdDSA with Ed25519 (`EdDSA`, RFC 8037): smaller keys, deterministic signatures.
-    EdDsa,
+pub type SigningAlgorithm = JwsAlgorithm;
+
+/// The algorithms the server signs with.
+pub(crate) const SIGNING_ALGORITHMS: [JwsAlgorithm; 2] = [JwsAlgorithm::Es256, JwsAlgorithm::EdDsa];
+
+/// Whether the server can sign with `algorithm`.
+pub(crate) fn can_sign(algorithm: JwsAlgorithm) -> bool {
+    SIGNING_ALGORITHMS.contains(&algorithm)
 }
 
-/// A JWS algorithm name that is not one of [`SigningAlgorithm`]'s.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported signing algorithm {0:?}: expected ES256 or EdDSA")]
-pub struct UnsupportedAlgorithm(String);
-
-impl SigningAlgorithm {
-    /// Every supported algorithm.
-    pub const ALL: [Self; 2] = [Self::Es256, Self::EdDsa];
-
-    /// The JOSE name (`ES256`, `EdDSA`), as in the JWT header and the JWK's `alg`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Es256 => "ES256",
-            Self::EdDsa => "EdDSA",
-        }
-    }
-
-    /// Parses a JOSE algorithm name (case-sensitive, RFC 7515 §4.1.1).
-    pub fn parse(name: &str) -> Result<Self, UnsupportedAlgorithm> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str() == name)
-            .ok_or_else(|| UnsupportedAlgorithm(name.chars().take(32).collect()))
-    }
-
-    /// The `jsonwebtoken` algorithm (for verification).
-    pub(crate) fn jose(self) -> jsonwebtoken::Algorithm {
-        match self {
-            Self::Es256 => jsonwebtoken::Algorithm::ES256,
-            Self::EdDsa => jsonwebtoken::Algorithm::EdDSA,
-        }
-    }
-
-    /// The stored algorithm name.
-    fn key_algorithm(self) -> Result<KeyAlgorithm, KeyError> {
-        KeyAlgorithm::parse(self.as_str()).map_err(|e| KeyError::Crypto(e.to_string()))
-    }
-}
-
-impl std::fmt::Display for SigningAlgorithm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for SigningAlgorithm {
-    type Err = UnsupportedAlgorithm;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
+/// The stored algorithm name.
+fn key_algorithm(algorithm: JwsAlgorithm) -> Result<KeyAlgorithm, KeyError> {
+    KeyAlgorithm::parse(algorithm.as_str()).map_err(|e| KeyError::Crypto(e.to_string()))
 }
 
 /// A stored private key, parsed for signing. ES256 signs with ring's constant-time assembly P-256
@@ -98,7 +53,7 @@ pub(crate) enum Signer {
 
 impl Signer {
     /// Parses the PKCS#8 PEM private key of a stored key of algorithm `algorithm`.
-    pub(crate) fn load(algorithm: SigningAlgorithm, pem: &[u8]) -> Result<Self, KeyError> {
+    pub(crate) fn load(algorithm: JwsAlgorithm, pem: &[u8]) -> Result<Self, KeyError> {
         let crypto = |e: &dyn std::fmt::Display| KeyError::Crypto(e.to_string());
         let pem = std::str::from_utf8(pem).map_err(|e| crypto(&e))?;
         match algorithm {
@@ -122,6 +77,7 @@ impl Signer {
                     .map(Self::EdDsa)
                     .map_err(|e| crypto(&e))
             }
+            other => Err(KeyError::UnsupportedAlgorithm(other)),
         }
     }
 
@@ -155,19 +111,20 @@ pub(crate) fn generate(
     let (pem, jwk) = match algorithm {
         SigningAlgorithm::Es256 => generate_p256(&kid)?,
         SigningAlgorithm::EdDsa => generate_ed25519(&kid)?,
+        other => return Err(KeyError::UnsupportedAlgorithm(other)),
     };
     Ok(SigningKey {
         kid,
-        algorithm: algorithm.key_algorithm()?,
+        algorithm: key_algorithm(algorithm)?,
         private_key: PrivateKeyMaterial::new(pem),
-        public_jwk_json: jwk.to_string(),
+        public_jwk_json: jwk.to_json(),
         created_at: now,
         state,
         activates_at: None,
     })
 }
 
-fn generate_p256(kid: &KeyId) -> Result<(Vec<u8>, serde_json::Value), KeyError> {
+fn generate_p256(kid: &KeyId) -> Result<(Vec<u8>, Jwk), KeyError> {
     let secret = loop {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|_| KeyError::Crypto("no randomness".into()))?;
@@ -179,17 +136,22 @@ fn generate_p256(kid: &KeyId) -> Result<(Vec<u8>, serde_json::Value), KeyError> 
     let pem = secret
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| KeyError::Crypto(e.to_string()))?;
-    let mut jwk = serde_json::to_value(secret.public_key().to_jwk())
-        .map_err(|e| KeyError::Crypto(e.to_string()))?;
-    if let Some(object) = jwk.as_object_mut() {
-        object.insert("kid".into(), kid.as_str().into());
-        object.insert("alg".into(), SigningAlgorithm::Es256.as_str().into());
-        object.insert("use".into(), "sig".into());
-    }
-    Ok((pem.as_bytes().to_vec(), jwk))
+    let point = secret.public_key().to_encoded_point(false);
+    let coordinate = |c: Option<&p256::FieldBytes>| -> Result<[u8; 32], KeyError> {
+        c.map(|c| (*c).into())
+            .ok_or_else(|| KeyError::Crypto("the public key is the identity".into()))
+    };
+    let key = JwkKey::P256 {
+        x: coordinate(point.x())?,
+        y: coordinate(point.y())?,
+    };
+    Ok((
+        pem.as_bytes().to_vec(),
+        public_jwk(key, kid, JwsAlgorithm::Es256)?,
+    ))
 }
 
-fn generate_ed25519(kid: &KeyId) -> Result<(Vec<u8>, serde_json::Value), KeyError> {
+fn generate_ed25519(kid: &KeyId) -> Result<(Vec<u8>, Jwk), KeyError> {
     let crypto = |e: &dyn std::fmt::Display| KeyError::Crypto(e.to_string());
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|e| crypto(&e))?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| crypto(&e))?;
@@ -199,26 +161,35 @@ fn generate_ed25519(kid: &KeyId) -> Result<(Vec<u8>, serde_json::Value), KeyErro
         .map_err(|e| crypto(&e))?;
     Ok((
         pem.as_bytes().to_vec(),
-        ed25519_jwk(pair.public_key().as_ref(), kid),
+        ed25519_jwk(pair.public_key().as_ref(), kid)?,
     ))
 }
 
 /// The RFC 8037 §2 public JWK of an Ed25519 key: `kty` `OKP`, `crv` `Ed25519`, `x` the 32-byte
 /// public key in base64url.
-fn ed25519_jwk(public_key: &[u8], kid: &KeyId) -> serde_json::Value {
-    serde_json::json!({
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": URL_SAFE_NO_PAD.encode(public_key),
-        "kid": kid.as_str(),
-        "alg": SigningAlgorithm::EdDsa.as_str(),
-        "use": "sig",
-    })
+fn ed25519_jwk(public_key: &[u8], kid: &KeyId) -> Result<Jwk, KeyError> {
+    let x = public_key
+        .try_into()
+        .map_err(|_| KeyError::Crypto("an Ed25519 public key has 32 bytes".into()))?;
+    public_jwk(JwkKey::Ed25519 { x }, kid, JwsAlgorithm::EdDsa)
+}
+
+/// The published JWK of `key`: with `kid`, `use` `sig` and `alg`.
+fn public_jwk(key: JwkKey, kid: &KeyId, alg: JwsAlgorithm) -> Result<Jwk, KeyError> {
+    Jwk::new(key)
+        .with_kid(kid.as_str())
+        .with_use(KeyUse::Signature)
+        .with_alg(alg)
+        .map_err(|e| KeyError::Crypto(e.to_string()))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use mcp_authz_token::{CompactJws, VerifyingKey};
+
     use super::*;
 
     /// RFC 8037 Appendix A.1: the Ed25519 private key `d` (the seed) and public key `x`.
@@ -233,21 +204,18 @@ mod tests {
     fn ed25519_jwk_matches_rfc8037_appendix_a() {
         let seed = URL_SAFE_NO_PAD.decode(RFC8037_D).unwrap();
         let pair = Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
-        let jwk = ed25519_jwk(pair.public_key().as_ref(), &kid("k1"));
+        let jwk = ed25519_jwk(pair.public_key().as_ref(), &kid("k1")).unwrap();
         assert_eq!(
-            jwk,
+            serde_json::from_str::<serde_json::Value>(&jwk.to_json()).unwrap(),
             serde_json::json!({
                 "kty": "OKP", "crv": "Ed25519", "x": RFC8037_X,
                 "kid": "k1", "alg": "EdDSA", "use": "sig",
             })
         );
-        // jsonwebtoken reads it as a typed OKP key.
-        let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-        assert!(matches!(
-            parsed.algorithm,
-            jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_)
-        ));
-        jsonwebtoken::DecodingKey::from_jwk(&parsed).unwrap();
+        // It reads back as the same typed OKP key, and verifies EdDSA only.
+        assert_eq!(Jwk::from_json(jwk.to_json().as_bytes()).unwrap(), jwk);
+        let key = VerifyingKey::from_jwk(&jwk).unwrap();
+        assert!(key.fits(JwsAlgorithm::EdDsa) && !key.fits(JwsAlgorithm::Es256));
     }
 
     #[test]
@@ -257,34 +225,25 @@ mod tests {
         let x = URL_SAFE_NO_PAD.decode(RFC8037_X).unwrap();
         let signer = Signer::EdDsa(Ed25519KeyPair::from_seed_and_public_key(&seed, &x).unwrap());
         let input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
-        assert_eq!(
-            URL_SAFE_NO_PAD
-                .decode("RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc")
-                .unwrap(),
-            b"Example of Ed25519 signing"
-        );
         let signature = signer.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        let signature = URL_SAFE_NO_PAD.encode(signature.as_ref());
         assert_eq!(
-            URL_SAFE_NO_PAD.encode(signature.as_ref()),
+            signature,
             "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
         );
-        // And jsonwebtoken verifies it with the JWK.
-        let jwk: jsonwebtoken::jwk::Jwk =
-            serde_json::from_value(ed25519_jwk(&x, &kid("k1"))).unwrap();
-        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
-        let valid = jsonwebtoken::crypto::verify(
-            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
-            input.as_bytes(),
-            &key,
-            jsonwebtoken::Algorithm::EdDSA,
-        )
-        .unwrap();
-        assert!(valid);
+        // And the token crate's verifier accepts it with the JWK.
+        let key = VerifyingKey::from_jwk(&ed25519_jwk(&x, &kid("k1")).unwrap()).unwrap();
+        let jws = format!("{input}.{signature}");
+        key.verify(&CompactJws::parse(&jws).unwrap()).unwrap();
+        assert_eq!(
+            CompactJws::parse(&jws).unwrap().payload(),
+            b"Example of Ed25519 signing"
+        );
     }
 
     #[test]
     fn generated_keys_round_trip_through_their_stored_pem() {
-        for algorithm in SigningAlgorithm::ALL {
+        for algorithm in SIGNING_ALGORITHMS {
             let key = generate(
                 algorithm,
                 kid("k2"),
@@ -297,17 +256,17 @@ mod tests {
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
             let signer = Signer::load(algorithm, key.private_key.secret()).unwrap();
             assert_eq!(signer.algorithm(), algorithm);
-            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&key.public_jwk_json).unwrap();
-            assert_eq!(jwk.common.key_id.as_deref(), Some("k2"));
-            let signature = signer.sign(&SystemRandom::new(), b"a.b").unwrap();
-            let verified = jsonwebtoken::crypto::verify(
-                &URL_SAFE_NO_PAD.encode(signature.as_ref()),
-                b"a.b",
-                &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
-                algorithm.jose(),
-            )
-            .unwrap();
-            assert!(verified, "{algorithm}");
+            let jwk = Jwk::from_json(key.public_jwk_json.as_bytes()).unwrap();
+            assert_eq!(jwk.kid(), Some("k2"));
+            assert_eq!(jwk.alg(), Some(algorithm));
+            let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{algorithm}"}}"#));
+            let input = format!("{header}.e30");
+            let signature = signer.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+            let jws = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()));
+            VerifyingKey::from_jwk(&jwk)
+                .unwrap()
+                .verify(&CompactJws::parse(&jws).unwrap())
+                .unwrap();
             // A key is never read as the other algorithm.
             let other = if algorithm == SigningAlgorithm::Es256 {
                 SigningAlgorithm::EdDsa
@@ -319,22 +278,24 @@ mod tests {
     }
 
     #[test]
-    fn algorithm_names_are_case_sensitive_jose_names() {
-        assert_eq!(
-            SigningAlgorithm::parse("ES256").unwrap(),
-            SigningAlgorithm::Es256
-        );
-        assert!(SigningAlgorithm::parse("eddsa").is_err());
-        assert!(SigningAlgorithm::parse("none").is_err());
-        assert_eq!(SigningAlgorithm::EdDsa.to_string(), "EdDSA");
-    }
-
-    proptest::proptest! {
-        /// Any name is an algorithm or an error, never a panic; an accepted name renders back exactly.
-        #[test]
-        fn any_algorithm_name_parses_or_errs(name in "\\PC{0,40}|ES256|EdDSA") {
-            if let Ok(alg) = SigningAlgorithm::parse(&name) {
-                proptest::prop_assert_eq!(alg.as_str(), name.as_str());
+    fn only_es256_and_eddsa_sign() {
+        for algorithm in SigningAlgorithm::ALL {
+            assert_eq!(can_sign(algorithm), SIGNING_ALGORITHMS.contains(&algorithm));
+            if !can_sign(algorithm) {
+                assert_eq!(
+                    generate(
+                        algorithm,
+                        kid("k3"),
+                        NumericDate::from_secs(1),
+                        KeyState::Active
+                    )
+                    .unwrap_err(),
+                    KeyError::UnsupportedAlgorithm(algorithm)
+                );
+                assert_eq!(
+                    Signer::load(algorithm, b"").err(),
+                    Some(KeyError::UnsupportedAlgorithm(algorithm))
+                );
             }
         }
     }

@@ -14,8 +14,10 @@
 //! - **Secrets**: [`AccessToken`], [`RefreshToken`], [`AuthorizationCode`], [`PresentedToken`]:
 //!   redacted `Debug`, no `Display`, constant-time equality; codes are not `Clone`.
 //! - **JWT access tokens** (RFC 9068): [`JwtAccessTokenClaims`] and the pure
-//!   [`JwtAccessTokenClaims::validate`] of `iss`, `aud`, `exp`, `nbf`, `iat` (signatures are verified by
-//!   the server crates); [`AT_JWT_TYP`].
+//!   [`JwtAccessTokenClaims::validate`] of `iss`, `aud`, `exp`, `nbf`, `iat` (signatures: see JOSE below); [`AT_JWT_TYP`].
+//! - **JOSE**: public [`Jwk`]s and [`JwkSet`]s (RFC 7517; EC P-256/P-384, RSA, OKP Ed25519) checked
+//!   at parse, the one [`JwsAlgorithm`] type, and [`CompactJws`] verified by a [`VerifyingKey`] parsed
+//!   once per key (`ring`): the pure signature check both servers share.
 //! - **Introspection and revocation** (RFC 7662, RFC 7009): [`IntrospectionRequest`],
 //!   [`IntrospectionResponse`], [`RevocationRequest`].
 //! - **Resource side**: the RFC 9110 `WWW-Authenticate` grammar ([`Challenge`]), the typed
@@ -52,6 +54,7 @@ mod claims;
 mod error_code;
 mod form;
 mod introspection;
+mod jose;
 mod secret;
 mod token;
 mod token_hint;
@@ -76,6 +79,10 @@ pub use claims::{
 pub use error_code::{ErrorCode, ErrorResponse, sanitize_description};
 pub use form::{FormError, MAX_FORM_LEN};
 pub use introspection::{ActiveToken, IntrospectionResponse};
+pub use jose::{
+    CompactJws, Jwk, JwkError, JwkKey, JwkSet, JwkSetError, JwsAlgorithm, JwsError, JwsHeader,
+    KeyUse, UnsupportedAlgorithm, VerifyingKey,
+};
 pub use secret::{
     AccessToken, AuthorizationCode, MAX_SECRET_LEN, PresentedToken, RefreshToken, SecretSyntaxError,
 };

@@ -7,118 +7,48 @@
 //!
 //! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
 
-use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey};
 use mcp_authz_metadata::{Issuer, Url};
-use mcp_authz_token::NumericDate;
+use mcp_authz_token::{JwkSet, JwsAlgorithm, NumericDate, VerifyingKey};
 
 use super::discovery::{discover, invalid, is_acceptable_endpoint};
 use crate::{Clock, FetchError, FetchRequest, HttpFetcher};
 
-/// The curve or key type of a verification key, which fixes the algorithms it may verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
-    P256,
-    P384,
-    Rsa,
-    Ed25519,
-}
-
-impl KeyKind {
-    fn verifies(self, alg: Algorithm) -> bool {
-        matches!(
-            (self, alg),
-            (Self::P256, Algorithm::ES256)
-                | (Self::P384, Algorithm::ES384)
-                | (Self::Rsa, Algorithm::RS256 | Algorithm::PS256)
-                | (Self::Ed25519, Algorithm::EdDSA)
-        )
-    }
-}
-
-/// One usable signature verification key.
-struct KeyEntry {
-    kid: Option<String>,
-    kind: KeyKind,
-    /// The JWK's `alg`, when it names one: the only algorithm the key may verify.
-    alg: Option<Algorithm>,
-    key: DecodingKey,
-}
-
-/// The usable keys of one JWKS.
+/// The usable keys of one JWKS, each parsed once when the set is loaded (not per token).
 #[derive(Default)]
 pub(crate) struct KeySet {
-    keys: Vec<KeyEntry>,
+    keys: Vec<VerifyingKey>,
 }
 
 impl KeySet {
     /// Reads a JWK Set, keeping the asymmetric signature keys and skipping everything else (symmetric
-    /// keys, encryption keys, unknown key types, malformed members).
+    /// keys, encryption keys, unknown key types, malformed members; RFC 7517 §5). A set that
+    /// publishes a private key is refused.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
-        #[derive(serde::Deserialize)]
-        struct RawSet {
-            keys: Vec<serde_json::Value>,
-        }
-        let raw: RawSet = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        let keys = raw
-            .keys
-            .into_iter()
-            .filter_map(|value| serde_json::from_value::<Jwk>(value).ok())
-            .filter_map(|jwk| entry(&jwk))
+        let set = JwkSet::from_json(bytes).map_err(|e| e.to_string())?;
+        let keys = set
+            .keys()
+            .iter()
+            .filter_map(|jwk| VerifyingKey::from_jwk(jwk).ok())
             .collect();
         Ok(Self { keys })
     }
 
     /// The keys that may verify a token with this `kid` and `alg`: the key with that `kid`, or every
-    /// compatible key when the token names none.
+    /// compatible key when the token names none. A key verifies only the algorithms its type fits,
+    /// and only its JWK's `alg` when it names one (no algorithm confusion).
     pub(crate) fn candidates<'a>(
         &'a self,
         kid: Option<&'a str>,
-        alg: Algorithm,
-    ) -> impl Iterator<Item = &'a DecodingKey> + 'a {
+        alg: JwsAlgorithm,
+    ) -> impl Iterator<Item = &'a VerifyingKey> + 'a {
         self.keys
             .iter()
-            .filter(move |k| k.kind.verifies(alg) && k.alg.is_none_or(|a| a == alg))
-            .filter(move |k| kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)))
-            .map(|k| &k.key)
+            .filter(move |k| k.fits(alg))
+            .filter(move |k| kid.is_none_or(|kid| k.kid() == Some(kid)))
     }
-}
-
-fn entry(jwk: &Jwk) -> Option<KeyEntry> {
-    if matches!(
-        jwk.common.public_key_use,
-        Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
-    ) {
-        return None;
-    }
-    let kind = match &jwk.algorithm {
-        AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-            EllipticCurve::P256 => KeyKind::P256,
-            EllipticCurve::P384 => KeyKind::P384,
-            _ => return None,
-        },
-        AlgorithmParameters::RSA(_) => KeyKind::Rsa,
-        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-            KeyKind::Ed25519
-        }
-        // Symmetric keys never verify tokens of a JWKS (no HMAC key confusion).
-        _ => return None,
-    };
-    let alg = match jwk.common.key_algorithm {
-        Some(alg) => Some(Algorithm::from_str(&alg.to_string()).ok()?),
-        None => None,
-    };
-    let key = DecodingKey::from_jwk(jwk).ok()?;
-    Some(KeyEntry {
-        kid: jwk.common.key_id.clone(),
-        kind,
-        alg,
-        key,
-    })
 }
 
 /// Where the JWKS is.
@@ -282,7 +212,7 @@ impl Jwks {
     /// The key set to verify a token with `kid` and `alg`: the current set (see
     /// [`fresh`](Self::fresh)), refetched once more when no key matches and the refetch interval
     /// allows.
-    pub(crate) async fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+    pub(crate) async fn lookup(&self, kid: Option<&str>, alg: JwsAlgorithm) -> Lookup {
         let snapshot = match self.fresh().await {
             Ok(snapshot) => snapshot,
             Err(Unavailable {

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, Validation};
 use mcp_authz_metadata::{Issuer, ResourceUri, Url};
 use mcp_authz_token::{
-    AccessToken, ClaimsExpectations, DEFAULT_LEEWAY, JwtAccessTokenClaims, is_at_jwt_typ,
+    AccessToken, ClaimsExpectations, CompactJws, DEFAULT_LEEWAY, JwsAlgorithm, JwsError,
+    JwtAccessTokenClaims, is_at_jwt_typ,
 };
 
 use super::jwks::{Freshness, Jwks, JwksSource, Lookup, Unavailable};
@@ -28,43 +28,10 @@ pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// tokens get 503 (the verifier cannot decide), never 401.
 pub const DEFAULT_JWKS_STALE_GRACE: Duration = Duration::from_secs(10 * 60);
 
-/// The asymmetric JWS algorithms a [`JwtVerifier`] can accept. `none` and the HMAC algorithms are not
-/// representable: a public key from a JWKS can never be used as an HMAC secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SigningAlgorithm {
-    /// ECDSA P-256 with SHA-256.
-    Es256,
-    /// ECDSA P-384 with SHA-384.
-    Es384,
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    Rs256,
-    /// RSASSA-PSS with SHA-256.
-    Ps256,
-    /// EdDSA (Ed25519).
-    EdDsa,
-}
-
-impl SigningAlgorithm {
-    /// Every algorithm: the default allow-list.
-    pub const ALL: [Self; 5] = [
-        Self::Es256,
-        Self::Es384,
-        Self::Rs256,
-        Self::Ps256,
-        Self::EdDsa,
-    ];
-
-    fn jose(self) -> Algorithm {
-        match self {
-            Self::Es256 => Algorithm::ES256,
-            Self::Es384 => Algorithm::ES384,
-            Self::Rs256 => Algorithm::RS256,
-            Self::Ps256 => Algorithm::PS256,
-            Self::EdDsa => Algorithm::EdDSA,
-        }
-    }
-}
+/// The asymmetric JWS algorithms a [`JwtVerifier`] can accept: the token crate's [`JwsAlgorithm`]
+/// under its former name here. `none` and the HMAC algorithms are not representable: a public key
+/// from a JWKS can never be used as an HMAC secret.
+pub type SigningAlgorithm = JwsAlgorithm;
 
 /// Verifies RFC 9068 JWT access tokens: `typ` `at+jwt`, an allowed asymmetric `alg`, a signature by a
 /// key of the authorization server's JWKS (discovered through `jwks_uri` of its RFC 8414 metadata,
@@ -95,7 +62,7 @@ pub struct JwtVerifier {
 
 struct Inner {
     expectations: ClaimsExpectations,
-    algorithms: Vec<Algorithm>,
+    algorithms: Vec<JwsAlgorithm>,
     require_at_jwt: bool,
     clock: Arc<dyn Clock>,
     jwks: Jwks,
@@ -158,14 +125,21 @@ impl JwtVerifier {
     ) -> Result<(JwtAccessTokenClaims, u64), VerifyError> {
         let inner = &self.inner;
         let jwt = token.secret();
-        let header = jsonwebtoken::decode_header(jwt).map_err(|_| InvalidToken::Malformed)?;
-        if inner.require_at_jwt && !header.typ.as_deref().is_some_and(is_at_jwt_typ) {
+        let jws = CompactJws::parse(jwt).map_err(|_| InvalidToken::Malformed)?;
+        let header = jws.header();
+        if inner.require_at_jwt && !header.typ().is_some_and(is_at_jwt_typ) {
             return Err(InvalidToken::WrongType.into());
         }
-        if !inner.algorithms.contains(&header.alg) {
-            return Err(InvalidToken::AlgorithmNotAllowed(format!("{:?}", header.alg)).into());
-        }
-        let snapshot = match inner.jwks.lookup(header.kid.as_deref(), header.alg).await {
+        let alg = match header.alg() {
+            Ok(alg) if inner.algorithms.contains(&alg) => alg,
+            Ok(alg) => return Err(InvalidToken::AlgorithmNotAllowed(alg.to_string()).into()),
+            Err(unsupported) => {
+                return Err(
+                    InvalidToken::AlgorithmNotAllowed(unsupported.name().to_owned()).into(),
+                );
+            }
+        };
+        let snapshot = match inner.jwks.lookup(header.kid(), alg).await {
             Lookup::Keys(snapshot) => snapshot,
             Lookup::NoKey => return Err(InvalidToken::UnknownKey.into()),
             Lookup::Unavailable {
@@ -178,15 +152,16 @@ impl JwtVerifier {
                 });
             }
         };
-        let validation = signature_only(header.alg);
         let mut outcome = Err(InvalidToken::UnknownKey);
-        for key in snapshot.keys.candidates(header.kid.as_deref(), header.alg) {
-            match jsonwebtoken::decode::<JwtAccessTokenClaims>(jwt, key, &validation) {
-                Ok(data) => {
-                    outcome = Ok(data.claims);
+        for key in snapshot.keys.candidates(header.kid(), alg) {
+            match key.verify(&jws) {
+                Ok(()) => {
+                    // Signed by the authorization server: now the claims are read.
+                    outcome = JwtAccessTokenClaims::from_json(jws.payload())
+                        .map_err(|_| InvalidToken::Malformed);
                     break;
                 }
-                Err(e) => outcome = Err(map_jwt_error(&e)),
+                Err(e) => outcome = Err(map_jws_error(&e)),
             }
         }
         let claims = outcome?;
@@ -197,25 +172,13 @@ impl JwtVerifier {
     }
 }
 
-/// Signature and algorithm only: the claims are checked by [`JwtAccessTokenClaims::validate`].
-fn signature_only(alg: Algorithm) -> Validation {
-    let mut validation = Validation::new(alg);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation
-}
-
-fn map_jwt_error(e: &jsonwebtoken::errors::Error) -> InvalidToken {
-    use jsonwebtoken::errors::ErrorKind as K;
-    match e.kind() {
-        K::InvalidSignature | K::InvalidEcdsaKey | K::InvalidEddsaKey | K::InvalidRsaKey(_) => {
-            InvalidToken::BadSignature
+fn map_jws_error(e: &JwsError) -> InvalidToken {
+    match e {
+        JwsError::BadSignature => InvalidToken::BadSignature,
+        JwsError::UnsupportedAlgorithm(unsupported) => {
+            InvalidToken::AlgorithmNotAllowed(unsupported.name().to_owned())
         }
-        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::UnsupportedAlgorithm => {
-            InvalidToken::AlgorithmNotAllowed(String::from("unsupported"))
-        }
+        JwsError::KeyMismatch(alg) => InvalidToken::AlgorithmNotAllowed(alg.to_string()),
         _ => InvalidToken::Malformed,
     }
 }
@@ -340,7 +303,7 @@ impl JwtVerifierBuilder {
             inner: Arc::new(Inner {
                 expectations: ClaimsExpectations::new(self.issuer, self.audience)
                     .with_leeway(self.leeway),
-                algorithms: self.algorithms.iter().map(|a| a.jose()).collect(),
+                algorithms: self.algorithms,
                 require_at_jwt: self.require_at_jwt,
                 jwks: Jwks::new(
                     source,
