@@ -6,7 +6,7 @@
 //!   SDK interop check.
 //! - `conformance`: only the conformance suite.
 //! - `cycles`: module import cycles inside each crate (`use crate::`/`super::` edges between files;
-//!   `cycles.rs`). Not part of `ci` until the server's last two cycles are gone.
+//!   `cycles.rs`); also the second step of `ci`.
 //! - `fuzz --smoke` (also part of `ci`, after rustdoc): every cargo-fuzz target for a few seconds;
 //!   `fuzz --minutes N [target…]`: the long run (`fuzz.rs`, `fuzz/README.md`).
 //! - `interop`: interoperability with the official TypeScript MCP SDK, both directions
@@ -91,6 +91,7 @@ fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> 
 
 fn ci() -> Result<(), String> {
     cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
+    cycles::cycles()?;
     cargo(
         "clippy",
         &[

@@ -18,6 +18,7 @@ use mcp_authz_token::{
 };
 use ring::rand::SystemRandom;
 
+pub use crate::key_error::KeyError;
 use crate::signing::{Signer, SigningAlgorithm, generate};
 
 /// How long the active key is trusted from the in-memory cache before the store is asked again (so
@@ -51,21 +52,6 @@ pub struct KeyRotation {
     pub kid: KeyId,
     /// When tokens start being signed with it (now for an immediate rotation).
     pub signs_from: NumericDate,
-}
-
-/// Why a key operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// The key store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Key generation, parsing or signing failed.
-    #[error("signing key error: {0}")]
-    Crypto(String),
-    /// The server does not sign with this algorithm (it signs with ES256 or EdDSA).
-    #[error("the server cannot sign with {0}: ES256 or EdDSA")]
-    UnsupportedAlgorithm(JwsAlgorithm),
 }
 
 /// The active key, parsed once: the signing key and the encoded JWS header.

@@ -72,6 +72,7 @@ mod cimd_error;
 mod config;
 pub mod dangerous;
 mod fetch_budget;
+mod key_error;
 mod keys;
 mod lockout;
 mod purge;

@@ -10,7 +10,7 @@ use ring::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, Signature,
 };
 
-use crate::keys::KeyError;
+use crate::key_error::KeyError;
 
 /// The PEM label of a PKCS#8 private key (RFC 7468 §10).
 const PKCS8_PEM_LABEL: &str = "PRIVATE KEY";
