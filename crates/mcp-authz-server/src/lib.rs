@@ -74,6 +74,7 @@ pub mod dangerous;
 mod fetch_budget;
 mod keys;
 mod lockout;
+mod password_checks;
 mod purge;
 mod rate_limit;
 mod secrets;
