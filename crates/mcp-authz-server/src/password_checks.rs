@@ -99,17 +99,22 @@ impl PasswordChecks {
                 }
             }
         };
+        Ok(self.turn_with(permit))
+    }
+
+    /// The turn of `permit`, with an idle buffer (or an empty one, sized on first use).
+    fn turn_with(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Turn {
         let memory = self
             .buffers
             .lock()
             .map(|mut buffers| buffers.pop())
             .unwrap_or_default()
             .unwrap_or_default();
-        Ok(Turn {
+        Turn {
             gate: self.clone(),
             memory,
             _permit: permit,
-        })
+        }
     }
 
     /// Checks `secret` against `stored` within the bound: a `$sha256$` digest inline, an Argon2 PHC
@@ -143,17 +148,7 @@ impl PasswordChecks {
             .acquire_owned()
             .await
             .map_err(|_| HashError::Hasher)?;
-        let memory = self
-            .buffers
-            .lock()
-            .map(|mut buffers| buffers.pop())
-            .unwrap_or_default()
-            .unwrap_or_default();
-        let mut turn = Turn {
-            gate: self.clone(),
-            memory,
-            _permit: permit,
-        };
+        let mut turn = self.turn_with(permit);
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || turn.run(|memory| hash_phc(&password, memory)))
             .await
