@@ -15,8 +15,9 @@ use crate::cimd::{FetchError, MetadataFetcher};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, InvalidClient};
 use crate::fetch_budget::loggable;
+use crate::password_checks::PasswordChecks;
 use crate::respond::peer_key;
-use crate::secrets::verify_secret_off_thread;
+use crate::secrets::HashError;
 use crate::session::BoundedMap;
 
 /// How long a registered (dynamic or pre-registered) client record read from the store is reused
@@ -78,6 +79,8 @@ pub(crate) struct ClientDirectory {
     /// Recently read registered clients (see [`CLIENT_CACHE_TTL`]).
     cache: BoundedMap<ClientRecord>,
     fetcher: Option<MetadataFetcher>,
+    /// The server's bound on Argon2 work (operator-configured Argon2 client secrets).
+    checks: Arc<PasswordChecks>,
 }
 
 impl ClientDirectory {
@@ -86,8 +89,10 @@ impl ClientDirectory {
         config: Arc<ServerConfig>,
         store: Arc<dyn Store>,
         fetcher: Option<MetadataFetcher>,
+        checks: Arc<PasswordChecks>,
     ) -> Self {
         Self {
+            checks,
             config,
             store,
             cache: BoundedMap::new(CLIENT_CACHE_CAPACITY),
@@ -222,12 +227,14 @@ impl ClientDirectory {
                     .secret_expires_at
                     .is_some_and(|at| at.as_secs() != 0 && self.config.clock.now() >= at);
                 let valid = match &client.secret_hash {
-                    Some(hash) => verify_secret_off_thread(secret.secret(), hash)
-                        .await
-                        .map_err(|e| {
+                    Some(hash) => match self.checks.verify(secret.secret(), hash).await {
+                        Ok(valid) => valid,
+                        Err(HashError::Busy) => return Err(EndpointError::PasswordChecksBusy),
+                        Err(e) => {
                             tracing::error!(error = %e, "client secret verification failed");
-                            EndpointError::SecretVerification
-                        })?,
+                            return Err(EndpointError::SecretVerification);
+                        }
+                    },
                     None => false,
                 };
                 if valid && !expired {

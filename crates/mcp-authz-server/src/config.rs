@@ -8,6 +8,7 @@ use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
 use crate::lockout::LoginLockout;
+use crate::password_checks::PasswordCheckLimits;
 use crate::rate_limit::RateLimit;
 use crate::signing::SigningAlgorithm;
 use crate::users::{UpstreamIdentityProvider, UserAuthenticator};
@@ -125,6 +126,7 @@ pub struct ServerConfig {
     pub(crate) max_pending_per_peer: usize,
     pub(crate) signing_algorithm: SigningAlgorithm,
     pub(crate) login_lockout: LoginLockout,
+    pub(crate) password_checks: PasswordCheckLimits,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -180,6 +182,7 @@ impl ServerConfig {
             max_pending_per_peer: 64,
             signing_algorithm: SigningAlgorithm::Es256,
             login_lockout: LoginLockout::default(),
+            password_checks: PasswordCheckLimits::default(),
         }
     }
 
@@ -245,6 +248,7 @@ pub struct ServerConfigBuilder {
     max_pending_per_peer: usize,
     signing_algorithm: SigningAlgorithm,
     login_lockout: LoginLockout,
+    password_checks: PasswordCheckLimits,
 }
 
 impl ServerConfigBuilder {
@@ -404,6 +408,25 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// How many Argon2 password checks (login form, Argon2 client secrets) and hashes run at once
+    /// (at least 1). Each costs 19 MiB and tens of milliseconds of CPU, so this bounds the memory
+    /// and CPU that concurrent failed logins can take to `checks` × 19 MiB; checks beyond it wait in
+    /// the [queue](Self::password_check_queue). Default: the number of CPUs, at least 2.
+    pub fn max_concurrent_password_checks(mut self, checks: usize) -> Self {
+        self.password_checks.max_concurrent = checks.max(1);
+        self
+    }
+
+    /// How many password checks may wait for a turn, and for how long, when
+    /// [`max_concurrent_password_checks`](Self::max_concurrent_password_checks) are running; others
+    /// are refused with 503 `temporarily_unavailable` and `Retry-After` (never as a wrong password).
+    /// Default: 64 waiting, for at most 3 seconds.
+    pub fn password_check_queue(mut self, waiting: usize, max_wait: Duration) -> Self {
+        self.password_checks.max_waiting = waiting;
+        self.password_checks.max_wait = max_wait;
+        self
+    }
+
     /// Validates the configuration.
     pub fn build(self) -> Result<ServerConfig, ConfigError> {
         let issuer = Issuer::parse(&self.issuer).map_err(ConfigError::Issuer)?;
@@ -468,6 +491,7 @@ impl ServerConfigBuilder {
             max_pending_per_peer: self.max_pending_per_peer,
             signing_algorithm: self.signing_algorithm,
             login_lockout: self.login_lockout,
+            password_checks: self.password_checks,
         })
     }
 }

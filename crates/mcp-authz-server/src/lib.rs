@@ -75,6 +75,7 @@ mod fetch_budget;
 mod key_error;
 mod keys;
 mod lockout;
+mod password_checks;
 mod purge;
 mod rate_limit;
 mod secrets;

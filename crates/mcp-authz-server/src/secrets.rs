@@ -25,9 +25,14 @@ pub enum HashError {
     /// The hasher failed (parameters refused).
     #[error("password hashing failed")]
     Hasher,
+    /// Too many password checks are running or waiting in the server: try again later (the server
+    /// answers 503 with `Retry-After`).
+    #[error("too many password checks are running; try again later")]
+    Busy,
 }
 
-fn argon2() -> Argon2<'static> {
+/// This server's Argon2id hasher (OWASP parameters `m=19456,t=2,p=1`).
+pub(crate) fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
@@ -62,24 +67,6 @@ pub fn verify_secret(secret: &str, stored: &SecretHashString) -> bool {
     }
 }
 
-/// [`verify_secret`] without blocking an async worker thread: an Argon2id hash (tens of milliseconds
-/// of CPU) is checked on the blocking pool; a `$sha256$` digest, which costs microseconds, inline.
-/// `Err` only when the blocking task failed (it panicked, or the runtime is shutting down): an internal
-/// error for the caller to answer with a 5xx, never a wrong secret.
-pub(crate) async fn verify_secret_off_thread(
-    secret: &str,
-    stored: &SecretHashString,
-) -> Result<bool, HashError> {
-    if stored.secret().starts_with("$sha256$") {
-        return Ok(verify_secret(secret, stored));
-    }
-    let secret = secret.to_owned();
-    let stored = stored.clone();
-    tokio::task::spawn_blocking(move || verify_secret(&secret, &stored))
-        .await
-        .map_err(|_| HashError::Hasher)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,16 +77,6 @@ mod tests {
         assert!(hash.secret().starts_with("$argon2id$"));
         assert!(verify_secret("correct horse", &hash));
         assert!(!verify_secret("wrong", &hash));
-    }
-
-    #[tokio::test]
-    async fn off_thread_verification_agrees() {
-        let argon = hash_password("pw").unwrap();
-        let sha = hash_client_secret("pw").unwrap();
-        for hash in [&argon, &sha] {
-            assert_eq!(verify_secret_off_thread("pw", hash).await, Ok(true));
-            assert_eq!(verify_secret_off_thread("no", hash).await, Ok(false));
-        }
     }
 
     #[test]

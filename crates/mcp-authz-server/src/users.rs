@@ -7,7 +7,8 @@ use mcp_authz_store::{
     IdGenerator, NumericDate, SecretHashString, Store, StoreError, Subject, User, Username,
 };
 
-use crate::secrets::{HashError, hash_password, verify_secret_off_thread};
+use crate::password_checks::{PasswordCheckLimits, PasswordChecks};
+use crate::secrets::HashError;
 
 /// How the login page checks a username and password.
 ///
@@ -50,9 +51,24 @@ pub trait UpstreamIdentityProvider: Send + Sync {
 }
 
 /// The local users of the store, with Argon2id password hashes.
+///
+/// Password checks and hashes run within a bound on concurrent Argon2 work (see
+/// [`ServerConfigBuilder::max_concurrent_password_checks`](crate::ServerConfigBuilder::max_concurrent_password_checks)):
+/// the server's own users ([`AuthorizationServer::local_users`](crate::AuthorizationServer::local_users))
+/// share the server's bound; [`LocalUsers::new`] has a bound of its own with the default limits.
 #[derive(Clone)]
 pub struct LocalUsers {
     store: Arc<dyn Store>,
+    checks: Arc<PasswordChecks>,
+}
+
+/// Why [`LocalUsers::check`] did not judge the credentials.
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    /// The store failed.
+    Store(StoreError),
+    /// Too many password checks are running or waiting: no turn for this one.
+    Busy,
 }
 
 impl std::fmt::Debug for LocalUsers {
@@ -79,7 +95,12 @@ pub enum CreateUserError {
 impl LocalUsers {
     /// The users of `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self::with_checks(store, PasswordChecks::new(PasswordCheckLimits::default()))
+    }
+
+    /// The users of `store`, checked within `checks` (the server's bound).
+    pub(crate) fn with_checks(store: Arc<dyn Store>, checks: Arc<PasswordChecks>) -> Self {
+        Self { store, checks }
     }
 
     /// Creates a user with an Argon2id hash of `password` and a fresh subject from `ids`.
@@ -91,10 +112,7 @@ impl LocalUsers {
         now: NumericDate,
     ) -> Result<User, CreateUserError> {
         let username = Username::parse(username).map_err(CreateUserError::Username)?;
-        let password = password.to_owned();
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|_| HashError::Hasher)??;
+        let password_hash = self.checks.hash(password).await?;
         let user = User {
             id: ids.subject()?,
             username,
@@ -110,30 +128,57 @@ impl LocalUsers {
 /// A fixed Argon2id hash checked for unknown users, so that timing does not reveal which names exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2xBvQf1ZQG6lG3vDq3Yxw3kGkJcH3Tq6v2kQ0m1c0W0";
 
+impl LocalUsers {
+    /// [`UserAuthenticator::authenticate`], telling a refusal for overload ([`CheckError::Busy`])
+    /// from a store failure.
+    pub(crate) async fn check(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Subject>, CheckError> {
+        let user = match Username::parse(username) {
+            Ok(name) => self
+                .store
+                .find_user_by_username(&name)
+                .await
+                .map_err(CheckError::Store)?,
+            Err(_) => None,
+        };
+        let stored = match &user {
+            Some(user) => user.password_hash.clone(),
+            None => SecretHashString::parse(DUMMY_HASH).map_err(|e| {
+                CheckError::Store(StoreError::corrupt(mcp_authz_store::Entity::User, e))
+            })?,
+        };
+        let ok = match self.checks.verify(password, &stored).await {
+            Ok(ok) => ok,
+            Err(HashError::Busy) => return Err(CheckError::Busy),
+            Err(e) => {
+                return Err(CheckError::Store(StoreError::Unavailable {
+                    description: e.to_string(),
+                }));
+            }
+        };
+        Ok(match user {
+            Some(user) if ok && !user.disabled => Some(user.id),
+            _ => None,
+        })
+    }
+}
+
 #[async_trait]
 impl UserAuthenticator for LocalUsers {
+    /// Too many concurrent password checks answer [`StoreError::Unavailable`].
     async fn authenticate(
         &self,
         username: &str,
         password: &str,
     ) -> Result<Option<Subject>, StoreError> {
-        let user = match Username::parse(username) {
-            Ok(name) => self.store.find_user_by_username(&name).await?,
-            Err(_) => None,
-        };
-        let stored = match &user {
-            Some(user) => user.password_hash.clone(),
-            None => SecretHashString::parse(DUMMY_HASH)
-                .map_err(|e| StoreError::corrupt(mcp_authz_store::Entity::User, e))?,
-        };
-        let ok = verify_secret_off_thread(password, &stored)
-            .await
-            .map_err(|e| StoreError::Unavailable {
-                description: e.to_string(),
-            })?;
-        Ok(match user {
-            Some(user) if ok && !user.disabled => Some(user.id),
-            _ => None,
+        self.check(username, password).await.map_err(|e| match e {
+            CheckError::Store(e) => e,
+            CheckError::Busy => StoreError::Unavailable {
+                description: HashError::Busy.to_string(),
+            },
         })
     }
 }

@@ -15,7 +15,31 @@ use crate::pages::LoginNotice;
 use crate::paths::Paths;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, peer_key};
-use crate::users::UserAuthenticator;
+use crate::users::{CheckError, LocalUsers, UserAuthenticator};
+
+/// How the login form checks credentials.
+pub(crate) enum Authenticator {
+    /// The store's users, within the server's bound on password checks.
+    Local(LocalUsers),
+    /// The operator's [`UserAuthenticator`].
+    Custom(Arc<dyn UserAuthenticator>),
+}
+
+impl Authenticator {
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<mcp_authz_store::Subject>, EndpointError> {
+        match self {
+            Self::Local(users) => users.check(username, password).await.map_err(|e| match e {
+                CheckError::Store(e) => e.into(),
+                CheckError::Busy => PageError::PasswordChecksBusy.into(),
+            }),
+            Self::Custom(custom) => Ok(custom.authenticate(username, password).await?),
+        }
+    }
+}
 
 /// The login and resume endpoints' dependencies.
 pub(crate) struct LoginEndpoint {
@@ -23,7 +47,7 @@ pub(crate) struct LoginEndpoint {
     paths: Arc<Paths>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
-    authenticator: Arc<dyn UserAuthenticator>,
+    authenticator: Authenticator,
     /// Failed logins per address and account, and per account (SEC-19).
     lockout: Lockout,
     /// Shared with the authorization and upstream endpoints, per peer (SEC-8).
@@ -37,7 +61,7 @@ impl LoginEndpoint {
         paths: Arc<Paths>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
-        authenticator: Arc<dyn UserAuthenticator>,
+        authenticator: Authenticator,
         lockout: Lockout,
         limiter: Arc<RateLimiter>,
     ) -> Self {
@@ -88,7 +112,8 @@ impl LoginEndpoint {
         }
         let judged = self.authenticator.authenticate(username, password).await;
         if judged.is_err() {
-            // Not a failure of the user: the backend could not answer (503).
+            // Not a failure of the user: the backend could not answer, or had no turn for the
+            // password check (503).
             self.lockout.refund(&peer, username);
         }
         let Some(subject) = judged? else {

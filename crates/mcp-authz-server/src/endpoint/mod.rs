@@ -18,7 +18,7 @@ pub(crate) use authorize::AuthorizeEndpoint;
 pub(crate) use consent::ConsentEndpoint;
 pub(crate) use introspect::IntrospectEndpoint;
 pub(crate) use jwks::JwksEndpoint;
-pub(crate) use login::LoginEndpoint;
+pub(crate) use login::{Authenticator, LoginEndpoint};
 pub(crate) use metadata::{MetadataEndpoint, document as metadata_document};
 pub(crate) use register::RegisterEndpoint;
 pub(crate) use revoke::RevokeEndpoint;

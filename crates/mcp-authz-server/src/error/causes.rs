@@ -174,6 +174,10 @@ pub(crate) enum PageError {
     /// A consent form without a signed-in session.
     #[error("Sign in first.")]
     NotSignedIn,
+    /// Too many password checks are running or waiting (503 with `Retry-After`): the password was
+    /// not checked, so this is never "wrong password".
+    #[error("The server is busy checking other sign-ins. Try again in a few seconds.")]
+    PasswordChecksBusy,
 }
 
 /// Why the authorization endpoint redirects an error to the client.

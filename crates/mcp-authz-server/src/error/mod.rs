@@ -76,6 +76,10 @@ pub(crate) enum EndpointError {
     /// The request body is larger than the server reads (413).
     #[error("the request body is too large")]
     BodyTooLarge,
+    /// Too many password checks are running or waiting (an Argon2 client secret was not checked):
+    /// 503 `temporarily_unavailable` with `Retry-After`.
+    #[error("the server is busy checking other secrets; try again later")]
+    PasswordChecksBusy,
     /// A store failure: 503 when unavailable, else 500.
     #[error(transparent)]
     Store(#[from] StoreError),

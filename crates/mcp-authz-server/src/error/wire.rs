@@ -16,6 +16,7 @@ use mcp_authz_token::{AuthorizationErrorResponse, ErrorCode, ErrorResponse};
 
 use super::{EndpointError, PageError, PolicyError, RedirectCause, RegistrationRefusal};
 use crate::keys::KeyError;
+use crate::password_checks::BUSY_RETRY_AFTER;
 use crate::{pages, respond};
 
 /// How long a client should wait when the store is unavailable.
@@ -64,6 +65,10 @@ fn render(error: &EndpointError) -> Response<Bytes> {
         E::Unauthorized(_) => described(ErrorCode::UnauthorizedClient, error),
         E::UnsupportedGrantType => described(ErrorCode::UnsupportedGrantType, error),
         E::Registration(refusal) => registration(refusal),
+        E::Page(page @ PageError::PasswordChecksBusy) => retry_after(
+            respond::html(page_status(page), pages::error(&page.to_string())),
+            BUSY_RETRY_AFTER,
+        ),
         E::Page(page) => respond::html(page_status(page), pages::error(&page.to_string())),
         E::Redirect(redirect) => {
             let url = AuthorizationErrorResponse::new(redirect_code(&redirect.cause))
@@ -91,6 +96,13 @@ fn render(error: &EndpointError) -> Response<Bytes> {
         E::BodyTooLarge => with_status(
             StatusCode::PAYLOAD_TOO_LARGE,
             described(ErrorCode::InvalidRequest, error),
+        ),
+        E::PasswordChecksBusy => retry_after(
+            with_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                described(ErrorCode::TemporarilyUnavailable, error),
+            ),
+            BUSY_RETRY_AFTER,
         ),
         E::Store(e) | E::Key(KeyError::Store(e)) if e.is_unavailable() => retry_after(
             described_as(
@@ -126,6 +138,7 @@ fn redirect_code(cause: &RedirectCause) -> ErrorCode {
 fn page_status(page: &PageError) -> StatusCode {
     match page {
         PageError::UpstreamRefused => StatusCode::FORBIDDEN,
+        PageError::PasswordChecksBusy => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -229,6 +242,7 @@ mod tests {
             StoreError::unavailable("down").into(),
             StoreError::RandomnessUnavailable.into(),
             EndpointError::SecretVerification,
+            EndpointError::PasswordChecksBusy,
         ]
     }
 
@@ -270,6 +284,17 @@ mod tests {
         let unavailable = response(StoreError::unavailable("down").into());
         assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(unavailable.headers()["retry-after"], "5");
+        let busy = response(EndpointError::PasswordChecksBusy);
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()["retry-after"], "2");
+        assert_eq!(code_of(&busy), "temporarily_unavailable");
+        let busy_page = response(PageError::PasswordChecksBusy.into());
+        assert_eq!(busy_page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy_page.headers()["retry-after"], "2");
+        assert_eq!(
+            busy_page.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
         let broken = response(StoreError::RandomnessUnavailable.into());
         assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(broken.body().as_ref(), br#"{"error":"server_error"}"#);

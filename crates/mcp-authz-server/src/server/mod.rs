@@ -21,17 +21,18 @@ use crate::client_limits::ClientLimits;
 use crate::clients::ClientDirectory;
 use crate::config::{ConfigError, ServerConfig};
 use crate::endpoint::{
-    AuthorizeEndpoint, ConsentEndpoint, IntrospectEndpoint, JwksEndpoint, LoginEndpoint,
-    MetadataEndpoint, RegisterEndpoint, RevokeEndpoint, TokenEndpoint, UpstreamEndpoint,
-    metadata_document,
+    Authenticator, AuthorizeEndpoint, ConsentEndpoint, IntrospectEndpoint, JwksEndpoint,
+    LoginEndpoint, MetadataEndpoint, RegisterEndpoint, RevokeEndpoint, TokenEndpoint,
+    UpstreamEndpoint, metadata_document,
 };
 use crate::flow::AuthorizationFlow;
 use crate::keys::Keys;
 use crate::lockout::Lockout;
+use crate::password_checks::PasswordChecks;
 use crate::paths::Paths;
 use crate::rate_limit::RateLimiter;
 use crate::token_status::TokenStatus;
-use crate::users::{LocalUsers, UserAuthenticator};
+use crate::users::LocalUsers;
 
 /// The endpoints of one server.
 struct Endpoints {
@@ -56,6 +57,9 @@ pub(crate) struct Inner {
     metadata: AuthorizationServerMetadata,
     paths: Arc<Paths>,
     endpoints: Endpoints,
+    /// The bound on concurrent Argon2 work, shared by the login form, client secrets and
+    /// [`AuthorizationServer::local_users`].
+    password_checks: Arc<PasswordChecks>,
 }
 
 /// An OAuth 2.1 authorization server for MCP over an `Arc<dyn Store>`.
@@ -86,10 +90,14 @@ impl AuthorizationServer {
         } else {
             None
         };
-        let authenticator: Arc<dyn UserAuthenticator> = config
-            .authenticator
-            .clone()
-            .unwrap_or_else(|| Arc::new(LocalUsers::new(store.clone())));
+        let password_checks = PasswordChecks::new(config.password_checks);
+        let authenticator = match config.authenticator.clone() {
+            Some(custom) => Authenticator::Custom(custom),
+            None => Authenticator::Local(LocalUsers::with_checks(
+                store.clone(),
+                password_checks.clone(),
+            )),
+        };
         let cap = config.max_pending;
         let keys = Arc::new(Keys::new(
             store.clone(),
@@ -98,7 +106,12 @@ impl AuthorizationServer {
             config.access_token_lifetime + std::time::Duration::from_secs(60),
         ));
         let config = Arc::new(config);
-        let clients = Arc::new(ClientDirectory::new(config.clone(), store.clone(), fetcher));
+        let clients = Arc::new(ClientDirectory::new(
+            config.clone(),
+            store.clone(),
+            fetcher,
+            password_checks.clone(),
+        ));
         let tokens = Arc::new(TokenStatus::new(
             config.clone(),
             store.clone(),
@@ -179,6 +192,7 @@ impl AuthorizationServer {
                 metadata,
                 paths,
                 endpoints,
+                password_checks,
             }),
         })
     }
@@ -201,7 +215,14 @@ impl AuthorizationServer {
 
     /// The built-in local users over this server's store (to create accounts).
     pub fn local_users(&self) -> LocalUsers {
-        LocalUsers::new(self.inner.store.clone())
+        LocalUsers::with_checks(self.inner.store.clone(), self.inner.password_checks.clone())
+    }
+
+    /// The most Argon2 password checks and hashes that ran at once since this server was created,
+    /// for monitoring: never more than
+    /// [`max_concurrent_password_checks`](crate::ServerConfigBuilder::max_concurrent_password_checks).
+    pub fn password_checks_peak(&self) -> usize {
+        self.inner.password_checks.peak()
     }
 
     pub(crate) fn now(&self) -> mcp_authz_store::NumericDate {

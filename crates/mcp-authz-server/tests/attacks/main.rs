@@ -12,6 +12,7 @@
 mod common;
 
 mod browser;
+mod exhaustion;
 mod keys;
 mod scope;
 mod token;
