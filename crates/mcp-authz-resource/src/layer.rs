@@ -219,6 +219,7 @@ where
                 parts.extensions.insert(claims);
                 let ending = parts.method == Method::DELETE;
                 let uri = parts.uri.clone();
+                let host = parts.headers.get(http::header::HOST).cloned();
                 let closer = inner.clone();
                 let response = inner.call(Request::from_parts(parts, body)).await?;
                 if let (Some(table), Some(principal)) = (&sessions, &principal) {
@@ -232,7 +233,7 @@ where
                         .and_then(|v| v.to_str().ok())
                     {
                         let dropped = table.bind(id, principal, Instant::now());
-                        end_sessions(closer, &uri, dropped).await;
+                        end_sessions(closer, &uri, host.as_ref(), dropped).await;
                     }
                 }
                 Ok(response.map(ResponseBody::inner))
@@ -245,8 +246,15 @@ where
 /// `DELETE` each, the way a client ends its session. Without it the service would keep every session
 /// a principal opened in a loop until its own idle timeout. Failures are logged, not returned: the
 /// binding is gone either way, so a later request naming the id is refused.
-async fn end_sessions<S, B, ResB>(mut service: S, uri: &http::Uri, ids: Vec<String>)
-where
+///
+/// The `DELETE` goes to the URI and `Host` of the request that caused the drop (the same service), so
+/// a server checking `Host` against DNS rebinding (rmcp does) accepts it.
+async fn end_sessions<S, B, ResB>(
+    mut service: S,
+    uri: &http::Uri,
+    host: Option<&http::HeaderValue>,
+    ids: Vec<String>,
+) where
     S: Service<Request<B>, Response = Response<ResB>>,
     B: From<Bytes>,
 {
@@ -258,6 +266,11 @@ where
         *request.method_mut() = Method::DELETE;
         *request.uri_mut() = uri.clone();
         request.headers_mut().insert(MCP_SESSION_ID, value);
+        if let Some(host) = host {
+            request
+                .headers_mut()
+                .insert(http::header::HOST, host.clone());
+        }
         let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
         if ready.is_err() {
             tracing::debug!("service not ready to end a dropped MCP session");

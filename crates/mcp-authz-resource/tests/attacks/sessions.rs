@@ -37,7 +37,12 @@ async fn mcp(
     let headers: &HeaderMap = request.headers();
     match headers.get("mcp-session-id").and_then(|v| v.to_str().ok()) {
         Some(id) if request.method() == axum::http::Method::DELETE => {
-            seen.lock().unwrap().push((format!("DELETE {id}"), subject));
+            // A real MCP server checks `Host` (DNS rebinding): record whether it came.
+            let what = match headers.get("host") {
+                Some(_) => format!("DELETE {id}"),
+                None => format!("DELETE without Host {id}"),
+            };
+            seen.lock().unwrap().push((what, subject));
             axum::http::StatusCode::ACCEPTED.into_response()
         }
         Some(id) => {
