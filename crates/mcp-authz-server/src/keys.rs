@@ -13,9 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use mcp_authz_store::{IdGenerator, KeyId, KeyState, NumericDate, Store, StoreError};
-use mcp_authz_token::{
-    CompactJws, Jwk, JwkSet, JwsAlgorithm, JwtAccessTokenClaims, VerifyingKey, is_at_jwt_typ,
-};
+use mcp_authz_token::{CompactJws, Jwk, JwkSet, JwtAccessTokenClaims, VerifyingKey, is_at_jwt_typ};
 use ring::rand::SystemRandom;
 
 pub use crate::key_error::KeyError;
