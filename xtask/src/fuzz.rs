@@ -102,28 +102,21 @@ fn smoke() -> Result<(), String> {
     for target in TARGETS {
         let new = scratch.join(target);
         std::fs::create_dir_all(&new).map_err(|e| format!("creating {}: {e}", new.display()))?;
-        let new = new.display().to_string();
-        let corpus = root()
-            .join("fuzz/corpus")
-            .join(target)
-            .display()
-            .to_string();
-        let seeds = root().join("fuzz/seeds").join(target).display().to_string();
+        // The kept corpus and the seeds are read where they exist (a new target has no corpus yet).
+        let mut dirs = vec![new.display().to_string()];
+        for kept in [
+            root().join("fuzz/corpus").join(target),
+            root().join("fuzz/seeds").join(target),
+        ] {
+            if kept.is_dir() {
+                dirs.push(kept.display().to_string());
+            }
+        }
         let time = format!("-max_total_time={SMOKE_SECONDS}");
-        cargo_fuzz(
-            &format!("fuzz {target} ({SMOKE_SECONDS} s)"),
-            "run",
-            &[
-                target,
-                &new,
-                &corpus,
-                &seeds,
-                "--",
-                &time,
-                "-rss_limit_mb=2048",
-                "-print_final_stats=1",
-            ],
-        )?;
+        let mut args: Vec<&str> = vec![target];
+        args.extend(dirs.iter().map(String::as_str));
+        args.extend(["--", &time, "-rss_limit_mb=2048", "-print_final_stats=1"]);
+        cargo_fuzz(&format!("fuzz {target} ({SMOKE_SECONDS} s)"), "run", &args)?;
     }
     Ok(())
 }
