@@ -10,20 +10,20 @@ use mcp_authz_metadata::{ApplicationType, ClientId, ResourceUri, Scope, ScopeTok
 use mcp_authz_pkce::CodeVerifier;
 use mcp_authz_token::{
     AccessToken, AuthorizationCallback, AuthorizationCodeGrant, AuthorizationRequest,
-    BearerChallenge, BearerError, ClientCredentialsGrant, RefreshTokenGrant, State, TokenRequest,
-    TokenResponse,
+    BearerChallenge, BearerError, ClientCredentialsGrant, RefreshTokenGrant, RevocationRequest,
+    State, TokenRequest, TokenResponse, TokenTypeHint,
 };
 use tokio::sync::Mutex;
 
 use crate::discovery::discover;
 use crate::fetch::Fetcher;
 use crate::registration::{RegistrationSettings, obtain_client};
-use crate::token::request_token;
+use crate::token::{request_token, revoke_token};
 use crate::{
     AuthorizationError, AuthorizationStep, ClientAssertionClaims, ClientAssertionSigner,
     ClientCredentials, ClientError, Discovery, GrantKey, HttpClient, HttpRequest, HttpResponse,
-    LoopbackRedirect, MemoryTokenStore, PreRegisteredClient, StoredGrant, TokenError, TokenStore,
-    UrlPolicy,
+    Logout, LoopbackRedirect, MemoryTokenStore, PreRegisteredClient, StoredGrant, TokenError,
+    TokenStore, UrlPolicy,
 };
 
 /// Most authorizations one operation may start (initial plus step-ups, REQUIREMENTS CL-10).
@@ -118,6 +118,17 @@ impl OAuthClientBuilder {
     /// `application_type` for dynamic registration. Default: `native`.
     pub fn application_type(mut self, application_type: ApplicationType) -> Self {
         self.registration.application_type = application_type;
+        self
+    }
+
+    /// Whether to check, before a stored dynamic registration is used for a new authorization, that
+    /// the authorization server still knows it, and to register again when it does not (the client
+    /// was removed, or the server's database was reset). The check is one token request with a
+    /// random refresh token: a server that answers `invalid_client` (RFC 6749 §5.2) no longer knows
+    /// the client; any other answer keeps the registration. Without it, such a server shows the user
+    /// an error page and the authorization never comes back. Default: `false`.
+    pub fn verify_stored_registration(mut self, verify: bool) -> Self {
+        self.registration.verify_stored = verify;
         self
     }
 
@@ -255,6 +266,7 @@ impl OAuthClient {
                 client_id_metadata_document: None,
                 client_name: "mcp-authz-client".to_owned(),
                 application_type: ApplicationType::Native,
+                verify_stored: false,
             },
             offline_access: true,
             refresh_skew: Duration::from_secs(60),
@@ -509,8 +521,79 @@ impl OAuthClient {
                 self.store.remove_grant(key).await?;
                 Ok(None)
             }
+            Err(error) if error.is_invalid_client() => {
+                // The server no longer knows the client (removed, or its database was reset): the
+                // grant is useless without it, and a registration of ours is forgotten so that the
+                // next authorization registers again instead of failing the same way.
+                tracing::info!("client rejected (invalid_client): dropping the grant");
+                self.store.remove_grant(key).await?;
+                self.forget_registration(&client).await?;
+                Ok(None)
+            }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Forgets the stored registration `client` came from (when the store holds that very client).
+    async fn forget_registration(&self, client: &ClientCredentials) -> Result<(), ClientError> {
+        let stored = self.store.load_client(&client.issuer).await?;
+        if stored.is_some_and(|s| s.client_id == client.client_id) {
+            self.store.remove_client(&client.issuer).await?;
+        }
+        Ok(())
+    }
+
+    /// Logs out of the discovered server: revokes the stored refresh token and access token at the
+    /// authorization server's revocation endpoint (RFC 7009; the refresh token first, since revoking
+    /// it ends the whole grant at servers that revoke families), then forgets the grant locally,
+    /// whether or not the server could be reached. The client registration is kept.
+    pub async fn logout(&self, discovery: &Discovery) -> Result<Logout, ClientError> {
+        let mut session = self.session.lock().await;
+        session.grant = None;
+        let key = self.grant_key(discovery);
+        let Some(grant) = self.store.load_grant(&key).await? else {
+            return Ok(Logout::default());
+        };
+        let mut logout = Logout {
+            forgot_grant: true,
+            ..Logout::default()
+        };
+        if let Some(endpoint) = discovery.authorization_server.revocation_endpoint() {
+            let mut requests = Vec::new();
+            if let Some(refresh) = grant.refresh_token.clone() {
+                let mut request = RevocationRequest::new(refresh);
+                request.token_type_hint = Some(TokenTypeHint::RefreshToken);
+                requests.push(request);
+            }
+            let mut request = RevocationRequest::new(grant.access_token.clone());
+            request.token_type_hint = Some(TokenTypeHint::AccessToken);
+            requests.push(request);
+            match self.client_for(discovery).await {
+                Ok(client) => {
+                    let assertion = self.assertion(&client, discovery)?;
+                    for request in &requests {
+                        let sent = revoke_token(
+                            &self.fetcher,
+                            endpoint,
+                            request,
+                            &client,
+                            assertion.as_deref(),
+                        )
+                        .await;
+                        match sent {
+                            Ok(()) => logout.revoked += 1,
+                            Err(error) => {
+                                logout.revocation_error = Some(error.into());
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => logout.revocation_error = Some(error),
+            }
+        }
+        self.store.remove_grant(&key).await?;
+        Ok(logout)
     }
 
     async fn client_for(&self, discovery: &Discovery) -> Result<ClientCredentials, ClientError> {
@@ -557,22 +640,25 @@ impl OAuthClient {
         discovery: Discovery,
         scope: Scope,
     ) -> Result<StoredGrant, ClientError> {
-        let client = self.client_for(&discovery).await?;
         if self.flow == Flow::ClientCredentials {
+            let client = self.client_for(&discovery).await?;
             return self
                 .client_credentials_into(session, discovery, scope, &client)
                 .await;
         }
-        let metadata = &discovery.authorization_server;
-        let issuer = metadata.issuer().clone();
-        let verifier =
-            CodeVerifier::generate().map_err(|_| AuthorizationError::RandomnessUnavailable)?;
-        let state = State::generate().map_err(|_| AuthorizationError::RandomnessUnavailable)?;
+        // The user-agent step may refuse (an application that only steps up stored grants): it is
+        // asked before anything is registered, so a refusal leaves no registration behind.
         let redirect_uri = self
             .step
             .prepare()
             .await
             .map_err(AuthorizationError::from)?;
+        let client = self.client_for(&discovery).await?;
+        let metadata = &discovery.authorization_server;
+        let issuer = metadata.issuer().clone();
+        let verifier =
+            CodeVerifier::generate().map_err(|_| AuthorizationError::RandomnessUnavailable)?;
+        let state = State::generate().map_err(|_| AuthorizationError::RandomnessUnavailable)?;
         let request = AuthorizationRequest::new(client.client_id.clone(), verifier.challenge())
             .with_redirect_uri(redirect_uri.clone())
             .with_state(state.clone())

@@ -27,7 +27,7 @@ pub enum DiscoveryError {
         source: FetchError,
     },
     /// No candidate URL served protected resource metadata.
-    #[error("no protected resource metadata found at {tried:?}")]
+    #[error("no protected resource metadata found at {}", crate::text::list(tried))]
     ProtectedResourceMetadataNotFound {
         /// The URLs tried, in order.
         tried: Vec<String>,
@@ -50,7 +50,10 @@ pub enum DiscoveryError {
         source: ProtectedResourceMetadataError,
     },
     /// No candidate URL served authorization server metadata.
-    #[error("no authorization server metadata found for {issuer} at {tried:?}")]
+    #[error(
+        "no authorization server metadata found for {issuer} at {}",
+        crate::text::list(tried)
+    )]
     AuthorizationServerMetadataNotFound {
         /// The issuer.
         issuer: String,

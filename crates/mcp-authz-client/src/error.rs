@@ -26,7 +26,10 @@ pub enum AuthorizationError {
     #[error("the authorization response was discarded: {0}")]
     Discarded(#[from] CallbackVerifyError),
     /// The authorization server answered with an error (after `iss` and `state` were verified).
-    #[error("the authorization server refused: {error} {description:?}")]
+    #[error(
+        "the authorization server refused: {error}{}",
+        crate::text::detail(description)
+    )]
     Denied {
         /// The OAuth error code.
         error: ErrorCode,

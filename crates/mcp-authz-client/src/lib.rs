@@ -47,6 +47,7 @@ mod discovery;
 mod error;
 mod fetch;
 mod http;
+mod logout;
 mod loopback;
 mod mcp;
 mod policy;
@@ -55,6 +56,7 @@ mod registration;
 mod rmcp_adapter;
 mod step;
 mod store;
+mod text;
 mod token;
 
 pub use assertion::{ClientAssertionClaims, ClientAssertionSigner};
@@ -65,6 +67,7 @@ pub use fetch::FetchError;
 #[cfg(feature = "reqwest")]
 pub use http::ReqwestHttpClient;
 pub use http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+pub use logout::Logout;
 pub use loopback::{BrowserLaunch, LoopbackRedirect};
 pub use mcp::{CallToolResult, ContentItem, McpClient, McpError, ToolInfo};
 pub use policy::{PolicyError, UrlPolicy};
@@ -74,7 +77,7 @@ pub use rmcp_adapter::AuthorizedRmcpClient;
 pub use step::{AuthorizationStep, AuthorizationStepError, RedirectCapture};
 pub use store::{
     ClientCredentials, FileTokenStore, GrantKey, MemoryTokenStore, StoreError, StoredGrant,
-    TokenStore,
+    TokenFileContents, TokenStore,
 };
 pub use token::TokenError;
 

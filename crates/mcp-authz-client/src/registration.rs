@@ -10,7 +10,10 @@ use mcp_authz_metadata::{
     ValidatedAuthorizationServerMetadata,
 };
 
+use mcp_authz_token::{RefreshToken, RefreshTokenGrant, TokenRequest};
+
 use crate::fetch::Fetcher;
+use crate::token::request_token;
 use crate::{ClientCredentials, FetchError, HttpRequest, StoreError, TokenStore};
 
 /// Why no client credentials could be had for an authorization server.
@@ -31,7 +34,7 @@ pub enum RegistrationError {
     #[error("the registration request failed: {0}")]
     Fetch(#[from] FetchError),
     /// The server refused the registration.
-    #[error("the registration was refused ({status}): {error:?} {description:?}")]
+    #[error("the registration was refused ({status}){}{}", crate::text::code(error.as_ref()), crate::text::detail(description))]
     Rejected {
         /// The HTTP status.
         status: u16,
@@ -66,6 +69,33 @@ pub(crate) struct RegistrationSettings {
     pub(crate) client_id_metadata_document: Option<ClientId>,
     pub(crate) client_name: String,
     pub(crate) application_type: ApplicationType,
+    pub(crate) verify_stored: bool,
+}
+
+/// `false` only when the token endpoint answers a refresh request with a random refresh token by
+/// `invalid_client` (RFC 6749 §5.2: "unknown client"): the server no longer knows `stored`. Any other
+/// answer, including a failed request, keeps the registration. A client that authenticates with a
+/// signed assertion is never probed (the probe carries no assertion).
+async fn still_known(
+    fetcher: &Fetcher,
+    metadata: &ValidatedAuthorizationServerMetadata,
+    stored: &ClientCredentials,
+) -> bool {
+    if stored.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
+        return true;
+    }
+    let Ok(random) = RefreshToken::generate() else {
+        return true;
+    };
+    let probe = TokenRequest::RefreshToken(RefreshTokenGrant {
+        refresh_token: random,
+        scope: None,
+        resources: Vec::new(),
+    });
+    match request_token(fetcher, metadata.token_endpoint(), &probe, stored, None).await {
+        Err(error) => !error.is_invalid_client(),
+        Ok(_) => true,
+    }
 }
 
 /// The token endpoint authentication method to use with a secret (or without one), given what the
@@ -136,7 +166,17 @@ pub(crate) async fn obtain_client(
     if let Some(stored) = store.load_client(issuer).await?
         && stored.issuer.as_str() == issuer.as_str()
     {
-        return Ok(stored);
+        let can_register = metadata.registration_endpoint().is_some();
+        if !(settings.verify_stored && can_register)
+            || still_known(fetcher, metadata, &stored).await
+        {
+            return Ok(stored);
+        }
+        tracing::info!(
+            client_id = stored.client_id.as_str(),
+            "the authorization server no longer knows the stored client: registering again"
+        );
+        store.remove_client(issuer).await?;
     }
     let Some(endpoint) = metadata.registration_endpoint() else {
         return Err(RegistrationError::NoCredentials {

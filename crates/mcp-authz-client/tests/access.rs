@@ -459,6 +459,10 @@ impl TokenStore for WatchingStore {
     ) -> Result<(), StoreError> {
         self.inner.save_client(credentials).await
     }
+
+    async fn remove_client(&self, issuer: &Issuer) -> Result<(), StoreError> {
+        self.inner.remove_client(issuer).await
+    }
 }
 
 fn watching(world: &Arc<World>, fail: bool) -> Arc<WatchingStore> {

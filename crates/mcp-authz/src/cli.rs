@@ -6,17 +6,32 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{admin, call, challenge, inspect, login, metadata, pkce, serve};
+use crate::commands::{
+    admin, call, challenge, inspect, login, logout, metadata, pkce, serve, status, tools,
+};
 use crate::error::CliError;
 
 /// mcp-authz: OAuth 2.1 authorization for the Model Context Protocol.
 #[derive(Debug, Parser)]
-#[command(name = "mcp-authz", version, about, long_about = None)]
+#[command(name = "mcp-authz", version, about = ABOUT, long_about = None, after_help = AFTER_HELP)]
 pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
 }
+
+/// The one-line description of the program.
+const ABOUT: &str = "OAuth 2.1 authorization for the Model Context Protocol: run an authorization \
+                     server, sign in to MCP servers and call their tools, and check deployments";
+
+/// The command groups, below the command list.
+const AFTER_HELP: &str = "\
+Run a server:        serve; clients, users, keys, tokens administer its store
+Use an MCP server:   login URL, tools URL, call URL TOOL, status, logout URL
+Check and explain:   inspect URL, challenge, check-as-metadata, check-resource-metadata, canonical, pkce
+Shell completions:   completions bash|zsh|fish|elvish|powershell
+
+Walkthrough: `mcp-authz serve`, then `mcp-authz login http://127.0.0.1:8400/mcp`.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -52,6 +67,17 @@ pub(crate) enum Command {
     /// Call a tool of an MCP server with the stored tokens (refreshed, or stepped up in the browser,
     /// as the server demands) and print its result.
     Call(call::CallArgs),
+    /// List the tools of an MCP server (with the stored tokens) and the scope each needs.
+    Tools(tools::ToolsArgs),
+    /// Show the MCP servers logged in to: authorization server, scope, expiry, clients (no secrets).
+    Status(status::StatusArgs),
+    /// Revoke the stored tokens for an MCP server at its authorization server and forget them.
+    Logout(logout::LogoutArgs),
+    /// Print a shell completion script, e.g. `mcp-authz completions bash > ~/.local/share/bash-completion/completions/mcp-authz`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Check an MCP server's authorization discovery from outside, requirement by requirement.
     Inspect(inspect::InspectArgs),
     /// Manage the clients in the store `serve` uses (same --config, --data-dir, --store).
@@ -84,6 +110,14 @@ impl Command {
             Command::Canonical { uri } => metadata::canonical(&uri, out),
             Command::Login(args) => login::run(&args, out),
             Command::Call(args) => call::run(&args, out),
+            Command::Tools(args) => tools::run(&args, out),
+            Command::Status(args) => status::run(&args, out),
+            Command::Logout(args) => logout::run(&args, out),
+            Command::Completions { shell } => {
+                let mut command = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut command, "mcp-authz", out);
+                Ok(())
+            }
             Command::Inspect(args) => inspect::run(&args, out),
             Command::Clients(args) => admin::clients(args, out),
             Command::Users(args) => admin::users(args, out),

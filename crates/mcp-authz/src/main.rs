@@ -3,9 +3,11 @@
 //! `serve` runs an OAuth 2.1 authorization server with a demo protected MCP server on one listener
 //! (state in a SQLite file or PostgreSQL; settings from flags, `MCP_AUTHZ_*` variables and a TOML file:
 //! [`settings`]), optionally over TLS or as a resource server only. `clients`, `users`, `keys` and
-//! `tokens` administer the same store ([`storage`]). The other subcommands are offline diagnostics built on the
-//! typed crates — generate a PKCE pair, explain a `WWW-Authenticate` challenge, validate metadata
-//! documents against the MCP rules.
+//! `tokens` administer the same store ([`storage`]). `login`, `tools`, `call`, `status` and `logout`
+//! are an MCP client with its tokens in the configuration directory; `inspect` checks a deployment
+//! from outside; the other subcommands are offline diagnostics built on the typed crates — generate a
+//! PKCE pair, explain a `WWW-Authenticate` challenge, validate metadata documents against the MCP
+//! rules.
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -33,9 +35,12 @@ fn main() -> ExitCode {
             | cli::Command::Keys(_)
             | cli::Command::Tokens(_) => tracing::Level::ERROR,
             // The client commands narrate on standard error themselves; only warnings join them.
-            cli::Command::Login(_) | cli::Command::Call(_) | cli::Command::Inspect(_) => {
-                tracing::Level::WARN
-            }
+            cli::Command::Login(_)
+            | cli::Command::Call(_)
+            | cli::Command::Tools(_)
+            | cli::Command::Status(_)
+            | cli::Command::Logout(_)
+            | cli::Command::Inspect(_) => tracing::Level::WARN,
             _ => tracing::Level::INFO,
         })
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -47,7 +52,11 @@ fn main() -> ExitCode {
             // Errors may carry server-controlled text: never a raw control character (SEC, terminal
             // escape injection).
             eprintln!("mcp-authz: {}", error::printable(&error.to_string()));
-            ExitCode::FAILURE
+            match error {
+                // 128 + SIGINT, as shells report a command stopped by Ctrl-C.
+                error::CliError::Interrupted(_) => ExitCode::from(130),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -61,6 +61,16 @@ pub(crate) async fn open(
     let probe = tempfile_probe(dir);
     std::fs::write(&probe, b"").map_err(data_dir_error)?;
     std::fs::remove_file(&probe).map_err(data_dir_error)?;
+    // A database file the process cannot write would let the server start and then fail every
+    // sign-in and token request: refuse it now, naming the file.
+    if path.is_file()
+        && let Err(source) = std::fs::OpenOptions::new().write(true).open(&path)
+    {
+        return Err(CliError::DatabaseNotWritable {
+            path: path.display().to_string(),
+            source,
+        });
+    }
     let store = SqliteStore::open(&path).await?;
     tracing::info!(path = %path.display(), "using the SQLite store");
     Ok(Arc::new(store))

@@ -184,13 +184,17 @@ async fn login_call_refresh_step_up_and_revocation() {
         .unwrap();
     assert_eq!(revoked.status(), 200);
 
-    // The access token is due for refresh, the refresh is refused: log in again, in one line.
+    // The access token is due for refresh, the refresh is refused: log in again, in one line that
+    // names the cause.
     let refused = run(&config, &["call", &mcp, "whoami"]);
     assert!(!refused.success);
     assert!(refused.stdout.is_empty(), "{}", refused.stdout);
     assert_eq!(
         refused.stderr,
-        format!("mcp-authz: not logged in to {mcp}: run `mcp-authz login {mcp}`\n")
+        format!(
+            "mcp-authz: the authorization server no longer accepts the stored grant (it was \
+             revoked or has expired) and it was forgotten; run `mcp-authz login {mcp}`\n"
+        )
     );
     // The dropped grant is gone from the file; the client registration stays for the next login.
     assert!(
@@ -224,9 +228,10 @@ async fn stored_tokens_work_after_a_restart_and_login_reuses_the_client() {
     let password = serve.admin_password();
     let mcp = serve.mcp_url();
     let browser = Browser::new();
+    let all = "mcp:tools notes:read notes:write";
     let (login, _) = run_with_browser(
         &config,
-        &["login", &mcp, "--no-browser"],
+        &["login", &mcp, "--no-browser", "--scope", all],
         &serve.base,
         &browser,
         ADMIN,
@@ -235,8 +240,7 @@ async fn stored_tokens_work_after_a_restart_and_login_reuses_the_client() {
     .await;
     assert!(login.success, "{}", login.stderr);
     let before = only_grant(&config);
-    // Without --scope, every scope the resource lists is asked for.
-    assert_eq!(before["scope"], "mcp:tools notes:read notes:write");
+    assert_eq!(before["scope"], all);
 
     let addr = serve.addr();
     assert!(serve.stop());
@@ -380,9 +384,10 @@ async fn call_without_login_or_with_a_corrupt_token_file_is_a_one_line_error() {
     assert!(!corrupt.success);
     assert_eq!(corrupt.stderr.lines().count(), 1, "{}", corrupt.stderr);
     assert!(
-        corrupt
-            .stderr
-            .starts_with("mcp-authz: the token store holds malformed data: "),
+        corrupt.stderr.starts_with(&format!(
+            "mcp-authz: the token file {} is corrupt (",
+            config.join("tokens.json").display()
+        )),
         "{}",
         corrupt.stderr
     );

@@ -22,6 +22,16 @@ pub struct FileTokenStore {
     lock: Mutex<()>,
 }
 
+/// What a [`FileTokenStore`] holds (see [`FileTokenStore::contents`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenFileContents {
+    /// The grants, by the server and issuer they are for.
+    pub grants: Vec<(GrantKey, StoredGrant)>,
+    /// The client registrations, one per issuer.
+    pub clients: Vec<ClientCredentials>,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Contents {
     #[serde(default)]
@@ -42,6 +52,21 @@ impl FileTokenStore {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Everything the file holds, for listing (e.g. a `status` command): the grants with their keys
+    /// and the client registrations, each sorted. Entries whose key does not parse are skipped.
+    pub async fn contents(&self) -> Result<TokenFileContents, StoreError> {
+        let contents = self.read().await?;
+        let grants = contents
+            .grants
+            .into_iter()
+            .filter_map(|(key, grant)| Some((GrantKey::from_storage_key(&key)?, grant)))
+            .collect();
+        Ok(TokenFileContents {
+            grants,
+            clients: contents.clients.into_values().collect(),
+        })
     }
 
     async fn read(&self) -> Result<Contents, StoreError> {
@@ -134,6 +159,14 @@ impl TokenStore for FileTokenStore {
 
     async fn load_client(&self, issuer: &Issuer) -> Result<Option<ClientCredentials>, StoreError> {
         Ok(self.read().await?.clients.remove(issuer.as_str()))
+    }
+
+    async fn remove_client(&self, issuer: &Issuer) -> Result<(), StoreError> {
+        let issuer = issuer.as_str().to_owned();
+        self.update(move |c| {
+            c.clients.remove(&issuer);
+        })
+        .await
     }
 
     async fn save_client(&self, credentials: &ClientCredentials) -> Result<(), StoreError> {

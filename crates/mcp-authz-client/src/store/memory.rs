@@ -50,6 +50,11 @@ impl TokenStore for MemoryTokenStore {
         Ok(self.inner.lock().await.clients.get(issuer).cloned())
     }
 
+    async fn remove_client(&self, issuer: &Issuer) -> Result<(), StoreError> {
+        self.inner.lock().await.clients.remove(issuer);
+        Ok(())
+    }
+
     async fn save_client(&self, credentials: &ClientCredentials) -> Result<(), StoreError> {
         self.inner
             .lock()

@@ -9,7 +9,7 @@ use mcp_authz_metadata::{
 use mcp_authz_token::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
 
-pub use file::FileTokenStore;
+pub use file::{FileTokenStore, TokenFileContents};
 pub use memory::MemoryTokenStore;
 
 /// What a grant is stored under: the MCP server the user logged in to and the authorization server
@@ -31,6 +31,15 @@ impl GrantKey {
     /// `resource` and `issuer` joined by a space (neither contains one): the key in a file store.
     pub fn storage_key(&self) -> String {
         format!("{} {}", self.resource.as_str(), self.issuer.as_str())
+    }
+
+    /// The key [`storage_key`](Self::storage_key) wrote, or `None` when `text` is not one.
+    pub fn from_storage_key(text: &str) -> Option<Self> {
+        let (resource, issuer) = text.split_once(' ')?;
+        Some(Self {
+            resource: ResourceUri::parse(resource).ok()?,
+            issuer: Issuer::parse(issuer).ok()?,
+        })
     }
 }
 
@@ -93,4 +102,7 @@ pub trait TokenStore: Send + Sync {
     async fn load_client(&self, issuer: &Issuer) -> Result<Option<ClientCredentials>, StoreError>;
     /// Stores (replaces) the client registered at `credentials.issuer`.
     async fn save_client(&self, credentials: &ClientCredentials) -> Result<(), StoreError>;
+    /// Forgets the client registered at `issuer` (the server no longer knows it, or the user logged
+    /// out); the next authorization registers again.
+    async fn remove_client(&self, issuer: &Issuer) -> Result<(), StoreError>;
 }

@@ -46,7 +46,7 @@ pub enum AuthorizationServerMetadataError {
     #[error("code_challenge_methods_supported is missing, so PKCE support cannot be confirmed")]
     MissingCodeChallengeMethods,
     /// `code_challenge_methods_supported` without `S256` (REQUIREMENTS CL-4).
-    #[error("code_challenge_methods_supported {advertised:?} does not contain S256")]
+    #[error("code_challenge_methods_supported (\"{}\") does not contain S256", advertised.join(" "))]
     S256NotSupported {
         /// The methods the server lists.
         advertised: Vec<String>,
@@ -55,13 +55,13 @@ pub enum AuthorizationServerMetadataError {
     #[error("response_types_supported is missing")]
     MissingResponseTypes,
     /// `response_types_supported` without `code`.
-    #[error("response_types_supported {advertised:?} does not contain \"code\"")]
+    #[error("response_types_supported (\"{}\") does not contain \"code\"", advertised.join(" "))]
     CodeResponseTypeNotSupported {
         /// The response types the server lists.
         advertised: Vec<String>,
     },
     /// `grant_types_supported` is present and lacks `authorization_code`.
-    #[error("grant_types_supported {advertised:?} does not contain \"authorization_code\"")]
+    #[error("grant_types_supported (\"{}\") does not contain \"authorization_code\"", advertised.join(" "))]
     AuthorizationCodeGrantNotSupported {
         /// The grant types the server lists.
         advertised: Vec<String>,

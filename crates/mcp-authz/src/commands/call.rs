@@ -1,19 +1,15 @@
-//! `mcp-authz call <mcp-url> <tool> [--args JSON]`: one MCP tool call with the stored tokens. The
+//! `mcp-authz call <mcp-url> <tool> [--args JSON|@FILE|-] [--json]`: one MCP tool call with the stored tokens. The
 //! access token is refreshed when it expires or is refused (the rotated refresh token is saved
 //! first); `403 insufficient_scope` sends the user to the browser again (step-up). Without a stored
 //! grant the command stops and asks for `mcp-authz login`.
 
 use std::io::Write;
-use std::sync::Arc;
 
-use mcp_authz_client::{ClientError, LoopbackRedirect, McpClient, OAuthClient, TokenStore};
+use mcp_authz_client::CallToolResult;
 use mcp_authz_metadata::ResourceUri;
 use serde_json::{Map, Value};
 
-use super::client::{
-    BrowserStep, ClientOptions, PROTOCOL_VERSION, http_client, parse_server_url, policy_for, probe,
-    runtime,
-};
+use super::client::{ClientOptions, StoredSession, parse_server_url, run_until_interrupted};
 use crate::error::{CliError, printable_text};
 
 /// The options of `call`.
@@ -21,13 +17,40 @@ use crate::error::{CliError, printable_text};
 pub(crate) struct CallArgs {
     /// The MCP server's URL, as given to `mcp-authz login`.
     pub(crate) url: String,
-    /// The tool's name.
+    /// The tool's name (`mcp-authz tools URL` lists them).
     pub(crate) tool: String,
-    /// The tool's arguments: a JSON object, e.g. `{"text":"hello"}`.
-    #[arg(long, value_name = "JSON")]
+    /// The tool's arguments: a JSON object, e.g. `{"text":"hello"}`; `@FILE` reads it from a file,
+    /// `-` from standard input.
+    #[arg(long, value_name = "JSON|@FILE|-")]
     pub(crate) args: Option<String>,
+    /// Print the tool's whole result as JSON (the MCP `tools/call` result) instead of its text.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) client: ClientOptions,
+}
+
+/// The text of `--args`: inline, from a file (`@FILE`) or from standard input (`-`).
+fn read_arguments(text: Option<&str>) -> Result<Option<String>, CliError> {
+    let read_error = |path: &str, source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    match text {
+        None => Ok(None),
+        Some("-") => {
+            let mut input = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+                .map_err(|e| read_error("standard input", e))?;
+            Ok(Some(input))
+        }
+        Some(text) => match text.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path)
+                .map(Some)
+                .map_err(|e| read_error(path, e)),
+            None => Ok(Some(text.to_owned())),
+        },
+    }
 }
 
 /// Parses `--args`: a JSON object, or a precise error.
@@ -60,80 +83,81 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Runs the call and prints the tool's text content.
+/// Runs the call and prints the tool's text content (or its whole result with `--json`).
 pub(crate) fn run(args: &CallArgs, out: &mut impl Write) -> Result<(), CliError> {
     let resource = parse_server_url(&args.url)?;
-    let arguments = parse_arguments(args.args.as_deref())?;
-    let store: Arc<dyn TokenStore> = args.client.token_store()?;
-    let step = Arc::new(BrowserStep::step_up_only(LoopbackRedirect::new(
-        args.client.launch(),
-    )));
-    let text = runtime()?.block_on(call(&resource, &args.tool, &arguments, store, step))?;
-    writeln!(out, "{}", printable_text(&text))?;
+    let text = read_arguments(args.args.as_deref())?;
+    let arguments = parse_arguments(text.as_deref())?;
+    let printed = run_until_interrupted(
+        call(&resource, &args.tool, arguments, args.json, &args.client),
+        "the call did not finish",
+    )?;
+    writeln!(out, "{}", printable_text(&printed))?;
     Ok(())
 }
 
 async fn call(
     resource: &ResourceUri,
     tool: &str,
-    arguments: &Map<String, Value>,
-    store: Arc<dyn TokenStore>,
-    step: Arc<BrowserStep>,
+    arguments: Map<String, Value>,
+    json: bool,
+    options: &ClientOptions,
 ) -> Result<String, CliError> {
-    let not_logged_in = || CliError::NotLoggedIn {
-        resource: resource.to_string(),
-    };
-    let policy = policy_for(resource);
-    let http = http_client(&policy)?;
-    let challenge = probe(http.as_ref(), &policy, resource)
-        .await?
-        .challenge
-        .ok()
-        .flatten();
-    let oauth = OAuthClient::builder(resource.as_str())?
-        .http_client(http)
-        .url_policy(policy)
-        .token_store(store.clone())
-        .authorization_step(step.clone())
-        .client_name("mcp-authz command line")
-        .build()?;
-    let discovery = oauth.discover_from(challenge.as_ref()).await?;
-    // Keyed by the URL the user logged in to: a grant for a parent resource is never sent here
-    // unless the user logged in to this very URL (CL-2, SEC-7).
-    let key = oauth.grant_key(&discovery);
-    if store
-        .load_grant(&key)
-        .await
-        .map_err(ClientError::from)?
-        .is_none()
-    {
-        return Err(not_logged_in());
-    }
-    step.require_grant(store, key);
-    let mcp = McpClient::new(Arc::new(oauth), PROTOCOL_VERSION);
-    let outcome = async {
-        mcp.connect().await?;
-        mcp.call_tool(tool, arguments).await
-    }
-    .await;
-    let result = match outcome {
+    let session = StoredSession::open(resource, options).await?;
+    let params = serde_json::json!({ "name": tool, "arguments": arguments });
+    let result: Value = match session.mcp.request("tools/call", &params).await {
         Ok(result) => result,
-        Err(_) if step.refused_sign_in() => return Err(not_logged_in()),
-        Err(error) => return Err(error.into()),
+        Err(error) => {
+            let error = session.explain(error.into()).await;
+            return Err(unknown_tool(&session, resource, tool)
+                .await
+                .unwrap_or(error));
+        }
     };
-    let text = result
+    let parsed: CallToolResult = serde_json::from_value(result.clone())
+        .map_err(|e| CliError::Failed(format!("the tool result is malformed: {e}")))?;
+    let text = parsed
         .content
         .iter()
         .filter_map(|c| c.text.as_deref())
         .collect::<Vec<_>>()
         .join("\n");
-    if result.is_error {
-        return Err(CliError::ToolFailed {
-            tool: tool.to_owned(),
-            message: text,
+    if parsed.is_error {
+        return Err(match unknown_tool(&session, resource, tool).await {
+            Some(error) => error,
+            None => CliError::ToolFailed {
+                tool: tool.to_owned(),
+                message: text,
+            },
         });
     }
+    if json {
+        return serde_json::to_string_pretty(&result)
+            .map_err(|e| CliError::Failed(format!("cannot print the result: {e}")));
+    }
     Ok(text)
+}
+
+/// After a failed call: the error naming the server's tools when `tool` is not one of them.
+async fn unknown_tool(
+    session: &StoredSession,
+    resource: &ResourceUri,
+    tool: &str,
+) -> Option<CliError> {
+    let tools = session.mcp.list_tools().await.ok()?;
+    if tools.iter().any(|t| t.name == tool) {
+        return None;
+    }
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    Some(CliError::UnknownTool {
+        resource: resource.to_string(),
+        tool: tool.to_owned(),
+        tools: if names.is_empty() {
+            "(none)".to_owned()
+        } else {
+            names.join(", ")
+        },
+    })
 }
 
 #[cfg(test)]

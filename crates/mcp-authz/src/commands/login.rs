@@ -7,15 +7,15 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mcp_authz_client::{
-    ClientCredentials, ClientError, Discovery, FileTokenStore, LoopbackRedirect, McpClient,
-    OAuthClient, OAuthClientBuilder, PreRegisteredClient, StoredGrant, TokenStore as _,
+    ClientCredentials, ClientError, Discovery, FileTokenStore, McpClient, OAuthClient,
+    OAuthClientBuilder, PreRegisteredClient, StoredGrant, TokenStore as _,
 };
 use mcp_authz_metadata::{ClientId, ResourceUri, Scope, TokenEndpointAuthMethod};
 use mcp_authz_token::BearerChallenge;
 
 use super::client::{
-    BrowserStep, ClientContext, ClientOptions, PROTOCOL_VERSION, Probe, Progress, http_client,
-    parse_server_url, policy_for, printable, probe, runtime,
+    BrowserStep, ClientContext, ClientOptions, PROTOCOL_VERSION, Probe, Progress, check_token_file,
+    http_client, parse_server_url, policy_for, printable, probe, run_until_interrupted,
 };
 use crate::error::CliError;
 
@@ -68,9 +68,10 @@ pub(crate) fn run(args: &LoginArgs, out: &mut impl Write) -> Result<(), CliError
             reason: e.to_string(),
         })?;
     let store = args.client.token_store()?;
-    let step = Arc::new(BrowserStep::login(LoopbackRedirect::new(
-        args.client.launch(),
-    )));
+    let step = Arc::new(BrowserStep::login(
+        args.client.redirect(),
+        args.client.browser_timeout(),
+    ));
     let login = Login {
         resource,
         scope,
@@ -80,7 +81,10 @@ pub(crate) fn run(args: &LoginArgs, out: &mut impl Write) -> Result<(), CliError
         step,
         progress: Progress,
     };
-    let summary = runtime()?.block_on(login.run())?;
+    let summary = run_until_interrupted(
+        login.run(),
+        "the login did not finish; no new tokens were stored",
+    )?;
     writeln!(out, "{}", printable(&summary))?;
     Ok(())
 }
@@ -118,6 +122,7 @@ impl Login {
         let policy = policy_for(&self.resource);
         let http = http_client(&policy)?;
 
+        check_token_file(&self.store, true, &self.progress).await?;
         self.progress.phase(1, "discovery");
         let probe = probe(http.as_ref(), &policy, &self.resource)
             .await
@@ -125,15 +130,27 @@ impl Login {
                 self.progress
                     .failed(format!("request to {}", self.resource))
             })?;
+        if let Some(error) = probe.not_found(&self.resource) {
+            self.progress
+                .failed(format!("request to {}", self.resource));
+            return Err(error);
+        }
         let challenge = self.narrate_probe(probe);
+        // Scope selection (MCP, CL-6): the user's --scope, else the scope the challenge names, else
+        // (in the client) every scope the protected resource metadata lists.
+        let scope = self
+            .scope
+            .clone()
+            .or_else(|| challenge.as_ref().and_then(|c| c.scope.clone()));
         let builder = || -> Result<OAuthClientBuilder, ClientError> {
             let mut builder = OAuthClient::builder(self.resource.as_str())?
                 .http_client(http.clone())
                 .url_policy(policy.clone())
                 .token_store(self.store.clone())
                 .authorization_step(self.step.clone())
-                .client_name("mcp-authz command line");
-            if let Some(scope) = &self.scope {
+                .client_name("mcp-authz command line")
+                .verify_stored_registration(true);
+            if let Some(scope) = &scope {
                 builder = builder.scope(scope.clone());
             }
             if let Some(url) = &self.metadata_document {

@@ -34,6 +34,16 @@ impl RevocationCheck for NoRevocationCheck {
 /// Every scope the demo server knows.
 pub(crate) const SCOPES: &str = "mcp:tools notes:read notes:write";
 
+/// The scope `read_notes` needs.
+pub(crate) const READ_SCOPE: &str = "notes:read";
+
+/// The scope `add_note` needs.
+pub(crate) const WRITE_SCOPE: &str = "notes:write";
+
+/// The tool `_meta` member naming the scope a call needs (space-separated scope tokens), which
+/// `mcp-authz tools` shows. The resource layer enforces the scope; this only tells it.
+pub(crate) const REQUIRED_SCOPE_META: &str = "mcp-authz/required_scope";
+
 fn scope(s: &str) -> Result<Scope, ConfigError> {
     s.parse()
         .map_err(|_| ConfigError::UnlistedScope(s.to_owned()))
@@ -51,9 +61,9 @@ fn config(resource: ResourceUri, issuer: Issuer) -> Result<ResourceServerConfig,
         .resource_name("mcp-authz demo server")
         .scopes_supported(scope(SCOPES)?)
         .required_scope(scope("mcp:tools")?)
-        .tool_scope("read_notes", scope("notes:read")?)
-        .tool_scope("add_note", scope("notes:write")?)
-        .scope_implies(token("notes:write")?, [token("notes:read")?])
+        .tool_scope("read_notes", scope(READ_SCOPE)?)
+        .tool_scope("add_note", scope(WRITE_SCOPE)?)
+        .scope_implies(token(WRITE_SCOPE)?, [token(READ_SCOPE)?])
         .build()
 }
 

@@ -8,6 +8,8 @@ use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{schemars, tool, tool_router};
 
+use super::{READ_SCOPE, REQUIRED_SCOPE_META, WRITE_SCOPE};
+
 /// The arguments of `add_note`.
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct AddNote {
@@ -63,13 +65,13 @@ impl Notes {
     }
 
     /// Needs `notes:read` (or `notes:write`, which implies it).
-    #[tool(description = "List the notes (scope notes:read)")]
+    #[tool(description = "List the notes", meta = required_scope(READ_SCOPE))]
     fn read_notes(&self) -> String {
         self.lock().join("\n")
     }
 
     /// Needs `notes:write`.
-    #[tool(description = "Add a note (scope notes:write)")]
+    #[tool(description = "Add a note", meta = required_scope(WRITE_SCOPE))]
     fn add_note(
         &self,
         Parameters(AddNote { text }): Parameters<AddNote>,
@@ -79,4 +81,11 @@ impl Notes {
         self.lock().push(note.clone());
         note
     }
+}
+
+/// The `_meta` of a tool that needs `scope` (shown by `mcp-authz tools`).
+fn required_scope(scope: &str) -> rmcp::model::MetaObject {
+    let mut meta = serde_json::Map::new();
+    meta.insert(REQUIRED_SCOPE_META.to_owned(), scope.into());
+    rmcp::model::MetaObject(meta)
 }

@@ -70,6 +70,14 @@ pub(crate) enum CliError {
         "no database at {path}: run `mcp-authz serve` once, or pass the server's --data-dir/--store/--config"
     )]
     NoStore { path: String },
+    /// The SQLite database file exists but cannot be written.
+    #[error(
+        "cannot write the database {path}: {source}; give the server's user write permission (e.g. `chmod u+w {path}`) or use another --data-dir"
+    )]
+    DatabaseNotWritable {
+        path: String,
+        source: std::io::Error,
+    },
     /// The SQLite database could not be opened (missing permission, locked, too new).
     #[error("cannot open the SQLite store: {0}")]
     Sqlite(#[from] mcp_authz_store_sqlite::OpenError),
@@ -132,6 +140,33 @@ pub(crate) enum CliError {
     /// No usable stored grant for the MCP server: the user has to log in (again).
     #[error("not logged in to {resource}: run `mcp-authz login {resource}`")]
     NotLoggedIn { resource: String },
+    /// The user pressed Ctrl-C; the text says what was left undone.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
+    /// The MCP server has no tool of that name.
+    #[error("the MCP server at {resource} has no tool `{tool}`; its tools: {tools}")]
+    UnknownTool {
+        resource: String,
+        tool: String,
+        tools: String,
+    },
+    /// The authorization server no longer knows the client the stored grant was issued to (it was
+    /// removed, or the server's database was reset); the grant and the registration were forgotten.
+    #[error(
+        "the authorization server no longer knows this client (invalid_client): the stale grant and registration were forgotten; run `mcp-authz login {resource}`"
+    )]
+    ClientGone { resource: String },
+    /// The authorization server refused the stored grant (`invalid_grant`: revoked, or expired);
+    /// it was forgotten.
+    #[error(
+        "the authorization server no longer accepts the stored grant (it was revoked or has expired) and it was forgotten; run `mcp-authz login {resource}`"
+    )]
+    GrantRefused { resource: String },
+    /// The token file does not parse.
+    #[error(
+        "the token file {path} is corrupt ({reason}); run `mcp-authz login URL` to move it aside and sign in again"
+    )]
+    CorruptTokenFile { path: String, reason: String },
     /// The tool ran and reported an error.
     #[error("tool `{tool}` reported an error: {message}")]
     ToolFailed { tool: String, message: String },

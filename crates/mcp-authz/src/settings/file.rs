@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn the_example_file_parses_and_every_key_in_it_is_known() {
-        let example = include_str!("../../config.example.toml");
+        let example = crate::settings::EXAMPLE_CONFIG;
         assert!(parse(example).is_ok());
         // Uncommented, every sample line is a valid setting.
         let uncommented: String = example

@@ -21,7 +21,11 @@ Settings come from, in this order of precedence: the flag, its MCP_AUTHZ_* envir
 (shown with each flag), the configuration file (--config, default \
 $XDG_CONFIG_HOME/mcp-authz/config.toml or ~/.config/mcp-authz/config.toml when it exists; keys are \
 the flag names with `_` for `-`, `resources` for --resource; relative paths are relative to the file), \
-the default. See crates/mcp-authz/config.example.toml.";
+the default. `mcp-authz serve --example-config` prints an annotated configuration file with every \
+key.";
+
+/// The annotated example configuration file (`serve --example-config`).
+pub(crate) const EXAMPLE_CONFIG: &str = include_str!("../../config.example.toml");
 
 /// How much `serve` logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]

@@ -269,6 +269,19 @@ impl Browser {
         user: &str,
         password: &str,
     ) -> (String, String) {
+        self.decide(authorization_url, user, password, "approve")
+            .await
+    }
+
+    /// Like [`authorize`](Self::authorize), answering the consent page with `decision` (`approve`
+    /// or `deny`).
+    pub async fn decide(
+        &self,
+        authorization_url: &str,
+        user: &str,
+        password: &str,
+        decision: &str,
+    ) -> (String, String) {
         let mut url = url::Url::parse(authorization_url).unwrap();
         let mut response = self.http.get(url.clone()).send().await.unwrap();
         let mut consent = String::new();
@@ -298,7 +311,7 @@ impl Browser {
                 .await
             } else if page.contains("value=\"approve\"") {
                 consent = page.clone();
-                self.submit(url.as_str(), &page, &[("decision", "approve")])
+                self.submit(url.as_str(), &page, &[("decision", decision)])
                     .await
             } else {
                 panic!("neither a login nor a consent page at {url}: {page}");
@@ -359,6 +372,8 @@ pub fn spawn(config_dir: &Path, args: &[&str]) -> Running {
 pub struct Finished {
     /// Exit status 0.
     pub success: bool,
+    /// The exit code (`None` when a signal ended the process).
+    pub code: Option<i32>,
     /// Standard output.
     pub stdout: String,
     /// Standard error.
@@ -366,6 +381,11 @@ pub struct Finished {
 }
 
 impl Running {
+    /// The child's process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the first standard-error line starting with `prefix` (blocking; call from a
     /// multi-thread runtime through `block_in_place`).
     pub fn line_starting_with(&mut self, prefix: &str) -> String {
@@ -396,6 +416,7 @@ impl Running {
         self.seen.extend(self.lines.try_iter());
         Finished {
             success: status.success(),
+            code: status.code(),
             stdout,
             stderr: self.seen.join("\n") + "\n",
         }
@@ -414,6 +435,7 @@ pub fn run(config_dir: &Path, args: &[&str]) -> Finished {
     let output = command(config_dir, args).output().unwrap();
     Finished {
         success: output.status.success(),
+        code: output.status.code(),
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),
     }

@@ -1,12 +1,15 @@
 //! What `login`, `call` and `inspect` share: the configuration directory and its token file, the URL
 //! policy, the unauthenticated probe that yields the server's challenge, and progress lines.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use mcp_authz_client::{
-    FileTokenStore, HttpClient, HttpRequest, HttpResponse, ReqwestHttpClient, UrlPolicy,
+    FileTokenStore, HttpClient, HttpRequest, HttpResponse, LoopbackRedirect, ReqwestHttpClient,
+    StoreError, UrlPolicy,
 };
 use mcp_authz_metadata::{ResourceUri, is_loopback_host};
 use mcp_authz_token::{BearerChallenge, BearerChallengeError};
@@ -14,8 +17,10 @@ use mcp_authz_token::{BearerChallenge, BearerChallengeError};
 use crate::error::CliError;
 
 mod step;
+mod stored;
 
 pub(super) use step::{BrowserStep, ClientContext};
+pub(super) use stored::StoredSession;
 
 /// The token file's name inside the configuration directory.
 const TOKEN_FILE: &str = "tokens.json";
@@ -33,6 +38,10 @@ pub(crate) struct ClientOptions {
     /// Print the authorization URL instead of opening the browser.
     #[arg(long)]
     pub(crate) no_browser: bool,
+    /// How long to wait for the browser step (sign-in and consent), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) timeout: u64,
 }
 
 impl ClientOptions {
@@ -64,13 +73,20 @@ impl ClientOptions {
         Ok(Arc::new(FileTokenStore::new(dir.join(TOKEN_FILE))))
     }
 
-    /// How the browser step shows the authorization URL.
-    pub(super) fn launch(&self) -> mcp_authz_client::BrowserLaunch {
-        if self.no_browser {
+    /// The loopback redirect of the browser step: opens the browser (or prints the URL) and waits
+    /// at most `--timeout` for the answer.
+    pub(super) fn redirect(&self) -> LoopbackRedirect {
+        let launch = if self.no_browser {
             mcp_authz_client::BrowserLaunch::Print
         } else {
             mcp_authz_client::BrowserLaunch::Open
-        }
+        };
+        LoopbackRedirect::new(launch).with_timeout(self.browser_timeout())
+    }
+
+    /// `--timeout`.
+    pub(super) fn browser_timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
     }
 }
 
@@ -85,11 +101,19 @@ fn default_config_dir() -> Result<PathBuf, CliError> {
         .ok_or(CliError::NoConfigDir)
 }
 
-/// Parses the MCP server URL given on the command line into its canonical form.
+/// Parses the MCP server URL given on the command line into its canonical form; a URL without a
+/// scheme gets a hint.
 pub(super) fn parse_server_url(url: &str) -> Result<ResourceUri, CliError> {
-    ResourceUri::parse(url).map_err(|e| CliError::InvalidArgument {
-        what: "MCP server URL",
-        reason: e.to_string(),
+    ResourceUri::parse(url).map_err(|e| {
+        let hint = if url.contains("://") || url.contains(char::is_whitespace) {
+            String::new()
+        } else {
+            format!(" (no scheme: did you mean https://{url} ?)")
+        };
+        CliError::InvalidArgument {
+            what: "MCP server URL",
+            reason: format!("{e}{hint}"),
+        }
     })
 }
 
@@ -108,6 +132,23 @@ pub(super) fn http_client(policy: &UrlPolicy) -> Result<Arc<ReqwestHttpClient>, 
         .map_err(|e| CliError::Client(mcp_authz_client::ClientError::Setup(e)))
 }
 
+/// Runs one client command's work on a fresh runtime until it ends or the user presses Ctrl-C; then
+/// the work is dropped (the loopback listener closes) and `interrupted` says what was left undone.
+pub(super) fn run_until_interrupted<T>(
+    work: impl Future<Output = Result<T, CliError>>,
+    interrupted: &str,
+) -> Result<T, CliError> {
+    runtime()?.block_on(async {
+        tokio::select! {
+            result = work => result,
+            signal = tokio::signal::ctrl_c() => match signal {
+                Ok(()) => Err(CliError::Interrupted(interrupted.to_owned())),
+                Err(error) => Err(CliError::Serve(error)),
+            },
+        }
+    })
+}
+
 /// A current-thread async runtime for one client command.
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -124,6 +165,18 @@ pub(super) struct Probe {
     pub(super) www_authenticate: Vec<String>,
     /// The first Bearer challenge: `Ok(None)` when there is none, `Err` when it is malformed.
     pub(super) challenge: Result<Option<BearerChallenge>, BearerChallengeError>,
+}
+
+impl Probe {
+    /// The error for an MCP server URL that answers 404: nothing to authorize against there.
+    pub(super) fn not_found(&self, resource: &ResourceUri) -> Option<CliError> {
+        (self.status == http::StatusCode::NOT_FOUND).then(|| {
+            CliError::Failed(format!(
+                "{resource} answered 404 Not Found: there is no MCP server at this URL; check the \
+                 path (MCP servers are often at /mcp)"
+            ))
+        })
+    }
 }
 
 /// Sends `initialize` without a token to the MCP server (through the URL policy) and reads the
@@ -177,6 +230,41 @@ pub(super) async fn probe(
     })
 }
 
+/// Checks that the token file parses. A corrupt file is an error that names it and the remedy; for
+/// `login` (`recover`) it is moved aside to `<file>.corrupt` instead, so that signing in again
+/// starts afresh and the old content stays for inspection.
+pub(super) async fn check_token_file(
+    store: &FileTokenStore,
+    recover: bool,
+    progress: &Progress,
+) -> Result<(), CliError> {
+    let reason = match store.contents().await {
+        Ok(_) => return Ok(()),
+        Err(StoreError::Corrupt(reason)) => reason,
+        Err(error) => return Err(mcp_authz_client::ClientError::from(error).into()),
+    };
+    let path = store.path();
+    if !recover {
+        return Err(CliError::CorruptTokenFile {
+            path: path.display().to_string(),
+            reason,
+        });
+    }
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".corrupt");
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside).map_err(|source| CliError::ConfigDir {
+        path: path.display().to_string(),
+        source,
+    })?;
+    progress.warn(format!(
+        "the token file {} was corrupt ({reason}): moved to {}; signing in afresh",
+        path.display(),
+        aside.display()
+    ));
+    Ok(())
+}
+
 pub(super) use crate::error::printable;
 
 /// Progress lines on standard error: a header per phase, `✓` for a step done, `✗` for the step that
@@ -198,6 +286,11 @@ impl Progress {
     /// A step that is waiting for something.
     pub(super) fn waiting(&self, message: impl std::fmt::Display) {
         eprintln!("  … {}", printable(&message.to_string()));
+    }
+
+    /// Something the user should know that did not stop the command.
+    pub(super) fn warn(&self, message: impl std::fmt::Display) {
+        eprintln!("  ! {}", printable(&message.to_string()));
     }
 
     /// A step that failed; the error itself follows on the last line.

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use mcp_authz_client::{
     AuthorizationStep, AuthorizationStepError, GrantKey, LoopbackRedirect, TokenStore,
@@ -38,6 +39,7 @@ enum Mode {
 /// A [`LoopbackRedirect`] that narrates each attempt on standard error.
 pub(in crate::commands) struct BrowserStep {
     inner: LoopbackRedirect,
+    timeout: Duration,
     progress: Progress,
     mode: Mode,
     refused: AtomicBool,
@@ -49,9 +51,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl BrowserStep {
     /// The step of `login`.
-    pub(in crate::commands) fn login(inner: LoopbackRedirect) -> Self {
+    pub(in crate::commands) fn login(inner: LoopbackRedirect, timeout: Duration) -> Self {
         Self {
             inner,
+            timeout,
             progress: Progress,
             mode: Mode::Login(Mutex::new(None)),
             refused: AtomicBool::new(false),
@@ -59,9 +62,10 @@ impl BrowserStep {
     }
 
     /// The step of `call`; it refuses every attempt until [`require_grant`](Self::require_grant).
-    pub(in crate::commands) fn step_up_only(inner: LoopbackRedirect) -> Self {
+    pub(in crate::commands) fn step_up_only(inner: LoopbackRedirect, timeout: Duration) -> Self {
         Self {
             inner,
+            timeout,
             progress: Progress,
             mode: Mode::StepUp(Mutex::new(None)),
             refused: AtomicBool::new(false),
@@ -98,6 +102,14 @@ impl BrowserStep {
             format!("client: pre-registered client_id {client_id}")
         } else if context.stored_before.as_ref().map(ClientId::as_str) == Some(client_id) {
             format!("client: reusing client_id {client_id} registered earlier")
+        } else if let (Some(stale), Some(endpoint)) =
+            (&context.stored_before, &context.registration_endpoint)
+        {
+            format!(
+                "client: the client_id {stale} registered earlier is no longer known to the \
+                 server; registered again (RFC 7591) at {endpoint}: client_id {client_id} (saved \
+                 for the next login)"
+            )
         } else if context.metadata_document.as_ref().map(ClientId::as_str) == Some(client_id) {
             format!("client: client ID metadata document {client_id}")
         } else if let Some(endpoint) = &context.registration_endpoint {
@@ -172,9 +184,17 @@ impl AuthorizationStep for BrowserStep {
         }
         self.progress.done(describe_request(authorization_url));
         self.progress.waiting(format!(
-            "browser: sign in and approve; the answer comes back to {redirect_uri}"
+            "browser: sign in and approve; the answer comes back to {redirect_uri} (waiting up to \
+             {} s; --timeout changes it, Ctrl-C stops)",
+            self.timeout.as_secs()
         ));
         match self.inner.authorize(authorization_url, redirect_uri).await {
+            Ok(callback) if query(&callback, "error").is_some() => {
+                // Still phase 2: the user (or the server) refused; the error follows.
+                self.progress
+                    .failed("the authorization was not granted in the browser");
+                Ok(callback)
+            }
             Ok(callback) => {
                 self.progress
                     .done("authorization response received on the loopback listener (closed)");

@@ -9,11 +9,16 @@ use crate::settings::{LogLevel, PRECEDENCE_HELP, SigningAlg, StoreArgs};
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_long_help = PRECEDENCE_HELP)]
 pub(crate) struct ServeArgs {
+    /// Print an annotated configuration file with every key and its default, and exit.
+    #[arg(long)]
+    pub(crate) example_config: bool,
     /// The configuration file and the store.
     #[command(flatten)]
     pub(crate) storage: StoreArgs,
-    /// The address to listen on (port 0 picks a free port). Default: 127.0.0.1:8400.
-    #[arg(long, env = "MCP_AUTHZ_BIND")]
+    /// The address to listen on, `IP:PORT` or `localhost:PORT` (port 0 picks a free port).
+    /// Default: 127.0.0.1:8400.
+    #[arg(long, visible_alias = "listen", env = "MCP_AUTHZ_BIND", value_name = "ADDRESS",
+          value_parser = parse_bind)]
     pub(crate) bind: Option<SocketAddr>,
     /// The public URL of the authorization server (the issuer). Default: `http://<bound address>`
     /// (`https://` with --tls-cert).
@@ -87,4 +92,43 @@ pub(crate) struct ServeArgs {
     /// loopback address.
     #[arg(long, value_name = "PEM")]
     pub(crate) dangerous_allow_loopback_cimd: Option<PathBuf>,
+}
+
+/// `--bind`: a socket address, or `localhost:PORT` for the IPv4 loopback address.
+fn parse_bind(text: &str) -> Result<SocketAddr, String> {
+    if let Some(port) = text.strip_prefix("localhost:") {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{port:?} is not a port number"))?;
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        format!(
+            "{text:?} is not an address: expected IP:PORT (e.g. 127.0.0.1:8400) or localhost:PORT"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_accepts_addresses_and_localhost() {
+        assert_eq!(
+            parse_bind("localhost:8400").unwrap(),
+            "127.0.0.1:8400".parse().unwrap()
+        );
+        assert_eq!(parse_bind("[::1]:0").unwrap(), "[::1]:0".parse().unwrap());
+        assert!(
+            parse_bind("localhost:http")
+                .unwrap_err()
+                .contains("not a port number")
+        );
+        assert!(
+            parse_bind("example.com:80")
+                .unwrap_err()
+                .contains("expected IP:PORT")
+        );
+    }
 }

@@ -33,6 +33,10 @@ const DEV_SUBJECT: &str = "dev-user";
 
 /// Runs the server until SIGINT or SIGTERM.
 pub(crate) fn run(args: ServeArgs, out: &mut impl Write) -> Result<(), CliError> {
+    if args.example_config {
+        out.write_all(crate::settings::EXAMPLE_CONFIG.as_bytes())?;
+        return Ok(());
+    }
     let settings = settings::resolve(&args, demo::SCOPES)?;
     if settings.dev && !settings.bind.ip().is_loopback() {
         return Err(CliError::DevNotLoopback(settings.bind));
