@@ -78,3 +78,83 @@ pub enum ClientError {
         status: u16,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use mcp_authz_metadata::RegistrationErrorCode;
+    use mcp_authz_token::ErrorCode;
+
+    use super::*;
+
+    /// Every error that carries optional or repeated server values reads as words: an application
+    /// prints these to its users as they are.
+    #[test]
+    fn errors_never_show_rust_debug_output() {
+        let messages = [
+            TokenError::Rejected {
+                status: 401,
+                error: ErrorCode::InvalidClient,
+                description: Some("unknown client".into()),
+            }
+            .to_string(),
+            TokenError::Rejected {
+                status: 400,
+                error: ErrorCode::InvalidGrant,
+                description: None,
+            }
+            .to_string(),
+            RegistrationError::Rejected {
+                status: 400,
+                error: Some(RegistrationErrorCode::InvalidRedirectUri),
+                description: Some("no loopback".into()),
+            }
+            .to_string(),
+            RegistrationError::Rejected {
+                status: 403,
+                error: None,
+                description: None,
+            }
+            .to_string(),
+            AuthorizationError::Denied {
+                error: ErrorCode::AccessDenied,
+                description: Some("The user denied the request".into()),
+            }
+            .to_string(),
+            DiscoveryError::ProtectedResourceMetadataNotFound {
+                tried: vec!["https://a/.well-known/x".into(), "https://a/y".into()],
+            }
+            .to_string(),
+            DiscoveryError::AuthorizationServerMetadataNotFound {
+                issuer: "https://as".into(),
+                tried: Vec::new(),
+            }
+            .to_string(),
+        ];
+        for message in &messages {
+            for debug in ["Some(", "None", "[\"", "\\\""] {
+                assert!(!message.contains(debug), "{message}");
+            }
+        }
+        assert_eq!(
+            messages[0],
+            "the token endpoint refused the request (401): invalid_client: unknown client"
+        );
+        assert_eq!(
+            messages[1],
+            "the token endpoint refused the request (400): invalid_grant"
+        );
+        assert_eq!(
+            messages[2],
+            "the registration was refused (400): invalid_redirect_uri: no loopback"
+        );
+        assert_eq!(messages[3], "the registration was refused (403)");
+        assert_eq!(
+            messages[5],
+            "no protected resource metadata found at https://a/.well-known/x, https://a/y"
+        );
+        assert_eq!(
+            messages[6],
+            "no authorization server metadata found for https://as at (none)"
+        );
+    }
+}
