@@ -189,3 +189,33 @@ fn inspect_explains_a_requirement_id_and_refuses_an_unknown_one() {
     assert!(!ok);
     assert!(err.contains("no requirement \"XX-1\""), "{err}");
 }
+
+#[test]
+fn help_lists_every_command_by_task_and_completions_are_printed() {
+    let (ok, out, _) = mcp_authz(&["--help"], None);
+    assert!(ok);
+    for command in [
+        "serve",
+        "login",
+        "tools",
+        "call",
+        "status",
+        "logout",
+        "inspect",
+        "completions",
+    ] {
+        assert!(
+            out.contains(&format!("  {command}")),
+            "{command} missing:\n{out}"
+        );
+    }
+    assert!(out.contains("Use an MCP server:"), "{out}");
+    for shell in ["bash", "zsh", "fish"] {
+        let (ok, script, err) = mcp_authz(&["completions", shell], None);
+        assert!(ok, "{err}");
+        assert!(
+            script.contains("mcp-authz") && script.contains("logout"),
+            "{shell}"
+        );
+    }
+}
