@@ -95,6 +95,6 @@ pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};
 pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
-pub use server::{AuthorizationServer, OperatorRevocation};
+pub use server::{AuthorizationServer, NotReady, OperatorRevocation};
 pub use signing::SigningAlgorithm;
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

@@ -15,6 +15,7 @@ mod commands;
 mod data_dir;
 mod demo;
 mod error;
+mod logging;
 mod settings;
 mod storage;
 
@@ -25,26 +26,27 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // Structured logs on standard error; standard output stays for results. Nothing logs tokens.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(match &cli.command {
-            cli::Command::Serve(args) => commands::serve::log_level(args),
-            // Admin commands print their result, and a failure as one line of their own.
-            cli::Command::Clients(_)
-            | cli::Command::Users(_)
-            | cli::Command::Keys(_)
-            | cli::Command::Tokens(_) => tracing::Level::ERROR,
-            // The client commands narrate on standard error themselves; only warnings join them.
-            cli::Command::Login(_)
-            | cli::Command::Call(_)
-            | cli::Command::Tools(_)
-            | cli::Command::Status(_)
-            | cli::Command::Logout(_)
-            | cli::Command::Inspect(_) => tracing::Level::WARN,
-            _ => tracing::Level::INFO,
-        })
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let format = match &cli.command {
+        cli::Command::Serve(args) => commands::serve::log_format(args),
+        _ => settings::LogFormat::Text,
+    };
+    let level = match &cli.command {
+        cli::Command::Serve(args) => commands::serve::log_level(args),
+        // Admin commands print their result, and a failure as one line of their own.
+        cli::Command::Clients(_)
+        | cli::Command::Users(_)
+        | cli::Command::Keys(_)
+        | cli::Command::Tokens(_) => tracing::Level::ERROR,
+        // The client commands narrate on standard error themselves; only warnings join them.
+        cli::Command::Login(_)
+        | cli::Command::Call(_)
+        | cli::Command::Tools(_)
+        | cli::Command::Status(_)
+        | cli::Command::Logout(_)
+        | cli::Command::Inspect(_) => tracing::Level::WARN,
+        _ => tracing::Level::INFO,
+    };
+    logging::init(level, format);
     let mut out = std::io::stdout().lock();
     match cli.command.run(&mut out) {
         Ok(()) => ExitCode::SUCCESS,

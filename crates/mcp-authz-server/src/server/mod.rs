@@ -7,10 +7,12 @@
 
 mod admin;
 mod dispatch;
+mod health;
 mod operator;
 
 use std::sync::Arc;
 
+pub use health::NotReady;
 use mcp_authz_metadata::AuthorizationServerMetadata;
 use mcp_authz_store::Store;
 pub use operator::OperatorRevocation;

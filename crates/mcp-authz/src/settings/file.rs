@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{LogLevel, SigningAlg};
+use super::{LogFormat, LogLevel, SigningAlg};
 use crate::error::SettingsError;
 
 /// The file's name under the configuration directory.
@@ -28,6 +28,7 @@ pub(crate) struct FileSettings {
     pub(crate) access_token_ttl: Option<u64>,
     pub(crate) signing_alg: Option<SigningAlg>,
     pub(crate) log_level: Option<LogLevel>,
+    pub(crate) log_format: Option<LogFormat>,
     pub(crate) header_timeout: Option<u64>,
     pub(crate) body_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,

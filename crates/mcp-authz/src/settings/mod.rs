@@ -27,6 +27,17 @@ key.";
 /// The annotated example configuration file (`serve --example-config`).
 pub(crate) const EXAMPLE_CONFIG: &str = include_str!("../../config.example.toml");
 
+/// How `serve` writes log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    /// Human-readable lines: the default.
+    #[default]
+    Text,
+    /// One JSON object per line (time, level, target, message and fields), for log collectors.
+    Json,
+}
+
 /// How much `serve` logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

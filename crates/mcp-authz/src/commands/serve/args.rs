@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::settings::{LogLevel, PRECEDENCE_HELP, SigningAlg, StoreArgs};
+use crate::settings::{LogFormat, LogLevel, PRECEDENCE_HELP, SigningAlg, StoreArgs};
 
 /// The options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -86,6 +86,10 @@ pub(crate) struct ServeArgs {
     /// How much to log (to standard error). Default: info.
     #[arg(long, env = "MCP_AUTHZ_LOG_LEVEL", value_enum)]
     pub(crate) log_level: Option<LogLevel>,
+    /// The log line format: `text` (for people) or `json` (one object per line, for log
+    /// collectors). Default: text.
+    #[arg(long, env = "MCP_AUTHZ_LOG_FORMAT", value_enum)]
+    pub(crate) log_format: Option<LogFormat>,
     /// DANGEROUS, interoperability tests only: fetch Client ID Metadata Documents from loopback and
     /// private addresses too (the SSRF guard refuses them otherwise), trusting the PEM certificates in
     /// this file besides the web PKI roots. Documents still need https. Refused unless bound to a

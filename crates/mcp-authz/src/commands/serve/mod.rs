@@ -6,6 +6,7 @@ mod args;
 mod body_timeout;
 mod cimd;
 mod listen;
+mod ops;
 mod resource_only;
 mod revocation;
 mod settings;
@@ -13,7 +14,7 @@ mod signal;
 mod tls;
 
 pub(crate) use args::ServeArgs;
-pub(crate) use settings::log_level;
+pub(crate) use settings::{log_format, log_level};
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -168,13 +169,17 @@ async fn serve(
         None,
         tls.as_ref().map(|t| t.chain_pem.as_slice()),
     )?;
-    let app = server.router().merge(demo::routes(
-        &resource,
-        issuer.clone(),
-        allowed_hosts(&issuer, local),
-        verifier,
-        Some(revocation::SharedStore(server.clone())),
-    )?);
+    let app = server
+        .router()
+        .merge(demo::routes(
+            &resource,
+            issuer.clone(),
+            allowed_hosts(&issuer, local),
+            verifier,
+            Some(revocation::SharedStore(server.clone())),
+        )?)
+        .merge(ops::routes(Some(server.clone())))
+        .layer(axum::middleware::from_fn(ops::access_log));
 
     writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;

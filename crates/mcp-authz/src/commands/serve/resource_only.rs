@@ -58,7 +58,9 @@ pub(super) async fn serve(
         allowed_hosts(&base, local),
         verifier,
         None::<demo::NoRevocationCheck>,
-    )?;
+    )?
+    .merge(super::ops::routes(None))
+    .layer(axum::middleware::from_fn(super::ops::access_log));
     writeln!(out, "listening on {scheme}://{local}")?;
     out.flush()?;
     tracing::info!(

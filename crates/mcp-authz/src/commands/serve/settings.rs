@@ -11,7 +11,7 @@ use mcp_authz_server::RateLimit;
 use super::args::ServeArgs;
 use crate::error::SettingsError;
 use crate::settings::{
-    FileSettings, LogLevel, SigningAlg, StorageSettings, load_file, merge_storage,
+    FileSettings, LogFormat, LogLevel, SigningAlg, StorageSettings, load_file, merge_storage,
 };
 
 /// The default listen address.
@@ -252,6 +252,13 @@ fn limits(args: &ServeArgs, file: &FileSettings) -> Result<ConnectionLimits, Set
 
 /// The log level for `serve` before anything else runs: a broken file is reported later by
 /// [`resolve`], so it is ignored here.
+pub(crate) fn log_format(args: &ServeArgs) -> LogFormat {
+    args.log_format
+        .or_else(|| load_file(&args.storage).ok().and_then(|f| f.log_format))
+        .unwrap_or_default()
+}
+
+/// The log level of `serve`: the flag or variable, else the file's, else info.
 pub(crate) fn log_level(args: &ServeArgs) -> tracing::Level {
     args.log_level
         .or_else(|| load_file(&args.storage).ok().and_then(|f| f.log_level))
