@@ -27,7 +27,7 @@
 //!
 //! - **Outbound HTTP** ([`fetch`]): the one [`HttpClient`](fetch::HttpClient) abstraction and
 //!   [`FetchError`](fetch::FetchError) of the client, the resource layer and the server; with the
-//!   `reqwest` feature, [`ReqwestHttpClient`](fetch::ReqwestHttpClient) (redirects off, time limit,
+//!   `reqwest` feature, `fetch::ReqwestHttpClient` (redirects off, time limit,
 //!   capped body, connect-time [`AddressGuard`](fetch::AddressGuard)).
 //!
 //! Every error maps to its wire form in one function: `error_response()` for endpoint errors,

@@ -113,7 +113,7 @@ impl HttpResponse {
 /// Implementations must **not follow redirects** (a 3xx is returned as is), must stop reading a body
 /// past `max_response_bytes` with [`TransportError::TooLarge`], and must honour `timeout`. Address
 /// checks (SSRF) are done by the caller before `execute` (the client's `UrlPolicy`) and, in
-/// [`ReqwestHttpClient`](super::ReqwestHttpClient), at connection time by an
+/// `ReqwestHttpClient` (feature `reqwest`), at connection time by an
 /// [`AddressGuard`](super::AddressGuard).
 #[async_trait::async_trait]
 pub trait HttpClient: Send + Sync {

@@ -3,7 +3,7 @@
 //! [`TransportError`], and a failed fetch, one layer up, a [`FetchError`] (refused by the address
 //! policy, transport, redirect not followed, unexpected status).
 //!
-//! No runtime and no HTTP stack by default; the `reqwest` feature adds [`ReqwestHttpClient`], the one
+//! No runtime and no HTTP stack by default; the `reqwest` feature adds `ReqwestHttpClient`, the one
 //! implementation (redirects off, time limit, body read stopped at the cap, connections only to the
 //! addresses an [`AddressGuard`] admits).
 
