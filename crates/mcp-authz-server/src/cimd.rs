@@ -255,6 +255,32 @@ mod tests {
     }
 
     #[test]
+    fn the_guard_connects_only_to_public_addresses() {
+        let at = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 443);
+        let mixed = vec![at("127.0.0.1"), at("93.184.216.34"), at("169.254.169.254")];
+        let strict = GuardedResolver::new(false);
+        assert_eq!(
+            strict.admit("rebind.example", mixed.clone()).unwrap(),
+            vec![at("93.184.216.34")]
+        );
+        assert_eq!(
+            strict.admit("rebind.example", vec![at("10.0.0.1"), at("::1")]),
+            Err(PolicyError::ForbiddenAddress {
+                host: "rebind.example".to_owned(),
+                address: "10.0.0.1".parse().unwrap(),
+            })
+        );
+        assert!(matches!(
+            strict.admit("nothing.example", Vec::new()),
+            Err(PolicyError::Resolve { .. })
+        ));
+        assert_eq!(
+            GuardedResolver::new(true).admit("intranet.example", mixed.clone()),
+            Ok(mixed)
+        );
+    }
+
+    #[test]
     fn cache_control_parsing() {
         assert_eq!(
             cache_max_age("public, max-age=600"),
