@@ -5,27 +5,7 @@ use std::sync::Arc;
 use http::header::{ACCEPT, HeaderValue};
 use url::Url;
 
-use crate::{HttpClient, HttpRequest, HttpResponse, PolicyError, TransportError, UrlPolicy};
-
-/// Why a guarded request failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FetchError {
-    /// The URL policy refused the URL before any connection.
-    #[error("refused by the URL policy: {0}")]
-    Policy(#[from] PolicyError),
-    /// The exchange failed.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
-    /// A metadata or registration endpoint answered with a redirect, which is never followed.
-    #[error("{url} answered with a redirect ({status}), which is not followed")]
-    Redirected {
-        /// The URL requested.
-        url: String,
-        /// The 3xx status.
-        status: u16,
-    },
-}
+use crate::{FetchError, HttpClient, HttpRequest, HttpResponse, UrlPolicy};
 
 /// The policy plus the HTTP client.
 #[derive(Clone)]

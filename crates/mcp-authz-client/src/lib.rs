@@ -15,8 +15,8 @@
 //!   `invalid_token`, rotated refresh tokens saved before use, `invalid_grant` drops the grant, step-up
 //!   on `403 insufficient_scope` with the union of scopes, at most three authorizations per call.
 //! - **Storage** ([`TokenStore`]): [`MemoryTokenStore`] and [`FileTokenStore`] (atomic, `0600`).
-//! - **Transport**: the [`HttpClient`] trait ([`ReqwestHttpClient`] with the default `reqwest`
-//!   feature) behind a [`UrlPolicy`] (https; loopback only by a development setting; private,
+//! - **Transport**: the workspace's one [`HttpClient`] trait and [`FetchError`] (from
+//!   `mcp_authz_token::fetch`; [`ReqwestHttpClient`] with the default `reqwest` feature) behind a [`UrlPolicy`] (https; loopback only by a development setting; private,
 //!   link-local and metadata-service addresses refused; 64 KiB documents; time limits; no redirects).
 //! - **MCP** ([`McpClient`]): `initialize`/`server/discover`, `tools/list`, `tools/call` over
 //!   streamable HTTP (JSON or SSE responses), every request authorized; with the `rmcp` feature,
@@ -46,7 +46,6 @@ mod client;
 mod discovery;
 mod error;
 mod fetch;
-mod http;
 mod logout;
 mod loopback;
 mod mcp;
@@ -63,14 +62,17 @@ pub use assertion::{ClientAssertionClaims, ClientAssertionSigner};
 pub use client::{Flow, MAX_AUTHORIZATIONS_PER_OPERATION, OAuthClient, OAuthClientBuilder};
 pub use discovery::{Discovery, DiscoveryError};
 pub use error::{AuthorizationError, ClientError};
-pub use fetch::FetchError;
-#[cfg(feature = "reqwest")]
-pub use http::ReqwestHttpClient;
-pub use http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 pub use logout::Logout;
 pub use loopback::{BrowserLaunch, LoopbackRedirect};
 pub use mcp::{CallToolResult, ContentItem, McpClient, McpError, ToolInfo};
-pub use policy::{PolicyError, UrlPolicy};
+/// The shared outbound-HTTP types ([`mcp_authz_token::fetch`]), re-exported here so configuring a
+/// client needs no other crate.
+pub use mcp_authz_token::fetch::{
+    AddressGuard, FetchError, HttpClient, HttpRequest, HttpResponse, PolicyError, TransportError,
+};
+#[cfg(feature = "reqwest")]
+pub use mcp_authz_token::fetch::{ReqwestHttpClient, ReqwestHttpClientBuilder};
+pub use policy::UrlPolicy;
 pub use registration::{PreRegisteredClient, RegistrationError};
 #[cfg(feature = "rmcp")]
 pub use rmcp_adapter::AuthorizedRmcpClient;

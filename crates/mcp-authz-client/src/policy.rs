@@ -1,44 +1,11 @@
 //! Where the client may send requests: the URL policy and the SSRF guard (REQUIREMENTS AS-16, SEC-6).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use mcp_authz_metadata::{AddressClass, classify_address};
+use mcp_authz_token::fetch::{AddressGuard, PolicyError};
 use url::{Host, Url};
-
-/// Why the [`UrlPolicy`] refused a URL. Checked before any connection is made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    /// A scheme other than `https` (or `http` to a loopback host in development).
-    #[error("scheme {0:?} is not allowed: https is required")]
-    UnsupportedScheme(String),
-    /// Plain `http` to a host that is not loopback.
-    #[error("plain http to {0:?} is not allowed: https is required")]
-    InsecureHttp(String),
-    /// The URL has no host.
-    #[error("the URL has no host")]
-    NoHost,
-    /// A loopback host while loopback is not allowed (see [`UrlPolicy::allow_loopback`]).
-    #[error("{0:?} is a loopback address, which is allowed only in development")]
-    LoopbackNotAllowed(String),
-    /// The host is, or resolves to, a private, link-local, metadata-service or otherwise special address.
-    #[error("{host:?} resolves to {address}, a private or special-purpose address")]
-    ForbiddenAddress {
-        /// The host of the URL.
-        host: String,
-        /// The refused address.
-        address: IpAddr,
-    },
-    /// The host name could not be resolved.
-    #[error("{host:?} could not be resolved: {description}")]
-    Resolve {
-        /// The host of the URL.
-        host: String,
-        /// What the resolver reported.
-        description: String,
-    },
-}
 
 /// The URL policy applied to every request the client makes (metadata, registration, authorization,
 /// token and MCP requests).
@@ -184,6 +151,17 @@ impl UrlPolicy {
                 address,
             }),
         }
+    }
+}
+
+/// At connection time every resolved address must pass [`UrlPolicy::check_ip`]; one refused address
+/// refuses the host.
+impl AddressGuard for UrlPolicy {
+    fn admit(&self, host: &str, resolved: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, PolicyError> {
+        for address in &resolved {
+            self.check_ip(host, address.ip())?;
+        }
+        Ok(resolved)
     }
 }
 

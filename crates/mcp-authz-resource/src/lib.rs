@@ -15,7 +15,7 @@
 //!   axum and rmcp's streamable HTTP service; it also checks `tools/call` scopes.
 //! - **Verifiers** behind [`TokenVerifier`]: [`JwtVerifier`] (RFC 9068 against the JWKS discovered from
 //!   RFC 8414 metadata) and [`IntrospectionVerifier`] (RFC 7662), both with a bounded cache keyed by
-//!   the token's SHA-256; HTTP through [`HttpFetcher`] ([`ReqwestFetcher`]), size- and time-limited;
+//!   the token's SHA-256; HTTP through the shared [`HttpClient`] ([`ReqwestHttpClient`]), size- and time-limited;
 //!   time through [`Clock`].
 //!
 //! | Situation | Answer |
@@ -74,13 +74,16 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ConfigError, DEFAULT_MAX_INSPECTED_BODY, ResourceServerConfig, ResourceServerConfigBuilder,
 };
-pub use fetch::{
-    CacheableFetchFuture, DEFAULT_FETCH_TIMEOUT, FetchError, FetchFuture, FetchRequest, Fetched,
-    HttpFetcher, ReqwestFetcher,
-};
+pub use fetch::DEFAULT_FETCH_TIMEOUT;
 pub use hierarchy::ScopeHierarchy;
 pub use layer::{RequireBearer, RequireBearerLayer, ResponseFuture};
 pub use mcp_authz_token::JwsAlgorithm;
+/// The shared outbound-HTTP types ([`mcp_authz_token::fetch`]), re-exported here so configuring a
+/// verifier needs no other crate.
+pub use mcp_authz_token::fetch::{
+    FetchError, HttpClient, HttpRequest, HttpResponse, ReqwestHttpClient, ReqwestHttpClientBuilder,
+    TransportError,
+};
 pub use rejection::{Rejection, RejectionReason};
 pub use resource_server::ResourceServer;
 pub use verifier::{

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_authz_metadata::{Issuer, ProtectedResourceMetadata, ResourceUri, Scope};
-use mcp_authz_resource::{JwtVerifier, ManualClock, ReqwestFetcher};
+use mcp_authz_resource::{JwtVerifier, ManualClock, ReqwestHttpClient};
 use mcp_authz_token::BearerError;
 use serde_json::{Value, json};
 use support::*;
@@ -856,8 +856,8 @@ async fn jwks_unreachable_with_empty_cache_is_503_with_retry_after() {
             JwtVerifier::builder(auth.issuer.clone(), r.clone())
                 .jwks_uri(dead.clone())
                 .clock(Arc::new(clock.clone()))
-                .fetcher(Arc::new(
-                    ReqwestFetcher::with_timeout(Duration::from_secs(2)).unwrap(),
+                .http_client(Arc::new(
+                    ReqwestHttpClient::with_timeout(Duration::from_secs(2)).unwrap(),
                 ))
                 .build()
                 .unwrap()

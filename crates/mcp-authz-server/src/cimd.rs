@@ -1,7 +1,8 @@
 //! Client ID Metadata Documents: fetched with an SSRF guard, validated, cached per HTTP caching headers
 //! (REQUIREMENTS AS-10, SEC-6).
 //!
-//! The guard is enforced on the address actually connected to: the HTTP client resolves names through
+//! The fetch goes through the workspace's one HTTP client ([`ReqwestHttpClient`]) and the guard is
+//! enforced on the address actually connected to: the client resolves names through
 //! [`GuardedResolver`], which drops every non-public address, and IP-literal hosts are checked before
 //! any connection. Redirects are not followed, proxies from the environment are ignored, the body is
 //! read up to the size limit and the whole fetch is bounded in time.
@@ -10,13 +11,17 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderValue;
+use http::header::{ACCEPT, CACHE_CONTROL};
 use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientIdMetadataDocument, GrantType, TokenEndpointAuthMethod,
 };
 use mcp_authz_store::{ClientKind, ClientRecord, NumericDate};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use mcp_authz_token::fetch::{
+    AddressGuard, FetchError, HttpClient, HttpRequest, PolicyError, ReqwestHttpClient,
+};
 
-pub use crate::cimd_error::FetchError;
+pub use crate::cimd_error::CimdError;
 use crate::config::{ConfigError, MetadataDocumentConfig};
 use crate::fetch_budget::FetchBudget;
 
@@ -45,30 +50,32 @@ impl GuardedResolver {
     }
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let guard = *self;
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| guard.allows(a.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(
-                    Box::new(FetchError::Blocked) as Box<dyn std::error::Error + Send + Sync>
-                );
-            }
-            let addrs: Addrs = Box::new(addrs.into_iter());
-            Ok(addrs)
-        })
+/// Keeps the addresses the policy allows; a host left with none is refused.
+impl AddressGuard for GuardedResolver {
+    fn admit(&self, host: &str, resolved: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, PolicyError> {
+        let first = resolved.first().map(SocketAddr::ip);
+        let allowed: Vec<SocketAddr> = resolved
+            .into_iter()
+            .filter(|a| self.allows(a.ip()))
+            .collect();
+        match first {
+            _ if !allowed.is_empty() => Ok(allowed),
+            Some(address) => Err(PolicyError::ForbiddenAddress {
+                host: host.to_owned(),
+                address,
+            }),
+            None => Err(PolicyError::Resolve {
+                host: host.to_owned(),
+                description: "no addresses".to_owned(),
+            }),
+        }
     }
 }
 
 /// Fetches and validates Client ID Metadata Documents, within the [`FetchBudget`].
 #[derive(Debug, Clone)]
 pub(crate) struct MetadataFetcher {
-    client: reqwest::Client,
+    http: ReqwestHttpClient,
     guard: GuardedResolver,
     config: MetadataDocumentConfig,
     budget: Arc<FetchBudget>,
@@ -77,23 +84,16 @@ pub(crate) struct MetadataFetcher {
 impl MetadataFetcher {
     pub(crate) fn new(config: MetadataDocumentConfig) -> Result<Self, ConfigError> {
         let guard = GuardedResolver::new(config.allow_private_addresses);
-        let mut builder = reqwest::Client::builder();
-        for der in &config.extra_root_certificates {
-            let certificate =
-                reqwest::Certificate::from_der(der).map_err(|_| ConfigError::HttpClient)?;
-            builder = builder.add_root_certificate(certificate);
-        }
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
+        let mut builder = ReqwestHttpClient::builder()
+            .guard(guard)
             .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .dns_resolver(Arc::new(guard))
-            .user_agent("mcp-authz-server")
-            .build()
-            .map_err(|_| ConfigError::HttpClient)?;
+            .user_agent("mcp-authz-server");
+        for der in &config.extra_root_certificates {
+            builder = builder.root_certificate_der(der.clone());
+        }
+        let http = builder.build().map_err(|_| ConfigError::HttpClient)?;
         Ok(Self {
-            client,
+            http,
             guard,
             config,
             budget: Arc::new(FetchBudget::new()),
@@ -113,17 +113,23 @@ impl MetadataFetcher {
         client_id: &ClientId,
         now: NumericDate,
         peer: &str,
-    ) -> Result<ClientRecord, FetchError> {
+    ) -> Result<ClientRecord, CimdError> {
         let url = client_id
             .metadata_document_url()
-            .ok_or(FetchError::NotADocumentUrl)?;
+            .ok_or(CimdError::NotADocumentUrl)?;
         let literal = match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
             _ => None,
         };
-        if literal.is_some_and(|ip| !self.guard.allows(ip)) {
-            return Err(FetchError::Blocked);
+        if let Some(address) = literal
+            && !self.guard.allows(address)
+        {
+            return Err(FetchError::Policy(PolicyError::ForbiddenAddress {
+                host: url.host_str().unwrap_or_default().to_owned(),
+                address,
+            })
+            .into());
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let _permit = self.budget.admit(url.as_str(), &host, peer)?;
@@ -140,45 +146,31 @@ impl MetadataFetcher {
         client_id: &ClientId,
         url: &url::Url,
         now: NumericDate,
-    ) -> Result<ClientRecord, FetchError> {
-        let fetch = async {
-            let mut response = self
-                .client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await
-                .map_err(network)?;
-            if response.status() != reqwest::StatusCode::OK {
-                return Err(FetchError::Status(response.status().as_u16()));
+    ) -> Result<ClientRecord, CimdError> {
+        let mut request = HttpRequest::get(url.clone());
+        request
+            .headers
+            .insert(ACCEPT, HeaderValue::from_static("application/json"));
+        request.timeout = self.config.timeout;
+        request.max_response_bytes = self.config.max_size;
+        let response = self.http.execute(request).await.map_err(FetchError::from)?;
+        if response.status != http::StatusCode::OK {
+            return Err(FetchError::Status {
+                url: url.as_str().to_owned(),
+                status: response.status.as_u16(),
             }
-            if response
-                .content_length()
-                .is_some_and(|len| len > self.config.max_size as u64)
-            {
-                return Err(FetchError::TooLarge);
-            }
-            let max_age = response
-                .headers()
-                .get(reqwest::header::CACHE_CONTROL)
-                .and_then(|v| v.to_str().ok())
-                .and_then(cache_max_age);
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(network)? {
-                if body.len() + chunk.len() > self.config.max_size {
-                    return Err(FetchError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok((body, max_age))
-        };
-        let (body, max_age) = tokio::time::timeout(self.config.timeout, fetch)
-            .await
-            .map_err(|_| FetchError::Network("timed out".into()))??;
+            .into());
+        }
+        let max_age = response
+            .headers
+            .get(CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(cache_max_age);
+        let body = response.body;
         let document = ClientIdMetadataDocument::parse_with_limit(&body, self.config.max_size)
-            .map_err(|e| FetchError::Invalid(e.to_string()))?
+            .map_err(|e| CimdError::Invalid(e.to_string()))?
             .validate(client_id)
-            .map_err(|e| FetchError::Invalid(e.to_string()))?;
+            .map_err(|e| CimdError::Invalid(e.to_string()))?;
         let ttl = max_age
             .unwrap_or(self.config.min_cache)
             .clamp(self.config.min_cache, self.config.max_cache);
@@ -209,18 +201,6 @@ impl MetadataFetcher {
             created_at: now,
         })
     }
-}
-
-fn network(e: reqwest::Error) -> FetchError {
-    // The guard's refusal surfaces as a connect error whose source is `FetchError::Blocked`.
-    let mut source: Option<&dyn std::error::Error> = Some(&e);
-    while let Some(err) = source {
-        if err.downcast_ref::<FetchError>() == Some(&FetchError::Blocked) {
-            return FetchError::Blocked;
-        }
-        source = err.source();
-    }
-    FetchError::Network(e.to_string())
 }
 
 /// `max-age` of a `Cache-Control` header; `no-store` / `no-cache` count as 0.
@@ -272,6 +252,32 @@ mod tests {
         for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
             assert!(is_public_address(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn the_guard_connects_only_to_public_addresses() {
+        let at = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 443);
+        let mixed = vec![at("127.0.0.1"), at("93.184.216.34"), at("169.254.169.254")];
+        let strict = GuardedResolver::new(false);
+        assert_eq!(
+            strict.admit("rebind.example", mixed.clone()).unwrap(),
+            vec![at("93.184.216.34")]
+        );
+        assert_eq!(
+            strict.admit("rebind.example", vec![at("10.0.0.1"), at("::1")]),
+            Err(PolicyError::ForbiddenAddress {
+                host: "rebind.example".to_owned(),
+                address: "10.0.0.1".parse().unwrap(),
+            })
+        );
+        assert!(matches!(
+            strict.admit("nothing.example", Vec::new()),
+            Err(PolicyError::Resolve { .. })
+        ));
+        assert_eq!(
+            GuardedResolver::new(true).admit("intranet.example", mixed.clone()),
+            Ok(mixed)
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use mcp_authz_metadata::{ClientId, TokenEndpointAuthMethod};
 use mcp_authz_store::{ClientKind, ClientRecord, NumericDate, SecretHash, Store};
 use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, TokenRequest};
 
-use crate::cimd::{FetchError, MetadataFetcher};
+use crate::cimd::{CimdError, MetadataFetcher};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, InvalidClient};
 use crate::fetch_budget::loggable;
@@ -157,7 +157,7 @@ impl ClientDirectory {
                 self.store.upsert_client(record.clone()).await?;
                 Ok(Some(record))
             }
-            Err(e @ (FetchError::Throttled | FetchError::RecentlyFailed(_))) => {
+            Err(e @ (CimdError::Throttled | CimdError::RecentlyFailed(_))) => {
                 tracing::debug!(client_id = %loggable(client_id.as_str()), error = %loggable(&e.to_string()), "client metadata document not fetched");
                 Ok(None)
             }

@@ -211,11 +211,6 @@ impl ServerConfig {
         self.issuer.is_insecure_loopback()
     }
 
-    /// The policy of a configured resource.
-    pub(crate) fn resource(&self, resource: &ResourceUri) -> Option<&ResourcePolicy> {
-        self.resources.iter().find(|p| &p.resource == resource)
-    }
-
     /// Every scope of every resource.
     pub(crate) fn all_scopes(&self) -> Scope {
         self.resources

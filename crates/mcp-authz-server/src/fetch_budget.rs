@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::cimd_error::FetchError;
+use crate::cimd_error::CimdError;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::session::BoundedMap;
 
@@ -58,7 +58,7 @@ struct HostFailures {
 
 /// The budget every outbound fetch must pass (see the module documentation).
 pub(crate) struct FetchBudget {
-    failed_urls: BoundedMap<FetchError>,
+    failed_urls: BoundedMap<CimdError>,
     failed_hosts: BoundedMap<HostFailures>,
     peers: RateLimiter,
     in_flight: Arc<Semaphore>,
@@ -91,32 +91,32 @@ impl FetchBudget {
         url: &str,
         host: &str,
         peer: &str,
-    ) -> Result<OwnedSemaphorePermit, FetchError> {
+    ) -> Result<OwnedSemaphorePermit, CimdError> {
         if let Some(error) = self.failed_urls.get(url) {
-            return Err(FetchError::RecentlyFailed(Box::new(error)));
+            return Err(CimdError::RecentlyFailed(Box::new(error)));
         }
         if self
             .failed_hosts
             .get(host)
             .is_some_and(|f| f.count >= HOST_FAILURE_LIMIT)
         {
-            return Err(FetchError::Throttled);
+            return Err(CimdError::Throttled);
         }
         let permit = self
             .in_flight
             .clone()
             .try_acquire_owned()
-            .map_err(|_| FetchError::Throttled)?;
-        self.peers.check(peer).map_err(|_| FetchError::Throttled)?;
+            .map_err(|_| CimdError::Throttled)?;
+        self.peers.check(peer).map_err(|_| CimdError::Throttled)?;
         self.started.fetch_add(1, Ordering::Relaxed);
         Ok(permit)
     }
 
     /// Records a failed fetch of `url` on `host`.
-    pub(crate) fn failed(&self, url: &str, host: &str, error: &FetchError) {
+    pub(crate) fn failed(&self, url: &str, host: &str, error: &CimdError) {
         self.failed_urls
             .insert(url.to_owned(), error.clone(), FAILURE_TTL);
-        if !matches!(error, FetchError::Network(_) | FetchError::Blocked) {
+        if !error.is_host_failure() {
             return;
         }
         let now = Instant::now();
@@ -148,6 +148,7 @@ impl FetchBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_authz_token::fetch::{FetchError, TransportError};
 
     #[test]
     fn log_text_is_bounded_and_escaped() {
@@ -165,16 +166,25 @@ mod tests {
     #[test]
     fn failures_are_cached_per_url_and_per_host() {
         let budget = FetchBudget::new();
-        let error = FetchError::Network("refused".into());
+        let error = CimdError::Fetch(FetchError::Transport(TransportError::Connect(
+            "refused".into(),
+        )));
         assert!(budget.admit("https://h/a", "h", "p1").is_ok());
         budget.failed("https://h/a", "h", &error);
         assert!(matches!(
             budget.admit("https://h/a", "h", "p2"),
-            Err(FetchError::RecentlyFailed(_))
+            Err(CimdError::RecentlyFailed(_))
         ));
         // Answers from a live host count against the URL only.
         for i in 0..10 {
-            budget.failed(&format!("https://up/{i}"), "up", &FetchError::Status(404));
+            budget.failed(
+                &format!("https://up/{i}"),
+                "up",
+                &CimdError::Fetch(FetchError::Status {
+                    url: format!("https://up/{i}"),
+                    status: 404,
+                }),
+            );
         }
         assert!(budget.admit("https://up/new", "up", "p4").is_ok());
         for i in 1..HOST_FAILURE_LIMIT {
@@ -182,7 +192,7 @@ mod tests {
         }
         assert_eq!(
             budget.admit("https://h/new", "h", "p3").unwrap_err(),
-            FetchError::Throttled
+            CimdError::Throttled
         );
         assert!(budget.admit("https://other/a", "other", "p3").is_ok());
         assert_eq!(budget.started(), 3);
@@ -205,7 +215,7 @@ mod tests {
         }
         assert_eq!(
             budget.admit("https://x/a", "x", "px").unwrap_err(),
-            FetchError::Throttled
+            CimdError::Throttled
         );
         permits.clear();
         let mut admitted = 0;

@@ -5,7 +5,7 @@
 use mcp_authz_metadata::{ResourceUri, Scope};
 use mcp_authz_store::{ClientKind, ClientRecord};
 
-use crate::config::ServerConfig;
+use crate::config::ResourcePolicy;
 use crate::error::PolicyError;
 
 /// The resources and scope a request is granted.
@@ -20,14 +20,13 @@ pub(crate) struct Grant {
 /// The grant of a request from `client` for `requested_resources` (the first configured resource when
 /// none) and `requested_scope` (the client's or the resources' default scope when none).
 pub(crate) fn resolve_grant(
-    config: &ServerConfig,
+    served: &[ResourcePolicy],
     client: &ClientRecord,
     requested_resources: &[ResourceUri],
     requested_scope: Option<&Scope>,
 ) -> Result<Grant, PolicyError> {
     let resources: Vec<ResourceUri> = if requested_resources.is_empty() {
-        config
-            .resources
+        served
             .first()
             .map(|p| p.resource.clone())
             .into_iter()
@@ -38,7 +37,7 @@ pub(crate) fn resolve_grant(
     let mut allowed = Scope::new();
     let mut default = Scope::new();
     for resource in &resources {
-        let Some(policy) = config.resource(resource) else {
+        let Some(policy) = served.iter().find(|p| &p.resource == resource) else {
             return Err(PolicyError::UnservedResource);
         };
         if let Some(allowed_resources) = &client.allowed_resources
@@ -85,7 +84,7 @@ pub(crate) fn resolve_grant(
 /// The resources a token request narrows to: `requested` must lie within `granted` (AS-5); none
 /// requested keeps `granted`.
 pub(crate) fn narrow_resources(
-    config: &ServerConfig,
+    served: &[ResourcePolicy],
     requested: &[ResourceUri],
     granted: &[ResourceUri],
 ) -> Result<Vec<ResourceUri>, PolicyError> {
@@ -93,7 +92,7 @@ pub(crate) fn narrow_resources(
         return Ok(granted.to_vec());
     }
     for resource in requested {
-        if config.resource(resource).is_none() {
+        if !served.iter().any(|p| &p.resource == resource) {
             return Err(PolicyError::UnservedResource);
         }
         if !granted.contains(resource) {
@@ -171,7 +170,12 @@ mod tests {
 
     #[test]
     fn defaults_to_the_first_resource_and_its_default_scope() {
-        let grant = resolve_grant(&config(), &client(ClientKind::Dynamic, None), &[], None);
+        let grant = resolve_grant(
+            &config().resources,
+            &client(ClientKind::Dynamic, None),
+            &[],
+            None,
+        );
         assert_eq!(
             grant,
             Ok(Grant {
@@ -187,23 +191,28 @@ mod tests {
         let dynamic = client(ClientKind::Dynamic, None);
         let unserved = [resource("https://elsewhere.example.com/")];
         assert_eq!(
-            resolve_grant(&config, &dynamic, &unserved, None),
+            resolve_grant(&config.resources, &dynamic, &unserved, None),
             Err(PolicyError::UnservedResource)
         );
         let mut limited = dynamic.clone();
         limited.allowed_resources = Some(vec![resource(OTHER)]);
         assert_eq!(
-            resolve_grant(&config, &limited, &[resource(MCP)], None),
+            resolve_grant(&config.resources, &limited, &[resource(MCP)], None),
             Err(PolicyError::ResourceNotAllowed)
         );
         assert_eq!(
-            resolve_grant(&config, &dynamic, &[resource(MCP)], Some(&scope("other"))),
+            resolve_grant(
+                &config.resources,
+                &dynamic,
+                &[resource(MCP)],
+                Some(&scope("other"))
+            ),
             Err(PolicyError::ScopeNotAllowed)
         );
         // offline_access only asks for a refresh token.
         assert!(
             resolve_grant(
-                &config,
+                &config.resources,
                 &dynamic,
                 &[resource(MCP)],
                 Some(&scope("read offline_access"))
@@ -216,16 +225,18 @@ mod tests {
     fn a_registered_scope_is_a_default_for_dynamic_clients_and_a_ceiling_for_operator_clients() {
         let config = config();
         let dynamic = client(ClientKind::Dynamic, Some("write"));
-        let grant = resolve_grant(&config, &dynamic, &[], None).unwrap();
+        let grant = resolve_grant(&config.resources, &dynamic, &[], None).unwrap();
         assert_eq!(grant.scope, scope("write"));
-        assert!(resolve_grant(&config, &dynamic, &[], Some(&scope("admin"))).is_ok());
+        assert!(resolve_grant(&config.resources, &dynamic, &[], Some(&scope("admin"))).is_ok());
         let operator = client(ClientKind::PreRegistered, Some("write"));
         assert_eq!(
-            resolve_grant(&config, &operator, &[], Some(&scope("admin"))),
+            resolve_grant(&config.resources, &operator, &[], Some(&scope("admin"))),
             Err(PolicyError::ScopeNotAllowed)
         );
         assert_eq!(
-            resolve_grant(&config, &operator, &[], None).unwrap().scope,
+            resolve_grant(&config.resources, &operator, &[], None)
+                .unwrap()
+                .scope,
             Scope::new()
         );
     }
@@ -235,16 +246,16 @@ mod tests {
         let config = config();
         let granted = [resource(MCP)];
         assert_eq!(
-            narrow_resources(&config, &[], &granted),
+            narrow_resources(&config.resources, &[], &granted),
             Ok(granted.to_vec())
         );
         assert_eq!(
-            narrow_resources(&config, &[resource(OTHER)], &granted),
+            narrow_resources(&config.resources, &[resource(OTHER)], &granted),
             Err(PolicyError::ResourceNotGranted)
         );
         assert_eq!(
             narrow_resources(
-                &config,
+                &config.resources,
                 &[resource("https://elsewhere.example.com/")],
                 &granted
             ),

@@ -83,13 +83,15 @@ mod session;
 mod signing;
 mod users;
 
-pub use cimd::{FetchError, GuardedResolver, is_public_address};
+pub use cimd::{CimdError, GuardedResolver, is_public_address};
 pub use config::{
     ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MetadataDocumentConfig,
     ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
+/// The shared fetch error ([`mcp_authz_token::fetch`]) a [`CimdError::Fetch`] carries.
+pub use mcp_authz_token::fetch::FetchError;
 pub use mcp_authz_token::{JwsAlgorithm, UnsupportedAlgorithm};
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};

@@ -1,6 +1,6 @@
 //! The endpoint paths, derived from the issuer's path.
 
-use mcp_authz_metadata::{Url, authorization_server_metadata_paths};
+use mcp_authz_metadata::{Issuer, Url, authorization_server_metadata_paths};
 
 use crate::config::ServerConfig;
 
@@ -54,8 +54,8 @@ impl Paths {
     }
 
     /// The absolute URL of `path` on the issuer's origin.
-    pub(crate) fn url(config: &ServerConfig, path: &str) -> Url {
-        let mut url = config.issuer.url().clone();
+    pub(crate) fn url(issuer: &Issuer, path: &str) -> Url {
+        let mut url = issuer.url().clone();
         url.set_path(path);
         url.set_query(None);
         url

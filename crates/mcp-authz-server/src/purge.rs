@@ -10,8 +10,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::AuthorizationServer;
-
 /// The shortest interval [`PurgeTask::spawn`] uses: a shorter one is raised to this.
 pub const MIN_PURGE_INTERVAL: Duration = Duration::from_millis(10);
 
@@ -128,11 +126,21 @@ impl Drop for PurgeTask {
     }
 }
 
-impl AuthorizationServer {
-    /// Spawns the background purge of this server's store with this server's clock, every
-    /// `interval`; see [`PurgeTask`]. Keep the handle for as long as the server serves.
-    pub fn spawn_purge(&self, interval: Duration) -> PurgeTask {
-        let store: Arc<dyn PurgeStore> = self.inner.store.clone();
-        PurgeTask::spawn(store, self.inner.config.clock.clone(), interval)
+/// What the purge needs from a server, and nothing else: its store and its clock.
+#[derive(Clone)]
+pub(crate) struct Purger {
+    store: Arc<dyn PurgeStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Purger {
+    /// The purge of `store` at `clock`'s time.
+    pub(crate) fn new(store: Arc<dyn PurgeStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Spawns the purge every `interval`; see [`PurgeTask::spawn`].
+    pub(crate) fn spawn(&self, interval: Duration) -> PurgeTask {
+        PurgeTask::spawn(self.store.clone(), self.clock.clone(), interval)
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! The wire messages of OAuth 2.1 as the Model Context Protocol uses them, as types: parse untrusted
 //! input into a typed value or a precise error, render typed values back. No I/O, no HTTP client, no
-//! server framework, no async runtime; header types come from the `http` crate.
+//! server framework, no async runtime by default (the `reqwest` feature adds the one HTTP client);
+//! header types come from the `http` crate.
 //!
 //! - **Authorization endpoint**: [`AuthorizationRequest`] (PKCE S256 required, several `resource`s),
 //!   [`AuthorizationCallback`] = [`AuthorizationResponse`] (with RFC 9207 `iss`) or
@@ -23,6 +24,11 @@
 //! - **Resource side**: the RFC 9110 `WWW-Authenticate` grammar ([`Challenge`]), the typed
 //!   [`BearerChallenge`] (RFC 6750 §3, RFC 9728 §5.1) and its renderer, Bearer token extraction
 //!   ([`bearer_token`]) and the query-string check ([`has_access_token_param`]).
+//!
+//! - **Outbound HTTP** ([`fetch`]): the one [`HttpClient`](fetch::HttpClient) abstraction and
+//!   [`FetchError`](fetch::FetchError) of the client, the resource layer and the server; with the
+//!   `reqwest` feature, `fetch::ReqwestHttpClient` (redirects off, time limit,
+//!   capped body, connect-time [`AddressGuard`](fetch::AddressGuard)).
 //!
 //! Every error maps to its wire form in one function: `error_response()` for endpoint errors,
 //! `challenge()` for resource-server errors.
@@ -52,6 +58,7 @@ mod bearer;
 mod challenge;
 mod claims;
 mod error_code;
+pub mod fetch;
 mod form;
 mod introspection;
 mod jose;

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_authz_metadata::{Issuer, ResourceUri, Url};
 use mcp_authz_resource::{
-    FetchFuture, FetchRequest, HttpFetcher, JwtVerifier, ManualClock, ResourceServer,
+    HttpClient, HttpRequest, HttpResponse, JwtVerifier, ManualClock, ResourceServer, TransportError,
 };
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
@@ -25,10 +25,14 @@ const ISSUER: &str = "https://auth.example.com";
 #[derive(Debug)]
 struct MemoryJwks(Bytes);
 
-impl HttpFetcher for MemoryJwks {
-    fn fetch(&self, _request: FetchRequest) -> FetchFuture<'_> {
-        let body = self.0.clone();
-        Box::pin(async move { Ok(body) })
+#[async_trait::async_trait]
+impl HttpClient for MemoryJwks {
+    async fn execute(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status: http::StatusCode::OK,
+            headers: http::HeaderMap::new(),
+            body: self.0.to_vec(),
+        })
     }
 }
 
@@ -53,7 +57,7 @@ impl Harness {
         let issuer = Issuer::parse(ISSUER).unwrap();
         let verifier = JwtVerifier::builder(issuer.clone(), resource.clone())
             .jwks_uri(Url::parse("https://auth.example.com/jwks").unwrap())
-            .fetcher(Arc::new(MemoryJwks(jwks)))
+            .http_client(Arc::new(MemoryJwks(jwks)))
             .clock(Arc::new(ManualClock::new(NOW)))
             .build()
             .unwrap();

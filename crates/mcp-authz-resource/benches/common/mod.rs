@@ -12,7 +12,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_authz_metadata::{Issuer, ResourceUri, Url};
-use mcp_authz_resource::{FetchFuture, FetchRequest, HttpFetcher, JwtVerifier, ManualClock};
+use mcp_authz_resource::{
+    HttpClient, HttpRequest, HttpResponse, JwtVerifier, ManualClock, TransportError,
+};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::json;
 
@@ -24,10 +26,14 @@ pub const RESOURCE: &str = "https://mcp.example.com/mcp";
 #[derive(Debug)]
 pub struct MemoryJwks(pub Bytes);
 
-impl HttpFetcher for MemoryJwks {
-    fn fetch(&self, _request: FetchRequest) -> FetchFuture<'_> {
-        let body = self.0.clone();
-        Box::pin(async move { Ok(body) })
+#[async_trait::async_trait]
+impl HttpClient for MemoryJwks {
+    async fn execute(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status: http::StatusCode::OK,
+            headers: http::HeaderMap::new(),
+            body: self.0.to_vec(),
+        })
     }
 }
 
@@ -124,7 +130,7 @@ pub fn verifier(fixture: &Fixture, cache_capacity: usize) -> JwtVerifier {
         ResourceUri::parse(RESOURCE).expect("resource"),
     )
     .jwks_uri(Url::parse("https://auth.example.com/jwks").expect("url"))
-    .fetcher(Arc::new(MemoryJwks(fixture.jwks.clone())))
+    .http_client(Arc::new(MemoryJwks(fixture.jwks.clone())))
     .clock(Arc::new(ManualClock::new(NOW)))
     .cache_capacity(cache_capacity)
     .build()

@@ -4,23 +4,20 @@ use mcp_authz_metadata::{
     AuthorizationServerMetadata, Issuer, Url, authorization_server_metadata_urls, is_loopback_host,
 };
 
-use crate::{FetchError, FetchRequest, HttpFetcher};
+use crate::{FetchError, HttpClient};
 
 /// Fetches the first metadata document found at the issuer's well-known URLs (RFC 8414 §3.1, then the
 /// OpenID forms) whose `issuer` is identical to `issuer` (RFC 8414 §3.3). Only `issuer` and the
 /// endpoints are used, so any standards-compliant server works, MCP-specific members or not.
 pub(crate) async fn discover(
-    fetcher: &dyn HttpFetcher,
+    http: &dyn HttpClient,
     issuer: &Issuer,
     max_body: usize,
 ) -> Result<AuthorizationServerMetadata, FetchError> {
     let mut last = None;
     for url in authorization_server_metadata_urls(issuer) {
-        let body = match fetcher
-            .fetch(FetchRequest::get(url.clone(), max_body))
-            .await
-        {
-            Ok(body) => body,
+        let body = match crate::fetch::get(http, &url, max_body).await {
+            Ok(fetched) => fetched.body,
             Err(e) => {
                 last = Some(e);
                 continue;
@@ -45,9 +42,9 @@ pub(crate) async fn discover(
 
 /// A document that arrived but cannot be used.
 pub(crate) fn invalid(url: &Url, reason: &str) -> FetchError {
-    FetchError::Transport {
+    FetchError::InvalidDocument {
         url: url.as_str().to_owned(),
-        reason: format!("unusable document: {reason}"),
+        reason: reason.to_owned(),
     }
 }
 

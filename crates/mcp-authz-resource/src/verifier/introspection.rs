@@ -16,9 +16,7 @@ use tokio::sync::OnceCell;
 use super::discovery::{discover, invalid, is_acceptable_endpoint};
 use super::{DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, VerifyError};
 use crate::cache::{TokenCache, token_key};
-use crate::{
-    Clock, FetchError, FetchRequest, HttpFetcher, ReqwestFetcher, SystemClock, VerifiedClaims,
-};
+use crate::{Clock, FetchError, HttpClient, SystemClock, VerifiedClaims};
 
 /// Default longest time an introspection answer is cached: 60 seconds (never past the token's `exp`).
 pub const DEFAULT_MAX_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -40,7 +38,7 @@ struct Inner {
     audience: ResourceUri,
     endpoint: OnceCell<Url>,
     credentials: BasicCredentials,
-    fetcher: Arc<dyn HttpFetcher>,
+    http: Arc<dyn HttpClient>,
     clock: Arc<dyn Clock>,
     leeway: Duration,
     max_ttl: Duration,
@@ -68,7 +66,7 @@ pub struct IntrospectionVerifierBuilder {
     audience: ResourceUri,
     endpoint: Option<Url>,
     credentials: BasicCredentials,
-    fetcher: Option<Arc<dyn HttpFetcher>>,
+    http: Option<crate::fetch::ConfiguredClient>,
     clock: Arc<dyn Clock>,
     leeway: Duration,
     max_ttl: Duration,
@@ -95,7 +93,7 @@ impl IntrospectionVerifier {
                 client_id,
                 client_secret,
             },
-            fetcher: None,
+            http: None,
             clock: Arc::new(SystemClock),
             leeway: DEFAULT_LEEWAY,
             max_ttl: DEFAULT_MAX_CACHE_TTL,
@@ -111,7 +109,7 @@ impl IntrospectionVerifier {
         inner
             .endpoint
             .get_or_try_init(|| async {
-                let doc = discover(inner.fetcher.as_ref(), &inner.issuer, inner.max_size).await?;
+                let doc = discover(inner.http.as_ref(), &inner.issuer, inner.max_size).await?;
                 let url = doc.introspection_endpoint.ok_or_else(|| {
                     invalid(
                         inner.issuer.url(),
@@ -140,16 +138,16 @@ impl IntrospectionVerifier {
         let mut request = IntrospectionRequest::new(token.clone());
         request.token_type_hint = Some(TokenTypeHint::AccessToken);
         let form = request.to_form(&BodyClientCredentials::default());
-        let body = inner
-            .fetcher
-            .fetch(FetchRequest::post_form(
-                endpoint.clone(),
-                form,
-                Some(inner.credentials.to_header_value()),
-                inner.max_size,
-            ))
-            .await
-            .map_err(|e| self.unavailable(e))?;
+        let body = crate::fetch::post_form(
+            inner.http.as_ref(),
+            endpoint,
+            form,
+            Some(inner.credentials.to_header_value()),
+            inner.max_size,
+        )
+        .await
+        .map_err(|e| self.unavailable(e))?
+        .body;
         let response: IntrospectionResponse = serde_json::from_slice(&body)
             .map_err(|e| self.unavailable(invalid(endpoint, &e.to_string())))?;
         let IntrospectionResponse::Active(active) = response else {
@@ -215,9 +213,10 @@ impl IntrospectionVerifierBuilder {
         self
     }
 
-    /// The HTTP client. Default: a [`ReqwestFetcher`] with its 5 s timeout.
-    pub fn fetcher(mut self, fetcher: Arc<dyn HttpFetcher>) -> Self {
-        self.fetcher = Some(fetcher);
+    /// The HTTP client. Default: a [`ReqwestHttpClient`](crate::ReqwestHttpClient) giving up after
+    /// [`DEFAULT_FETCH_TIMEOUT`](crate::DEFAULT_FETCH_TIMEOUT), with the environment's proxies.
+    pub fn http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
+        self.http = Some(crate::fetch::ConfiguredClient(http));
         self
     }
 
@@ -259,10 +258,11 @@ impl IntrospectionVerifierBuilder {
             Some(url) => return Err(crate::ConfigError::InsecureEndpoint(url.to_string())),
             None => OnceCell::new(),
         };
-        let fetcher = match self.fetcher {
-            Some(fetcher) => fetcher,
+        let http = match self.http {
+            Some(http) => http.0,
             None => Arc::new(
-                ReqwestFetcher::new().map_err(|e| crate::ConfigError::HttpClient(e.to_string()))?,
+                crate::fetch::default_client()
+                    .map_err(|e| crate::ConfigError::HttpClient(e.to_string()))?,
             ),
         };
         Ok(IntrospectionVerifier {
@@ -271,7 +271,7 @@ impl IntrospectionVerifierBuilder {
                 audience: self.audience,
                 endpoint,
                 credentials: self.credentials,
-                fetcher,
+                http,
                 clock: self.clock,
                 leeway: self.leeway,
                 max_ttl: self.max_ttl,

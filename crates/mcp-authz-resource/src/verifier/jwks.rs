@@ -14,7 +14,7 @@ use mcp_authz_metadata::{Issuer, Url};
 use mcp_authz_token::{JwkSet, JwsAlgorithm, NumericDate, VerifyingKey};
 
 use super::discovery::{discover, invalid, is_acceptable_endpoint};
-use crate::{Clock, FetchError, FetchRequest, HttpFetcher};
+use crate::{Clock, FetchError, HttpClient};
 
 /// The usable keys of one JWKS, each parsed once when the set is loaded (not per token).
 #[derive(Default)]
@@ -116,7 +116,7 @@ pub(crate) struct Unavailable {
 /// The cached key set with its single-flight, rate-limited refresh.
 pub(crate) struct Jwks {
     source: JwksSource,
-    fetcher: Arc<dyn HttpFetcher>,
+    http: Arc<dyn HttpClient>,
     clock: Arc<dyn Clock>,
     refetch_interval: Duration,
     freshness: Freshness,
@@ -128,7 +128,7 @@ pub(crate) struct Jwks {
 impl Jwks {
     pub(crate) fn new(
         source: JwksSource,
-        fetcher: Arc<dyn HttpFetcher>,
+        http: Arc<dyn HttpClient>,
         clock: Arc<dyn Clock>,
         refetch_interval: Duration,
         freshness: Freshness,
@@ -140,7 +140,7 @@ impl Jwks {
         };
         Self {
             source,
-            fetcher,
+            http,
             clock,
             refetch_interval,
             freshness,
@@ -318,7 +318,7 @@ impl Jwks {
             (Some(url), _) => url.clone(),
             (None, JwksSource::Uri(url)) => url.clone(),
             (None, JwksSource::Discover(issuer)) => {
-                let doc = discover(self.fetcher.as_ref(), issuer, self.max_size).await?;
+                let doc = discover(self.http.as_ref(), issuer, self.max_size).await?;
                 let url = doc.jwks_uri.ok_or_else(|| {
                     invalid(
                         issuer.url(),
@@ -332,10 +332,7 @@ impl Jwks {
                 url
             }
         };
-        let fetched = self
-            .fetcher
-            .fetch_cacheable(FetchRequest::get(url.clone(), self.max_size))
-            .await?;
+        let fetched = crate::fetch::get(self.http.as_ref(), &url, self.max_size).await?;
         let keys = KeySet::parse(&fetched.body).map_err(|reason| invalid(&url, &reason))?;
         Ok((keys, fetched.max_age))
     }

@@ -14,7 +14,7 @@ use mcp_authz_token::{
 use super::jwks::{Freshness, Jwks, JwksSource, Lookup, Unavailable};
 use super::{DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, VerifyError};
 use crate::cache::{TokenCache, token_key};
-use crate::{Clock, FetchError, HttpFetcher, ReqwestFetcher, SystemClock, VerifiedClaims};
+use crate::{Clock, HttpClient, SystemClock, VerifiedClaims};
 
 /// Default minimum time between two JWKS fetches: 30 seconds.
 pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
@@ -93,7 +93,7 @@ pub struct JwtVerifierBuilder {
     jwks_stale_grace: Duration,
     cache_capacity: usize,
     max_jwks_size: usize,
-    fetcher: Option<Arc<dyn HttpFetcher>>,
+    http: Option<crate::fetch::ConfiguredClient>,
     clock: Arc<dyn Clock>,
     pub(crate) require_at_jwt: bool,
 }
@@ -112,7 +112,7 @@ impl JwtVerifier {
             jwks_stale_grace: DEFAULT_JWKS_STALE_GRACE,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
             max_jwks_size: DEFAULT_MAX_DOCUMENT_SIZE,
-            fetcher: None,
+            http: None,
             clock: Arc::new(SystemClock),
             require_at_jwt: true,
         }
@@ -270,9 +270,10 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// The HTTP client. Default: a [`ReqwestFetcher`] with its 5 s timeout.
-    pub fn fetcher(mut self, fetcher: Arc<dyn HttpFetcher>) -> Self {
-        self.fetcher = Some(fetcher);
+    /// The HTTP client. Default: a [`ReqwestHttpClient`](crate::ReqwestHttpClient) giving up after
+    /// [`DEFAULT_FETCH_TIMEOUT`](crate::DEFAULT_FETCH_TIMEOUT), with the environment's proxies.
+    pub fn http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
+        self.http = Some(crate::fetch::ConfiguredClient(http));
         self
     }
 
@@ -292,11 +293,11 @@ impl JwtVerifierBuilder {
             Some(url) => return Err(crate::ConfigError::InsecureEndpoint(url.to_string())),
             None => JwksSource::Discover(self.issuer.clone()),
         };
-        let fetcher = match self.fetcher {
-            Some(fetcher) => fetcher,
+        let http = match self.http {
+            Some(http) => http.0,
             None => Arc::new(
-                ReqwestFetcher::new()
-                    .map_err(|e: FetchError| crate::ConfigError::HttpClient(e.to_string()))?,
+                crate::fetch::default_client()
+                    .map_err(|e| crate::ConfigError::HttpClient(e.to_string()))?,
             ),
         };
         Ok(JwtVerifier {
@@ -307,7 +308,7 @@ impl JwtVerifierBuilder {
                 require_at_jwt: self.require_at_jwt,
                 jwks: Jwks::new(
                     source,
-                    fetcher,
+                    http,
                     Arc::clone(&self.clock),
                     self.refetch_interval,
                     Freshness {

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mcp_authz_metadata::{Issuer, ResourceUri, Url};
-use mcp_authz_resource::{JwtVerifier, ManualClock, ReqwestFetcher};
+use mcp_authz_resource::{JwtVerifier, ManualClock, ReqwestHttpClient};
 use mcp_authz_token::BearerError;
 use serde_json::{Value, json};
 
@@ -73,8 +73,8 @@ impl JwksHost {
             JwtVerifier::builder(self.issuer.clone(), resource.clone())
                 .jwks_uri(self.jwks_uri.clone())
                 .clock(Arc::new(clock.clone()))
-                .fetcher(Arc::new(
-                    ReqwestFetcher::with_timeout(Duration::from_secs(2)).unwrap(),
+                .http_client(Arc::new(
+                    ReqwestHttpClient::with_timeout(Duration::from_secs(2)).unwrap(),
                 )),
         )
         .build()

@@ -22,7 +22,7 @@ use axum::routing::{any, get, post};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_authz_metadata::{Issuer, ResourceUri, Url};
 use mcp_authz_resource::{
-    IntrospectionVerifier, JwtVerifier, ManualClock, RequireBearerLayer, ReqwestFetcher,
+    IntrospectionVerifier, JwtVerifier, ManualClock, RequireBearerLayer, ReqwestHttpClient,
     ResourceServer, ResourceServerConfig, ResourceServerConfigBuilder, TokenVerifier,
     VerifiedClaims,
 };
@@ -167,8 +167,8 @@ impl TestAs {
     pub fn jwt_verifier(&self, resource: &ResourceUri, clock: &ManualClock) -> JwtVerifier {
         JwtVerifier::builder(self.issuer.clone(), resource.clone())
             .clock(Arc::new(clock.clone()))
-            .fetcher(Arc::new(
-                ReqwestFetcher::with_timeout(Duration::from_secs(2)).unwrap(),
+            .http_client(Arc::new(
+                ReqwestHttpClient::with_timeout(Duration::from_secs(2)).unwrap(),
             ))
             .build()
             .unwrap()

@@ -1,5 +1,8 @@
 //! `GET /authorize`: the authorization endpoint (REQUIREMENTS AS-2..AS-6, AS-11, SEC-1, SEC-17).
 
+use crate::config::{ResourcePolicy, ServerConfig};
+use crate::dangerous::AutoApprove;
+use mcp_authz_metadata::Issuer;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -10,7 +13,6 @@ use mcp_authz_token::AuthorizationRequest;
 
 use crate::browser::Browsers;
 use crate::clients::{ClientDirectory, Lookup, localhost_only_document_client};
-use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError, UnauthorizedClient, wire};
 use crate::flow::AuthorizationFlow;
 use crate::grant_policy::{Grant, resolve_grant};
@@ -20,7 +22,10 @@ use crate::session::{Pending, random_id};
 
 /// The authorization endpoint's dependencies.
 pub(crate) struct AuthorizeEndpoint {
-    config: Arc<ServerConfig>,
+    issuer: Issuer,
+    auto_approve: Option<AutoApprove>,
+    /// The resources served, for the grant policy.
+    resources: Vec<ResourcePolicy>,
     clients: Arc<ClientDirectory>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
@@ -31,14 +36,16 @@ pub(crate) struct AuthorizeEndpoint {
 impl AuthorizeEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         clients: Arc<ClientDirectory>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
         limiter: Arc<RateLimiter>,
     ) -> Self {
         Self {
-            config,
+            issuer: config.issuer.clone(),
+            auto_approve: config.auto_approve.clone(),
+            resources: config.resources.clone(),
             clients,
             browsers,
             flow,
@@ -89,7 +96,7 @@ impl AuthorizeEndpoint {
     async fn authorize(&self, request: &Request<Bytes>) -> Handled {
         let peer = peer_key(request);
         let query = request.uri().query().unwrap_or_default();
-        let issuer = &self.config.issuer;
+        let issuer = &self.issuer;
         let parsed = match AuthorizationRequest::parse_query(query) {
             Ok(parsed) => parsed,
             Err(rejection) => {
@@ -126,7 +133,7 @@ impl AuthorizeEndpoint {
             ));
         }
         let grant = resolve_grant(
-            &self.config,
+            &self.resources,
             &client,
             &parsed.resources,
             parsed.scope.as_ref(),
@@ -143,7 +150,7 @@ impl AuthorizeEndpoint {
                 ));
             }
         };
-        if let Some(auto) = &self.config.auto_approve {
+        if let Some(auto) = &self.auto_approve {
             let subject = auto.subject().clone();
             tracing::warn!(subject = %subject, "dangerous auto-approve: skipping login and consent");
             let pending = Pending {

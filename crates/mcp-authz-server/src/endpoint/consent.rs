@@ -1,6 +1,7 @@
 //! `POST /authorize/consent`: the user's decision, remembered on approval (REQUIREMENTS AS-11, SEC-4,
 //! SEC-13).
 
+use mcp_authz_store::Clock;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use crate::session::Session;
 
 /// The consent endpoint's dependencies.
 pub(crate) struct ConsentEndpoint {
-    config: Arc<ServerConfig>,
+    clock: Arc<dyn Clock>,
     store: Arc<dyn Store>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
@@ -24,13 +25,13 @@ pub(crate) struct ConsentEndpoint {
 impl ConsentEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         store: Arc<dyn Store>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
     ) -> Self {
         Self {
-            config,
+            clock: config.clock.clone(),
             store,
             browsers,
             flow,
@@ -62,7 +63,7 @@ impl ConsentEndpoint {
                 RedirectCause::AccessDenied,
             ));
         }
-        let now = self.config.clock.now();
+        let now = self.clock.now();
         // The consent page listed what was allowed before and what is new; both are remembered
         // (SEC-13).
         let previous = self.store.get_consent(&subject, &pending.client_id).await?;

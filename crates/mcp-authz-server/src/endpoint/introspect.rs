@@ -1,6 +1,8 @@
 //! `POST /introspect`: RFC 7662 token introspection for confidential clients (REQUIREMENTS AS-15,
 //! SEC-7).
 
+use mcp_authz_metadata::Issuer;
+use mcp_authz_store::Clock;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -29,7 +31,8 @@ fn visible(caller: &ClientRecord, client_id: &str, audience: &Audience) -> bool 
 
 /// The introspection endpoint's dependencies.
 pub(crate) struct IntrospectEndpoint {
-    config: Arc<ServerConfig>,
+    clock: Arc<dyn Clock>,
+    issuer: Issuer,
     clients: Arc<ClientDirectory>,
     /// Shared with the token and revocation endpoints (SEC-11).
     limits: Arc<ClientLimits>,
@@ -39,13 +42,14 @@ pub(crate) struct IntrospectEndpoint {
 impl IntrospectEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         clients: Arc<ClientDirectory>,
         limits: Arc<ClientLimits>,
         tokens: Arc<TokenStatus>,
     ) -> Self {
         Self {
-            config,
+            clock: config.clock.clone(),
+            issuer: config.issuer.clone(),
             clients,
             limits,
             tokens,
@@ -68,7 +72,7 @@ impl IntrospectEndpoint {
             .authenticate(request, parsed.client, true, None)
             .await?;
         self.limits.charge_confidential(&caller)?;
-        let now = self.config.clock.now();
+        let now = self.clock.now();
         let response = match self
             .tokens
             .examine(parsed.request.token.secret(), now)
@@ -103,7 +107,7 @@ impl IntrospectEndpoint {
                         iat: Some(NumericDate::from_secs(lookup.token.issued_at.as_secs())),
                         sub: Some(lookup.grant.subject.as_str().to_owned()),
                         aud: Some(audience),
-                        iss: Some(self.config.issuer.clone()),
+                        iss: Some(self.issuer.clone()),
                         ..ActiveToken::default()
                     }))
                 } else {

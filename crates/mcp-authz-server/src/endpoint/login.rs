@@ -1,6 +1,7 @@
 //! `POST /authorize/login` and `GET /authorize/resume`: password sign-in with lockout, and the step
 //! after it (REQUIREMENTS AS-11, SEC-4, SEC-19).
 
+use mcp_authz_store::Clock;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -43,7 +44,7 @@ impl Authenticator {
 
 /// The login and resume endpoints' dependencies.
 pub(crate) struct LoginEndpoint {
-    config: Arc<ServerConfig>,
+    clock: Arc<dyn Clock>,
     paths: Arc<Paths>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
@@ -57,7 +58,7 @@ pub(crate) struct LoginEndpoint {
 impl LoginEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         paths: Arc<Paths>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
@@ -66,7 +67,7 @@ impl LoginEndpoint {
         limiter: Arc<RateLimiter>,
     ) -> Self {
         Self {
-            config,
+            clock: config.clock.clone(),
             paths,
             browsers,
             flow,
@@ -95,7 +96,7 @@ impl LoginEndpoint {
         let username = form.get("username").map(String::as_str).unwrap_or_default();
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = self.paths.resume_of(&request_id);
-        let now = self.config.clock.now();
+        let now = self.clock.now();
         // SEC-19: a locked (address, account) or account gets no password check at all, whether
         // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
         // guesses cannot all pass before the first failure is counted.
@@ -122,8 +123,7 @@ impl LoginEndpoint {
                 &format!("{resume}&failed=1"),
             ));
         };
-        self.lockout
-            .succeeded(&peer, username, self.config.clock.now());
+        self.lockout.succeeded(&peer, username, self.clock.now());
         // A new session id on login: no session fixation.
         let session_id = self.browsers.sign_in(&old_browser, subject)?;
         self.browsers.adopt(request_id, pending, &session_id)?;

@@ -10,7 +10,7 @@ use crate::respond;
 
 /// The metadata of a server with `config`, its endpoints at `paths`.
 pub(crate) fn document(config: &ServerConfig, paths: &Paths) -> AuthorizationServerMetadata {
-    let endpoint = |path: &str| Paths::url(config, path);
+    let endpoint = |path: &str| Paths::url(&config.issuer, path);
     let mut metadata = AuthorizationServerMetadata::for_mcp(
         config.issuer.clone(),
         endpoint(&paths.authorize),

@@ -1,5 +1,7 @@
 //! RFC 7591 dynamic client registration (REQUIREMENTS AS-12, SEC-8).
 
+use mcp_authz_metadata::Scope;
+use mcp_authz_store::Clock;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -33,7 +35,10 @@ fn infer_application_type(metadata: &ClientMetadata) -> ApplicationType {
 
 /// The registration endpoint's dependencies.
 pub(crate) struct RegisterEndpoint {
-    config: Arc<ServerConfig>,
+    clock: Arc<dyn Clock>,
+    registration_enabled: bool,
+    /// Every scope of every resource served: what a registration may ask for.
+    scopes: Scope,
     store: Arc<dyn Store>,
     /// Registrations per peer (SEC-8).
     limiter: RateLimiter,
@@ -41,13 +46,11 @@ pub(crate) struct RegisterEndpoint {
 
 impl RegisterEndpoint {
     /// The endpoint over these parts.
-    pub(crate) fn new(
-        config: Arc<ServerConfig>,
-        store: Arc<dyn Store>,
-        limiter: RateLimiter,
-    ) -> Self {
+    pub(crate) fn new(config: &ServerConfig, store: Arc<dyn Store>, limiter: RateLimiter) -> Self {
         Self {
-            config,
+            clock: config.clock.clone(),
+            registration_enabled: config.registration_enabled,
+            scopes: config.all_scopes(),
             store,
             limiter,
         }
@@ -55,7 +58,7 @@ impl RegisterEndpoint {
 
     /// `POST /register`: 201 with the registration response, or 400 with an RFC 7591 error.
     pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        if !self.config.registration_enabled {
+        if !self.registration_enabled {
             return wire::response(NotFound::RegistrationDisabled.into());
         }
         if let Err(wait) = self.limiter.check(&peer_key(&request)) {
@@ -105,16 +108,14 @@ impl RegisterEndpoint {
             }
         }
         if let Some(scope) = &metadata.scope
-            && !scope
-                .without_offline_access()
-                .is_subset(&self.config.all_scopes())
+            && !scope.without_offline_access().is_subset(&self.scopes)
         {
             return Err(R::UnknownScope.into());
         }
         let validated = metadata.validate().map_err(R::Metadata)?;
         let redirect_uris = validated.redirect_uris().to_vec();
         let metadata = validated.into_metadata();
-        let now = self.config.clock.now();
+        let now = self.clock.now();
         let randomness = EndpointError::randomness;
         let client_id =
             ClientId::parse(&random_id().ok_or_else(randomness)?).map_err(|_| randomness())?;

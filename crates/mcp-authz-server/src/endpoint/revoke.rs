@@ -1,5 +1,6 @@
 //! `POST /revoke`: RFC 7009 token revocation (REQUIREMENTS AS-15, SEC-11).
 
+use mcp_authz_store::Clock;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,7 +17,7 @@ use crate::token_status::{Known, TokenStatus};
 
 /// The revocation endpoint's dependencies.
 pub(crate) struct RevokeEndpoint {
-    config: Arc<ServerConfig>,
+    clock: Arc<dyn Clock>,
     store: Arc<dyn Store>,
     clients: Arc<ClientDirectory>,
     /// Shared with the token and introspection endpoints (SEC-11).
@@ -27,14 +28,14 @@ pub(crate) struct RevokeEndpoint {
 impl RevokeEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         store: Arc<dyn Store>,
         clients: Arc<ClientDirectory>,
         limits: Arc<ClientLimits>,
         tokens: Arc<TokenStatus>,
     ) -> Self {
         Self {
-            config,
+            clock: config.clock.clone(),
             store,
             clients,
             limits,
@@ -65,7 +66,7 @@ impl RevokeEndpoint {
         } else {
             self.limits.charge_peer(request)?;
         }
-        let now = self.config.clock.now();
+        let now = self.clock.now();
         match self
             .tokens
             .examine(parsed.request.token.secret(), now)

@@ -1,8 +1,12 @@
 //! The token endpoint: authorization_code, refresh_token, client_credentials (REQUIREMENTS AS-2, AS-3,
 //! AS-5, AS-7, AS-8, AS-9, AS-13, AS-14).
 
+use crate::config::{ResourcePolicy, ServerConfig};
+use mcp_authz_metadata::Issuer;
+use mcp_authz_store::Clock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -18,7 +22,6 @@ use mcp_authz_token::{
 
 use crate::client_limits::ClientLimits;
 use crate::clients::{ClientDirectory, is_confidential, may_act_without_user};
-use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, InvalidGrant, UnauthorizedClient, wire};
 use crate::grant_policy::{Grant, narrow_resources, narrow_scope, resolve_grant};
 use crate::keys::Keys;
@@ -32,7 +35,13 @@ fn randomness() -> EndpointError {
 
 /// The token endpoint's dependencies.
 pub(crate) struct TokenEndpoint {
-    config: Arc<ServerConfig>,
+    clock: Arc<dyn Clock>,
+    issuer: Issuer,
+    /// The resources served, for the grant policy.
+    resources: Vec<ResourcePolicy>,
+    access_token_lifetime: Duration,
+    refresh_token_lifetime: Duration,
+    grant_lifetime: Duration,
     store: Arc<dyn Store>,
     keys: Arc<Keys>,
     clients: Arc<ClientDirectory>,
@@ -43,14 +52,19 @@ pub(crate) struct TokenEndpoint {
 impl TokenEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         store: Arc<dyn Store>,
         keys: Arc<Keys>,
         clients: Arc<ClientDirectory>,
         limits: Arc<ClientLimits>,
     ) -> Self {
         Self {
-            config,
+            clock: config.clock.clone(),
+            issuer: config.issuer.clone(),
+            resources: config.resources.clone(),
+            access_token_lifetime: config.access_token_lifetime,
+            refresh_token_lifetime: config.refresh_token_lifetime,
+            grant_lifetime: config.grant_lifetime,
             store,
             keys,
             clients,
@@ -59,7 +73,7 @@ impl TokenEndpoint {
     }
 
     fn now(&self) -> NumericDate {
-        self.config.clock.now()
+        self.clock.now()
     }
 
     /// `POST /token`.
@@ -133,7 +147,7 @@ impl TokenEndpoint {
                 return Err(invalid(InvalidGrant::Pkce));
             }
         }
-        let resources = narrow_resources(&self.config, &grant.resources, &code.resources)?;
+        let resources = narrow_resources(&self.resources, &grant.resources, &code.resources)?;
         let issue_refresh = client.grant_types.contains(&GrantType::RefreshToken);
         let refresh = if issue_refresh {
             Some(RefreshToken::generate().map_err(|_| randomness())?)
@@ -141,7 +155,7 @@ impl TokenEndpoint {
             None
         };
         let exchange = CodeExchange {
-            grant_expires_at: now.saturating_add(self.config.grant_lifetime),
+            grant_expires_at: now.saturating_add(self.grant_lifetime),
             refresh_token: refresh.as_ref().map(|t| self.new_refresh(t, now)),
         };
         match self.store.consume_code(&hash, exchange, now).await? {
@@ -173,7 +187,7 @@ impl TokenEndpoint {
     fn new_refresh(&self, token: &RefreshToken, now: NumericDate) -> NewRefreshToken {
         NewRefreshToken {
             hash: SecretHash::of(token.secret()),
-            expires_at: now.saturating_add(self.config.refresh_token_lifetime),
+            expires_at: now.saturating_add(self.refresh_token_lifetime),
         }
     }
 
@@ -218,7 +232,8 @@ impl TokenEndpoint {
                 .await;
         }
         let scope = narrow_scope(grant.scope.as_ref(), &granted)?;
-        let resources = narrow_resources(&self.config, &grant.resources, &lookup.grant.resources)?;
+        let resources =
+            narrow_resources(&self.resources, &grant.resources, &lookup.grant.resources)?;
         let next = RefreshToken::generate().map_err(|_| randomness())?;
         // The family keeps its granted scope; a narrower request narrows this access token only.
         let rotation = self
@@ -282,8 +297,12 @@ impl TokenEndpoint {
         if !may_act_without_user(client) {
             return Err(UnauthorizedClient::NotOperatorRegistered.into());
         }
-        let Grant { resources, scope } =
-            resolve_grant(&self.config, client, &grant.resources, grant.scope.as_ref())?;
+        let Grant { resources, scope } = resolve_grant(
+            &self.resources,
+            client,
+            &grant.resources,
+            grant.scope.as_ref(),
+        )?;
         let now = self.now();
         let jti = random_id().ok_or_else(randomness)?;
         self.token_response(
@@ -310,9 +329,9 @@ impl TokenEndpoint {
         refresh_token: Option<RefreshToken>,
         now: NumericDate,
     ) -> Handled {
-        let lifetime = self.config.access_token_lifetime;
+        let lifetime = self.access_token_lifetime;
         let claims = JwtAccessTokenClaims {
-            iss: self.config.issuer.clone(),
+            iss: self.issuer.clone(),
             sub: subject.to_owned(),
             aud: resources
                 .iter()

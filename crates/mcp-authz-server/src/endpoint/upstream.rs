@@ -1,6 +1,8 @@
 //! `GET /authorize/upstream` and its callback: sign-in through the upstream identity provider
 //! (REQUIREMENTS AS-11, SEC-4).
 
+use crate::users::UpstreamIdentityProvider;
+use mcp_authz_metadata::Issuer;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,7 +20,8 @@ use crate::session::{PENDING_TTL, random_id};
 
 /// The upstream login endpoints' dependencies.
 pub(crate) struct UpstreamEndpoint {
-    config: Arc<ServerConfig>,
+    issuer: Issuer,
+    upstream: Option<Arc<dyn UpstreamIdentityProvider>>,
     paths: Arc<Paths>,
     browsers: Arc<Browsers>,
     /// Shared with the authorization and login endpoints, per peer (SEC-8).
@@ -28,13 +31,14 @@ pub(crate) struct UpstreamEndpoint {
 impl UpstreamEndpoint {
     /// The endpoint over these parts.
     pub(crate) fn new(
-        config: Arc<ServerConfig>,
+        config: &ServerConfig,
         paths: Arc<Paths>,
         browsers: Arc<Browsers>,
         limiter: Arc<RateLimiter>,
     ) -> Self {
         Self {
-            config,
+            issuer: config.issuer.clone(),
+            upstream: config.upstream.clone(),
             paths,
             browsers,
             limiter,
@@ -51,12 +55,12 @@ impl UpstreamEndpoint {
     }
 
     fn callback_url(&self) -> Url {
-        Paths::url(&self.config, &self.paths.upstream_callback)
+        Paths::url(&self.issuer, &self.paths.upstream_callback)
     }
 
     fn start(&self, request: &Request<Bytes>) -> Handled {
         let invalid = || PageError::RequestExpired;
-        let upstream = self.config.upstream.as_ref().ok_or_else(invalid)?;
+        let upstream = self.upstream.as_ref().ok_or_else(invalid)?;
         let query = request.uri().query().unwrap_or_default();
         let params = respond::simple_form(query.as_bytes()).ok_or_else(invalid)?;
         let request_id = params.get("request").ok_or_else(invalid)?;
@@ -82,7 +86,7 @@ impl UpstreamEndpoint {
 
     async fn complete(&self, request: &Request<Bytes>) -> Handled {
         let invalid = || PageError::SignInUnverified;
-        let upstream = self.config.upstream.clone().ok_or_else(invalid)?;
+        let upstream = self.upstream.clone().ok_or_else(invalid)?;
         let query = request.uri().query().unwrap_or_default();
         let state = form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k == "state")

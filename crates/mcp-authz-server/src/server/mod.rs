@@ -11,6 +11,7 @@ mod health;
 mod operator;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use health::NotReady;
 use mcp_authz_metadata::AuthorizationServerMetadata;
@@ -32,6 +33,7 @@ use crate::keys::Keys;
 use crate::lockout::Lockout;
 use crate::password_checks::PasswordChecks;
 use crate::paths::Paths;
+use crate::purge::{PurgeTask, Purger};
 use crate::rate_limit::RateLimiter;
 use crate::token_status::TokenStatus;
 use crate::users::LocalUsers;
@@ -62,6 +64,8 @@ pub(crate) struct Inner {
     /// The bound on concurrent Argon2 work, shared by the login form, client secrets and
     /// [`AuthorizationServer::local_users`].
     password_checks: Arc<PasswordChecks>,
+    /// The background purge's own dependencies.
+    purger: Purger,
 }
 
 /// An OAuth 2.1 authorization server for MCP over an `Arc<dyn Store>`.
@@ -134,16 +138,16 @@ impl AuthorizationServer {
         let client_limits = Arc::new(ClientLimits::new(config.token_limit, cap));
         let endpoints = Endpoints {
             metadata: metadata_endpoint,
-            jwks: JwksEndpoint::new(config.clone(), keys.clone()),
+            jwks: JwksEndpoint::new(&config, keys.clone()),
             authorize: AuthorizeEndpoint::new(
-                config.clone(),
+                &config,
                 clients.clone(),
                 browsers.clone(),
                 flow.clone(),
                 authorize_limiter.clone(),
             ),
             login: LoginEndpoint::new(
-                config.clone(),
+                &config,
                 paths.clone(),
                 browsers.clone(),
                 flow.clone(),
@@ -151,39 +155,35 @@ impl AuthorizationServer {
                 Lockout::new(config.login_lockout, cap),
                 authorize_limiter.clone(),
             ),
-            consent: ConsentEndpoint::new(config.clone(), store.clone(), browsers.clone(), flow),
-            upstream: UpstreamEndpoint::new(
-                config.clone(),
-                paths.clone(),
-                browsers,
-                authorize_limiter,
-            ),
+            consent: ConsentEndpoint::new(&config, store.clone(), browsers.clone(), flow),
+            upstream: UpstreamEndpoint::new(&config, paths.clone(), browsers, authorize_limiter),
             token: TokenEndpoint::new(
-                config.clone(),
+                &config,
                 store.clone(),
                 keys.clone(),
                 clients.clone(),
                 client_limits.clone(),
             ),
             register: RegisterEndpoint::new(
-                config.clone(),
+                &config,
                 store.clone(),
                 RateLimiter::new(config.register_limit, cap),
             ),
             revoke: RevokeEndpoint::new(
-                config.clone(),
+                &config,
                 store.clone(),
                 clients.clone(),
                 client_limits.clone(),
                 tokens.clone(),
             ),
             introspect: IntrospectEndpoint::new(
-                config.clone(),
+                &config,
                 clients.clone(),
                 client_limits,
                 tokens.clone(),
             ),
         };
+        let purger = Purger::new(store.clone(), config.clock.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -195,6 +195,7 @@ impl AuthorizationServer {
                 paths,
                 endpoints,
                 password_checks,
+                purger,
             }),
         })
     }
@@ -203,6 +204,12 @@ impl AuthorizationServer {
     /// (0 when metadata documents are disabled), for monitoring (REQUIREMENTS SEC-12).
     pub fn metadata_document_fetches(&self) -> u64 {
         self.inner.clients.fetches_started()
+    }
+
+    /// Spawns the background purge of this server's store with this server's clock, every
+    /// `interval`; see [`PurgeTask`]. Keep the handle for as long as the server serves.
+    pub fn spawn_purge(&self, interval: Duration) -> PurgeTask {
+        self.inner.purger.spawn(interval)
     }
 
     /// The RFC 8414 metadata this server serves.

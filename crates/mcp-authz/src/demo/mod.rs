@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope, ScopeToken};
 use mcp_authz_resource::{
-    ConfigError, JwtVerifier, RequireBearerLayer, ReqwestFetcher, ResourceServer,
+    ConfigError, JwtVerifier, RequireBearerLayer, ReqwestHttpClient, ResourceServer,
     ResourceServerConfig, RevocationCheck, RevocationFuture, VerifiedClaims,
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -92,7 +92,7 @@ pub(crate) fn verifier(
             .timeout(FETCH_TIMEOUT)
             .build()
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
-        builder = builder.fetcher(Arc::new(ReqwestFetcher::from_client(client)));
+        builder = builder.http_client(Arc::new(ReqwestHttpClient::from_client(client)));
     }
     builder.build()
 }

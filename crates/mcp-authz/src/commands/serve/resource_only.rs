@@ -5,7 +5,9 @@
 use std::io::Write;
 
 use mcp_authz_metadata::{AuthorizationServerMetadata, Issuer, authorization_server_metadata_urls};
-use mcp_authz_resource::{FetchRequest, HttpFetcher as _, ReqwestFetcher};
+use mcp_authz_resource::{
+    DEFAULT_FETCH_TIMEOUT, FetchError, HttpClient as _, HttpRequest, ReqwestHttpClient,
+};
 
 use super::settings::ServeSettings;
 use super::{allowed_hosts, bind, listen, public_base, resource_of, tls::Tls};
@@ -83,16 +85,31 @@ async fn discover(issuer: &Issuer) -> Result<AuthorizationServerMetadata, CliErr
         issuer: issuer.as_str().to_owned(),
         reason,
     };
-    let fetcher = ReqwestFetcher::new().map_err(|e| fail(e.to_string()))?;
+    let http = ReqwestHttpClient::builder()
+        .timeout(DEFAULT_FETCH_TIMEOUT)
+        .env_proxy(true)
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
     let mut last = String::from("no metadata URL");
     for url in authorization_server_metadata_urls(issuer) {
-        let body = match fetcher
-            .fetch(FetchRequest::get(url.clone(), MAX_METADATA))
-            .await
-        {
-            Ok(body) => body,
+        let mut request = HttpRequest::get(url.clone());
+        request.max_response_bytes = MAX_METADATA;
+        request.headers.insert(
+            http::header::ACCEPT,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let body = match http.execute(request).await {
+            Ok(response) if response.status.is_success() => response.body,
+            Ok(response) => {
+                last = FetchError::Status {
+                    url: url.to_string(),
+                    status: response.status.as_u16(),
+                }
+                .to_string();
+                continue;
+            }
             Err(e) => {
-                last = e.to_string();
+                last = format!("{url}: {e}");
                 continue;
             }
         };

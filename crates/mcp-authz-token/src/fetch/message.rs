@@ -1,7 +1,4 @@
-//! The HTTP client abstraction: one request in, one response out, redirects never followed.
-
-#[cfg(feature = "reqwest")]
-mod reqwest_client;
+//! One request in, one response out, redirects never followed.
 
 use std::fmt;
 use std::time::Duration;
@@ -9,8 +6,7 @@ use std::time::Duration;
 use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
-#[cfg(feature = "reqwest")]
-pub use reqwest_client::ReqwestHttpClient;
+use super::TransportError;
 
 /// One HTTP request, with the limits the implementation must enforce.
 ///
@@ -94,7 +90,7 @@ impl HttpResponse {
     /// The `Content-Type` without parameters, lower-cased; `""` when absent.
     ///
     /// ```
-    /// use mcp_authz_client::{HttpRequest, HttpResponse};
+    /// use mcp_authz_token::fetch::{HttpRequest, HttpResponse};
     /// let mut response = HttpResponse { status: http::StatusCode::OK, headers: Default::default(), body: b"secret".to_vec() };
     /// response.headers.insert("content-type", "Text/Event-Stream; charset=utf-8".parse().unwrap());
     /// assert_eq!(response.media_type(), "text/event-stream");
@@ -112,32 +108,13 @@ impl HttpResponse {
     }
 }
 
-/// Why an HTTP exchange failed below the HTTP layer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TransportError {
-    /// No connection could be made, or it broke.
-    #[error("connection failed: {0}")]
-    Connect(String),
-    /// The exchange took longer than the request's time limit.
-    #[error("the request timed out")]
-    Timeout,
-    /// The response body is larger than the request's cap.
-    #[error("the response body is larger than {limit} bytes")]
-    TooLarge {
-        /// The cap in bytes.
-        limit: usize,
-    },
-    /// The request could not be built (invalid header, ...).
-    #[error("the request could not be built: {0}")]
-    InvalidRequest(String),
-}
-
 /// An HTTP client: sends one request and reads the whole response.
 ///
 /// Implementations must **not follow redirects** (a 3xx is returned as is), must stop reading a body
 /// past `max_response_bytes` with [`TransportError::TooLarge`], and must honour `timeout`. Address
-/// checks (SSRF) are done by the caller before `execute` through [`UrlPolicy`](crate::UrlPolicy).
+/// checks (SSRF) are done by the caller before `execute` (the client's `UrlPolicy`) and, in
+/// `ReqwestHttpClient` (feature `reqwest`), at connection time by an
+/// [`AddressGuard`](super::AddressGuard).
 #[async_trait::async_trait]
 pub trait HttpClient: Send + Sync {
     /// Sends the request and returns the response.
