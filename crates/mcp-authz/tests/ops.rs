@@ -13,11 +13,19 @@ async fn health_readiness_and_the_access_log() {
     let serve = Serve::start(&dir.path().join("data"), &["--log-format", "json"]);
     let http = reqwest::Client::new();
 
-    let health = http.get(format!("{}/healthz", serve.base)).send().await.unwrap();
+    let health = http
+        .get(format!("{}/healthz", serve.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.headers()["cache-control"], "no-store");
     assert_eq!(health.text().await.unwrap(), "ok\n");
-    let ready = http.get(format!("{}/readyz", serve.base)).send().await.unwrap();
+    let ready = http
+        .get(format!("{}/readyz", serve.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready\n");
 
@@ -68,10 +76,9 @@ async fn health_readiness_and_the_access_log() {
     assert_eq!(line("/mcp")["status"], 401);
     assert!(line("/mcp")["latency_us"].is_u64(), "{log}");
     assert!(
-        events
-            .iter()
-            .all(|e| !e["target"].as_str().unwrap_or("").starts_with("rmcp")
-                || e["level"] != "INFO"),
+        events.iter().all(
+            |e| !e["target"].as_str().unwrap_or("").starts_with("rmcp") || e["level"] != "INFO"
+        ),
         "{log}"
     );
 }
