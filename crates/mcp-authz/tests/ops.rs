@@ -82,3 +82,82 @@ async fn health_readiness_and_the_access_log() {
         "{log}"
     );
 }
+
+/// `--metrics-bind`: Prometheus text on a listener of its own, counters that move with requests,
+/// a bounded label set; nothing at `/metrics` on the public listener.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_requests_on_their_own_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let serve = Serve::start(&dir.path().join("data"), &["--metrics-bind", &metrics_addr]);
+    let http = reqwest::Client::new();
+    let scrape = || async {
+        let response = http
+            .get(format!("http://{metrics_addr}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        response.text().await.unwrap()
+    };
+    let count = |text: &str, series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let token_400 = "mcp_authz_http_requests_total{route=\"/token\",status=\"400\"}";
+    let before = scrape().await;
+    for _ in 0..3 {
+        let bad = http
+            .post(format!("{}/token", serve.base))
+            .form(&[("grant_type", "authorization_code")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400);
+    }
+    for n in 0..5 {
+        http.get(format!("{}/random-{n}", serve.base))
+            .send()
+            .await
+            .unwrap();
+    }
+    let after = scrape().await;
+    assert_eq!(
+        count(&after, token_400),
+        count(&before, token_400) + 3,
+        "{after}"
+    );
+    assert!(
+        count(
+            &after,
+            "mcp_authz_http_request_duration_seconds_count{route=\"/token\"}"
+        ) >= 3,
+        "{after}"
+    );
+    // Every sample line parses as `name{labels} value`, and unknown paths share one label.
+    for line in after.lines().filter(|l| !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        assert!(series.starts_with("mcp_authz_"), "{line}");
+    }
+    assert!(!after.contains("random-"), "{after}");
+    assert!(after.contains("route=\"other\""), "{after}");
+    assert!(after.contains("mcp_authz_password_checks_peak "), "{after}");
+    // The public listener does not serve them.
+    let public = http
+        .get(format!("{}/metrics", serve.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+}

@@ -29,6 +29,7 @@ pub(crate) struct FileSettings {
     pub(crate) signing_alg: Option<SigningAlg>,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) log_format: Option<LogFormat>,
+    pub(crate) metrics_bind: Option<SocketAddr>,
     pub(crate) header_timeout: Option<u64>,
     pub(crate) body_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,

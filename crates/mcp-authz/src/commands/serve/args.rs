@@ -90,6 +90,10 @@ pub(crate) struct ServeArgs {
     /// collectors). Default: text.
     #[arg(long, env = "MCP_AUTHZ_LOG_FORMAT", value_enum)]
     pub(crate) log_format: Option<LogFormat>,
+    /// Serve Prometheus metrics at `http://ADDRESS/metrics` on a listener of their own (keep it
+    /// private: it shows traffic by route). Default: off.
+    #[arg(long, env = "MCP_AUTHZ_METRICS_BIND", value_name = "ADDRESS", value_parser = parse_bind)]
+    pub(crate) metrics_bind: Option<SocketAddr>,
     /// DANGEROUS, interoperability tests only: fetch Client ID Metadata Documents from loopback and
     /// private addresses too (the SSRF guard refuses them otherwise), trusting the PEM certificates in
     /// this file besides the web PKI roots. Documents still need https. Refused unless bound to a

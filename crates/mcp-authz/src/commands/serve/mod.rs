@@ -6,6 +6,7 @@ mod args;
 mod body_timeout;
 mod cimd;
 mod listen;
+mod metrics;
 mod ops;
 mod resource_only;
 mod revocation;
@@ -169,6 +170,7 @@ async fn serve(
         None,
         tls.as_ref().map(|t| t.chain_pem.as_slice()),
     )?;
+    let metrics = metrics_on(args.metrics_bind, Some(server.clone())).await?;
     let app = server
         .router()
         .merge(demo::routes(
@@ -179,9 +181,13 @@ async fn serve(
             Some(revocation::SharedStore(server.clone())),
         )?)
         .merge(ops::routes(Some(server.clone())))
-        .layer(axum::middleware::from_fn(ops::access_log));
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.as_ref().map(|(m, _)| m.clone()),
+            ops::access_log,
+        ));
 
     writeln!(out, "listening on {scheme}://{local}")?;
+    announce_metrics(metrics.as_ref(), out)?;
     out.flush()?;
     tracing::info!(%issuer, %resource, %local, "mcp-authz serving");
     listen::serve(listener, app, tls.map(|t| t.acceptor), args.limits)
@@ -189,6 +195,33 @@ async fn serve(
         .map_err(CliError::Serve)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the metrics listener when `--metrics-bind` is set: the metrics the access log feeds, and
+/// the bound address.
+async fn metrics_on(
+    bind: Option<SocketAddr>,
+    server: Option<AuthorizationServer>,
+) -> Result<Option<(std::sync::Arc<metrics::Metrics>, SocketAddr)>, CliError> {
+    let Some(addr) = bind else {
+        return Ok(None);
+    };
+    let collected = std::sync::Arc::new(metrics::Metrics::default());
+    let local = metrics::serve(addr, collected.clone(), server)
+        .await
+        .map_err(|source| CliError::Bind { addr, source })?;
+    Ok(Some((collected, local)))
+}
+
+/// The line after "listening on …" when metrics are served.
+fn announce_metrics(
+    metrics: Option<&(std::sync::Arc<metrics::Metrics>, SocketAddr)>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    match metrics {
+        Some((_, local)) => writeln!(out, "metrics on http://{local}/metrics"),
+        None => Ok(()),
+    }
 }
 
 fn scope(s: &str) -> Result<Scope, CliError> {

@@ -2,6 +2,7 @@
 //! `/readyz` (the store answers and a signing key is loaded: send traffic here), and one access-log
 //! line per request.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -13,6 +14,7 @@ use http::StatusCode;
 use http::header::{CACHE_CONTROL, HeaderValue, RETRY_AFTER};
 use mcp_authz_server::AuthorizationServer;
 
+use super::metrics::Metrics;
 use crate::error::printable;
 
 /// The target of the access-log lines (filter on it: `mcp_authz::access`).
@@ -60,14 +62,22 @@ fn plain(status: StatusCode, body: &str) -> Response {
 }
 
 /// Logs one line per request at INFO under [`ACCESS_LOG_TARGET`]: method, path (never the query,
-/// which can hold codes, `state` or tokens), status and latency. The path is made printable (a
-/// client chooses it).
-pub(super) async fn access_log(request: Request, next: Next) -> Response {
+/// which can hold codes, `state` or tokens), status and latency, and counts it in the metrics when
+/// they are on. The path is made printable (a client chooses it).
+pub(super) async fn access_log(
+    State(metrics): State<Option<Arc<Metrics>>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let path: String = request.uri().path().chars().take(256).collect();
     let started = Instant::now();
     let response = next.run(request).await;
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    if let Some(metrics) = &metrics {
+        metrics.record(&path, response.status().as_u16(), elapsed);
+    }
+    let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
         target: ACCESS_LOG_TARGET,
         method = %method,

@@ -54,6 +54,7 @@ pub(super) async fn serve(
         Some(jwks_uri),
         tls.as_ref().map(|t| t.chain_pem.as_slice()),
     )?;
+    let metrics = super::metrics_on(settings.metrics_bind, None).await?;
     let app = demo::routes(
         &resource,
         authorization_server.clone(),
@@ -62,8 +63,12 @@ pub(super) async fn serve(
         None::<demo::NoRevocationCheck>,
     )?
     .merge(super::ops::routes(None))
-    .layer(axum::middleware::from_fn(super::ops::access_log));
+    .layer(axum::middleware::from_fn_with_state(
+        metrics.as_ref().map(|(m, _)| m.clone()),
+        super::ops::access_log,
+    ));
     writeln!(out, "listening on {scheme}://{local}")?;
+    super::announce_metrics(metrics.as_ref(), out)?;
     out.flush()?;
     tracing::info!(
         authorization_server = %authorization_server,

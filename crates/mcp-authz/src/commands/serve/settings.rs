@@ -104,6 +104,8 @@ pub(crate) struct ServeSettings {
     pub(crate) limits: ConnectionLimits,
     /// The operator's rate limits (`None`: the server's default).
     pub(crate) rate_limits: RateLimits,
+    /// `--metrics-bind`: where `/metrics` is served, if anywhere.
+    pub(crate) metrics_bind: Option<SocketAddr>,
 }
 
 /// The rate limits an operator set (`--authorize-rate-limit`, `--token-rate-limit`,
@@ -207,6 +209,7 @@ pub(crate) fn resolve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettin
         dangerous_loopback_cimd: args.dangerous_allow_loopback_cimd.clone(),
         limits: limits(args, &file)?,
         rate_limits: rate_limits(args, &file)?,
+        metrics_bind: args.metrics_bind.or(file.metrics_bind),
     })
 }
 
