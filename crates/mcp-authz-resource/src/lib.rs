@@ -84,9 +84,9 @@ pub use mcp_authz_token::JwsAlgorithm;
 pub use rejection::{Rejection, RejectionReason};
 pub use resource_server::ResourceServer;
 pub use verifier::{
-    DEFAULT_CACHE_CAPACITY, DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE, DEFAULT_MAX_CACHE_TTL,
-    DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_REFETCH_INTERVAL, DEFAULT_RETRY_AFTER,
-    IntrospectionVerifier, IntrospectionVerifierBuilder, InvalidToken, JwtVerifier,
-    JwtVerifierBuilder, RevocationCheck, RevocationFuture, RevocationUnavailable, SigningAlgorithm,
-    TokenVerifier, VerifyError,
+    CheckError, DEFAULT_CACHE_CAPACITY, DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE,
+    DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_REFETCH_INTERVAL,
+    DEFAULT_RETRY_AFTER, IntrospectionVerifier, IntrospectionVerifierBuilder, InvalidToken,
+    JwtVerifier, JwtVerifierBuilder, Misconfiguration, RevocationCheck, RevocationFuture,
+    RevocationUnavailable, SigningAlgorithm, TokenVerifier, VerifyError,
 };
