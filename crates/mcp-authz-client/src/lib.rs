@@ -58,6 +58,7 @@ mod store;
 mod token;
 
 pub use assertion::{ClientAssertionClaims, ClientAssertionSigner};
+// What a user needs to call this crate's API, so that depending on this crate is enough.
 pub use client::{Flow, MAX_AUTHORIZATIONS_PER_OPERATION, OAuthClient, OAuthClientBuilder};
 pub use discovery::{Discovery, DiscoveryError};
 pub use error::{AuthorizationError, ClientError};
@@ -67,6 +68,11 @@ pub use http::ReqwestHttpClient;
 pub use http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 pub use loopback::{BrowserLaunch, LoopbackRedirect};
 pub use mcp::{CallToolResult, ContentItem, McpClient, McpError, ToolInfo};
+pub use mcp_authz_metadata::{
+    ApplicationType, ClientId, ClientSecret, Issuer, NumericDate, RedirectUri, ResourceUri, Scope,
+    ScopeToken, TokenEndpointAuthMethod, Url,
+};
+pub use mcp_authz_token::{AccessToken, BearerChallenge, ErrorCode, RefreshToken};
 pub use policy::{PolicyError, UrlPolicy};
 pub use registration::{PreRegisteredClient, RegistrationError};
 #[cfg(feature = "rmcp")]

@@ -69,6 +69,7 @@ mod session;
 mod verifier;
 
 pub use body::ResponseBody;
+// What a user needs to call this crate's API, so that depending on this crate is enough.
 pub use claims::VerifiedClaims;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
@@ -79,8 +80,16 @@ pub use fetch::{
     HttpFetcher, ReqwestFetcher,
 };
 pub use hierarchy::ScopeHierarchy;
+/// The `http` crate, whose [`request::Parts`](http::request::Parts) [`ResourceServer::authorize`]
+/// takes (and rmcp tool handlers receive).
+pub use http;
+pub use http::request::Parts;
 pub use layer::{RequireBearer, RequireBearerLayer, ResponseFuture};
+pub use mcp_authz_metadata::{
+    ClientId, ClientSecret, Issuer, NumericDate, ResourceUri, Scope, ScopeToken, Url,
+};
 pub use mcp_authz_token::JwsAlgorithm;
+pub use mcp_authz_token::{AccessToken, Audience, BearerTokenError, ClaimsError};
 pub use rejection::{Rejection, RejectionReason};
 pub use resource_server::ResourceServer;
 pub use verifier::{

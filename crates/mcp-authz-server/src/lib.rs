@@ -84,12 +84,20 @@ mod signing;
 mod users;
 
 pub use cimd::{FetchError, GuardedResolver, is_public_address};
+// What a user needs to call this crate's API, so that depending on this crate (and a store backend)
+// is enough.
 pub use config::{
     ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MetadataDocumentConfig,
     ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
+pub use mcp_authz_metadata::{
+    ClientId, ClientSecret, GrantType, Issuer, RedirectUri, ResourceUri, Scope, ScopeToken, Url,
+};
+pub use mcp_authz_store::{
+    Clock, IdGenerator, ManualClock, MemoryStore, RandomIds, Store, StoreError, SystemClock,
+};
 pub use mcp_authz_token::{JwsAlgorithm, UnsupportedAlgorithm};
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};
