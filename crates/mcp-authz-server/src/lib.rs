@@ -22,23 +22,21 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use mcp_authz_metadata::{ResourceUri, Scope};
-//! use mcp_authz_server::{AuthorizationServer, ServerConfig};
-//! use mcp_authz_store::MemoryStore;
+//! use mcp_authz_server::{AuthorizationServer, Issuer, MemoryStore, ResourceUri, Scope, ServerConfig};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = ServerConfig::builder("https://auth.example.com")
+//! let config = ServerConfig::builder(Issuer::parse("https://auth.example.com")?)
 //!     .resource(ResourceUri::parse("https://mcp.example.com/mcp")?, Scope::parse("tools:read")?)
 //!     .build()?;
 //! let server = AuthorizationServer::new(config, Arc::new(MemoryStore::new()))?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(
-//!     listener,
-//!     server.router().into_make_service_with_connect_info::<std::net::SocketAddr>(),
-//! )
-//! .await?;
+//! server.serve(listener).await?; // with client addresses for the rate limits
 //! # Ok(()) }
 //! ```
+//!
+//! Confidential clients (resource servers, machine clients) are provisioned idempotently from
+//! configuration with [`ConfidentialClient`] and [`AuthorizationServer::provision_client`]; see the
+//! README for mounting the [`router`](AuthorizationServer::router) in an application of your own.
 //!
 //! Expired codes, tokens and cached documents are removed by a background task:
 //! [`AuthorizationServer::spawn_purge`] returns a [`PurgeTask`] that stops when dropped.
@@ -76,6 +74,7 @@ mod key_error;
 mod keys;
 mod lockout;
 mod password_checks;
+mod provisioning;
 mod purge;
 mod rate_limit;
 mod secrets;
@@ -99,6 +98,10 @@ pub use mcp_authz_store::{
     Clock, IdGenerator, ManualClock, MemoryStore, RandomIds, Store, StoreError, SystemClock,
 };
 pub use mcp_authz_token::{JwsAlgorithm, UnsupportedAlgorithm};
+pub use provisioning::{
+    ClientResources, ClientSetting, ConfidentialClient, ConfidentialClientBuilder, ProvisionError,
+    Provisioned,
+};
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};
 pub use respond::ClientAddr;
