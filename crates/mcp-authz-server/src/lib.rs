@@ -43,6 +43,8 @@
 //!
 //! Test-only shortcuts (skipping login and consent) live in [`dangerous`] and are refused unless the
 //! issuer is a loopback `http` URL.
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 // Composition: the public server type, its path dispatcher and the axum adapter.
