@@ -39,6 +39,8 @@
 //! }
 //! # Ok(()) }
 //! ```
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod assertion;
@@ -59,12 +61,17 @@ mod text;
 mod token;
 
 pub use assertion::{ClientAssertionClaims, ClientAssertionSigner};
+// What a user needs to call this crate's API, so that depending on this crate is enough.
 pub use client::{Flow, MAX_AUTHORIZATIONS_PER_OPERATION, OAuthClient, OAuthClientBuilder};
 pub use discovery::{Discovery, DiscoveryError};
 pub use error::{AuthorizationError, ClientError};
 pub use logout::Logout;
 pub use loopback::{BrowserLaunch, LoopbackRedirect};
 pub use mcp::{CallToolResult, ContentItem, McpClient, McpError, ToolInfo};
+pub use mcp_authz_metadata::{
+    ApplicationType, ClientId, ClientSecret, Issuer, NumericDate, RedirectUri, ResourceUri, Scope,
+    ScopeToken, TokenEndpointAuthMethod, Url,
+};
 /// The shared outbound-HTTP types ([`mcp_authz_token::fetch`]), re-exported here so configuring a
 /// client needs no other crate.
 pub use mcp_authz_token::fetch::{
@@ -72,6 +79,7 @@ pub use mcp_authz_token::fetch::{
 };
 #[cfg(feature = "reqwest")]
 pub use mcp_authz_token::fetch::{ReqwestHttpClient, ReqwestHttpClientBuilder};
+pub use mcp_authz_token::{AccessToken, BearerChallenge, ErrorCode, RefreshToken};
 pub use policy::UrlPolicy;
 pub use registration::{PreRegisteredClient, RegistrationError};
 #[cfg(feature = "rmcp")]

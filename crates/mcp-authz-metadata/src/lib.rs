@@ -63,6 +63,8 @@
 //! assert_eq!(asm.authorization_endpoint().as_str(), "https://auth.example.com/authorize");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod address;

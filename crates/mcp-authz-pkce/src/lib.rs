@@ -24,6 +24,8 @@
 //! ```
 //!
 //! [RFC 7636]: https://www.rfc-editor.org/rfc/rfc7636
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod challenge;

@@ -49,6 +49,8 @@
 //! # Ok(())
 //! # }
 //! ```
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "axum")]
@@ -69,6 +71,7 @@ mod session;
 mod verifier;
 
 pub use body::ResponseBody;
+// What a user needs to call this crate's API, so that depending on this crate is enough.
 pub use claims::VerifiedClaims;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
@@ -76,7 +79,14 @@ pub use config::{
 };
 pub use fetch::DEFAULT_FETCH_TIMEOUT;
 pub use hierarchy::ScopeHierarchy;
+/// The `http` crate, whose [`request::Parts`](http::request::Parts) [`ResourceServer::authorize`]
+/// takes (and rmcp tool handlers receive).
+pub use http;
+pub use http::request::Parts;
 pub use layer::{RequireBearer, RequireBearerLayer, ResponseFuture};
+pub use mcp_authz_metadata::{
+    ClientId, ClientSecret, Issuer, NumericDate, ResourceUri, Scope, ScopeToken, Url,
+};
 pub use mcp_authz_token::JwsAlgorithm;
 /// The shared outbound-HTTP types ([`mcp_authz_token::fetch`]), re-exported here so configuring a
 /// verifier needs no other crate.
@@ -84,12 +94,13 @@ pub use mcp_authz_token::fetch::{
     FetchError, HttpClient, HttpRequest, HttpResponse, ReqwestHttpClient, ReqwestHttpClientBuilder,
     TransportError,
 };
+pub use mcp_authz_token::{AccessToken, Audience, BearerTokenError, ClaimsError};
 pub use rejection::{Rejection, RejectionReason};
 pub use resource_server::ResourceServer;
 pub use verifier::{
-    DEFAULT_CACHE_CAPACITY, DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE, DEFAULT_MAX_CACHE_TTL,
-    DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_REFETCH_INTERVAL, DEFAULT_RETRY_AFTER,
-    IntrospectionVerifier, IntrospectionVerifierBuilder, InvalidToken, JwtVerifier,
-    JwtVerifierBuilder, RevocationCheck, RevocationFuture, RevocationUnavailable, SigningAlgorithm,
-    TokenVerifier, VerifyError,
+    CheckError, DEFAULT_CACHE_CAPACITY, DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE,
+    DEFAULT_MAX_CACHE_TTL, DEFAULT_MAX_DOCUMENT_SIZE, DEFAULT_REFETCH_INTERVAL,
+    DEFAULT_RETRY_AFTER, IntrospectionVerifier, IntrospectionVerifierBuilder, InvalidToken,
+    JwtVerifier, JwtVerifierBuilder, Misconfiguration, RevocationCheck, RevocationFuture,
+    RevocationUnavailable, SigningAlgorithm, TokenVerifier, VerifyError,
 };

@@ -40,6 +40,11 @@ pub enum RejectionReason {
         /// When to try again.
         retry_after: Duration,
     },
+    /// The verifier is misconfigured (see [`Misconfiguration`](crate::Misconfiguration), logged at
+    /// ERROR): 500 `server_error` without `Retry-After`, since retrying cannot help. The cause stays in
+    /// the log; the client is told only that the resource server is misconfigured.
+    #[error("the resource server cannot check tokens: its authorization configuration is wrong")]
+    Misconfigured,
     /// The body is too large to inspect for tool names: 413.
     #[error("the request body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -117,6 +122,7 @@ impl Rejection {
                 required,
             )),
             RejectionReason::Unavailable { .. }
+            | RejectionReason::Misconfigured
             | RejectionReason::BodyTooLarge { .. }
             | RejectionReason::BodyUnreadable => None,
         };
@@ -137,10 +143,11 @@ impl Rejection {
         self.challenge.as_deref()
     }
 
-    /// The HTTP status: 400, 401, 403, 413 or 503.
+    /// The HTTP status: 400, 401, 403, 413, 500 or 503.
     pub fn status(&self) -> StatusCode {
         match (&self.reason, &self.challenge) {
             (RejectionReason::Unavailable { .. }, _) => StatusCode::SERVICE_UNAVAILABLE,
+            (RejectionReason::Misconfigured, _) => StatusCode::INTERNAL_SERVER_ERROR,
             (RejectionReason::BodyTooLarge { .. }, _) => StatusCode::PAYLOAD_TOO_LARGE,
             (RejectionReason::BodyUnreadable, _) => StatusCode::BAD_REQUEST,
             (_, Some(challenge)) => challenge.status(),
@@ -159,6 +166,7 @@ impl Rejection {
             (RejectionReason::Unavailable { .. }, None) => {
                 Some(ErrorCode::TemporarilyUnavailable.as_str())
             }
+            (RejectionReason::Misconfigured, None) => Some(ErrorCode::ServerError.as_str()),
             (_, None) => Some(ErrorCode::InvalidRequest.as_str()),
         };
         let body = ErrorBody {

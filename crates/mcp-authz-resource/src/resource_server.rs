@@ -12,8 +12,8 @@ use mcp_authz_metadata::Scope;
 use mcp_authz_token::{BearerTokenError, bearer_token_from_headers, reject_token_in_query};
 
 use crate::{
-    DEFAULT_RETRY_AFTER, InvalidToken, Rejection, RejectionReason, ResourceServerConfig,
-    RevocationCheck, TokenVerifier, VerifiedClaims, VerifyError,
+    CheckError, DEFAULT_RETRY_AFTER, InvalidToken, Rejection, RejectionReason,
+    ResourceServerConfig, RevocationCheck, TokenVerifier, VerifiedClaims, VerifyError,
 };
 
 /// A protected resource: its configuration and its token verifier. Cheap to clone. Use it directly
@@ -73,6 +73,22 @@ impl<V: TokenVerifier> ResourceServer<V> {
         &self.verifier
     }
 
+    /// Checks the verifier's configuration against the authorization server now (see
+    /// [`TokenVerifier::check`]): call it at startup so a wrong issuer stops the program with the
+    /// cause instead of refusing every token later.
+    ///
+    /// ```no_run
+    /// # use mcp_authz_resource::{JwtVerifier, ResourceServer, ResourceServerConfig};
+    /// # async fn run(config: ResourceServerConfig, verifier: JwtVerifier) -> Result<(), Box<dyn std::error::Error>> {
+    /// let resource_server = ResourceServer::new(config, verifier);
+    /// resource_server.check().await?; // e.g. "issuer http://localhost:8400 ... is not the expected issuer http://127.0.0.1:8400"
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check(&self) -> Result<(), CheckError> {
+        self.verifier.check().await
+    }
+
     /// Authorizes a request: a token in the query string or a malformed `Authorization` header is 400
     /// (REQUIREMENTS RS-7); no Bearer credentials is 401 without `error` (RS-2); an invalid token is
     /// 401 `invalid_token` (RS-3, RS-4); an undecidable one is 503; a token without the
@@ -90,6 +106,8 @@ impl<V: TokenVerifier> ResourceServer<V> {
                 tracing::warn!(error = %source, "token verification unavailable");
                 self.reject(RejectionReason::Unavailable { retry_after })
             }
+            // The verifier logs it at ERROR once per change, not per request.
+            VerifyError::Misconfigured(_) => self.reject(RejectionReason::Misconfigured),
         })?;
         if let Some(check) = &self.revocation {
             match check.is_revoked(&claims).await {

@@ -70,7 +70,8 @@ async fn start(store: Arc<dyn Store>) -> Target {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
-    let config = ServerConfig::builder(base.clone())
+    let config = ServerConfig::builder_from_str(&base.clone())
+        .unwrap()
         .allow_http_loopback()
         .resource(
             ResourceUri::parse(RESOURCE).unwrap(),

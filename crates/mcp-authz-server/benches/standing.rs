@@ -24,7 +24,8 @@ use mcp_authz_store::{MemoryStore, Store};
 use mcp_authz_store_sqlite::SqliteStore;
 
 fn server(store: Arc<dyn Store>) -> AuthorizationServer {
-    let config = ServerConfig::builder("http://127.0.0.1:8400")
+    let config = ServerConfig::builder_from_str("http://127.0.0.1:8400")
+        .unwrap()
         .allow_http_loopback()
         .resource(
             ResourceUri::parse("http://127.0.0.1:8400/mcp").unwrap(),

@@ -100,6 +100,11 @@ impl ClientDirectory {
         }
     }
 
+    /// Drops a cached record after the operator changed or removed the client.
+    pub(crate) fn forget(&self, client_id: &ClientId) {
+        self.cache.remove(client_id.as_str());
+    }
+
     /// Outbound metadata document fetches started so far (0 when disabled).
     pub(crate) fn fetches_started(&self) -> u64 {
         self.fetcher

@@ -143,25 +143,25 @@ impl std::fmt::Debug for ServerConfig {
 }
 
 impl ServerConfig {
-    /// A builder for the issuer `issuer` (validated in [`build`](ServerConfigBuilder::build)).
+    /// A builder for the issuer `issuer` (the rest is validated in
+    /// [`build`](ServerConfigBuilder::build)); [`builder_from_str`](Self::builder_from_str) takes text.
     ///
     /// ```
-    /// use mcp_authz_server::{ConfigError, ServerConfig};
-    /// use mcp_authz_metadata::{ResourceUri, Scope};
-    /// let config = ServerConfig::builder("https://auth.example.com")
+    /// use mcp_authz_server::{ConfigError, Issuer, ResourceUri, Scope, ServerConfig};
+    /// let config = ServerConfig::builder(Issuer::parse("https://auth.example.com")?)
     ///     .resource(ResourceUri::parse("https://mcp.example.com/mcp")?, Scope::parse("read write")?)
     ///     .build()?;
     /// assert_eq!(config.issuer().as_str(), "https://auth.example.com");
     /// // http issuers need the explicit loopback setting (AS-16).
-    /// let refused = ServerConfig::builder("http://127.0.0.1:8080")
+    /// let refused = ServerConfig::builder(Issuer::parse("http://127.0.0.1:8080")?)
     ///     .resource(ResourceUri::parse("http://127.0.0.1:9000/mcp")?, Scope::new())
     ///     .build();
     /// assert_eq!(refused.unwrap_err(), ConfigError::HttpIssuerNotAllowed);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn builder(issuer: impl Into<String>) -> ServerConfigBuilder {
+    pub fn builder(issuer: Issuer) -> ServerConfigBuilder {
         ServerConfigBuilder {
-            issuer: issuer.into(),
+            issuer,
             allow_http_loopback: false,
             resources: Vec::new(),
             access_token_lifetime: Duration::from_secs(600),
@@ -184,6 +184,23 @@ impl ServerConfig {
             login_lockout: LoginLockout::default(),
             password_checks: PasswordCheckLimits::default(),
         }
+    }
+
+    /// [`builder`](Self::builder) for an issuer given as text (a configuration file, an
+    /// environment variable): [`ConfigError::Issuer`] when it is not an issuer URL.
+    ///
+    /// ```
+    /// use mcp_authz_server::{ConfigError, ServerConfig};
+    /// assert!(ServerConfig::builder_from_str("https://auth.example.com").is_ok());
+    /// assert!(matches!(
+    ///     ServerConfig::builder_from_str("https://auth.example.com/?q"),
+    ///     Err(ConfigError::Issuer(_))
+    /// ));
+    /// ```
+    pub fn builder_from_str(issuer: &str) -> Result<ServerConfigBuilder, ConfigError> {
+        Issuer::parse(issuer)
+            .map(Self::builder)
+            .map_err(ConfigError::Issuer)
     }
 
     /// The issuer identifier.
@@ -222,7 +239,7 @@ impl ServerConfig {
 /// The builder of [`ServerConfig`]; every setter documents its default.
 #[must_use]
 pub struct ServerConfigBuilder {
-    issuer: String,
+    issuer: Issuer,
     allow_http_loopback: bool,
     resources: Vec<ResourcePolicy>,
     access_token_lifetime: Duration,
@@ -424,7 +441,7 @@ impl ServerConfigBuilder {
 
     /// Validates the configuration.
     pub fn build(self) -> Result<ServerConfig, ConfigError> {
-        let issuer = Issuer::parse(&self.issuer).map_err(ConfigError::Issuer)?;
+        let issuer = self.issuer;
         if issuer.is_insecure_loopback() && !self.allow_http_loopback {
             return Err(ConfigError::HttpIssuerNotAllowed);
         }
@@ -509,7 +526,7 @@ mod tests {
     #[test]
     fn only_algorithms_the_server_signs_with_are_accepted() {
         let builder = |algorithm| {
-            ServerConfig::builder("https://auth.example.com")
+            ServerConfig::builder(Issuer::parse("https://auth.example.com").unwrap())
                 .resource(
                     ResourceUri::parse("https://mcp.example.com/mcp").unwrap(),
                     Scope::parse("tools:read").unwrap(),

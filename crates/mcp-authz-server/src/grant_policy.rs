@@ -143,7 +143,8 @@ mod tests {
     }
 
     fn config() -> ServerConfig {
-        ServerConfig::builder("https://auth.example.com")
+        ServerConfig::builder_from_str("https://auth.example.com")
+            .unwrap()
             .resource_with_default(resource(MCP), scope("read write admin"), scope("read"))
             .resource(resource(OTHER), scope("other"))
             .build()

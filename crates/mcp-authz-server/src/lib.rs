@@ -22,29 +22,29 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use mcp_authz_metadata::{ResourceUri, Scope};
-//! use mcp_authz_server::{AuthorizationServer, ServerConfig};
-//! use mcp_authz_store::MemoryStore;
+//! use mcp_authz_server::{AuthorizationServer, Issuer, MemoryStore, ResourceUri, Scope, ServerConfig};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = ServerConfig::builder("https://auth.example.com")
+//! let config = ServerConfig::builder(Issuer::parse("https://auth.example.com")?)
 //!     .resource(ResourceUri::parse("https://mcp.example.com/mcp")?, Scope::parse("tools:read")?)
 //!     .build()?;
 //! let server = AuthorizationServer::new(config, Arc::new(MemoryStore::new()))?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(
-//!     listener,
-//!     server.router().into_make_service_with_connect_info::<std::net::SocketAddr>(),
-//! )
-//! .await?;
+//! server.serve(listener).await?; // with client addresses for the rate limits
 //! # Ok(()) }
 //! ```
+//!
+//! Confidential clients (resource servers, machine clients) are provisioned idempotently from
+//! configuration with [`ConfidentialClient`] and [`AuthorizationServer::provision_client`]; see the
+//! README for mounting the [`router`](AuthorizationServer::router) in an application of your own.
 //!
 //! Expired codes, tokens and cached documents are removed by a background task:
 //! [`AuthorizationServer::spawn_purge`] returns a [`PurgeTask`] that stops when dropped.
 //!
 //! Test-only shortcuts (skipping login and consent) live in [`dangerous`] and are refused unless the
 //! issuer is a loopback `http` URL.
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 // Composition: the public server type, its path dispatcher and the axum adapter.
@@ -76,6 +76,7 @@ mod key_error;
 mod keys;
 mod lockout;
 mod password_checks;
+mod provisioning;
 mod purge;
 mod rate_limit;
 mod secrets;
@@ -84,15 +85,27 @@ mod signing;
 mod users;
 
 pub use cimd::{CimdError, GuardedResolver, is_public_address};
+// What a user needs to call this crate's API, so that depending on this crate (and a store backend)
+// is enough.
 pub use config::{
     ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MetadataDocumentConfig,
     ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
+pub use mcp_authz_metadata::{
+    ClientId, ClientSecret, GrantType, Issuer, RedirectUri, ResourceUri, Scope, ScopeToken, Url,
+};
+pub use mcp_authz_store::{
+    Clock, IdGenerator, ManualClock, MemoryStore, RandomIds, Store, StoreError, SystemClock,
+};
 /// The shared fetch error ([`mcp_authz_token::fetch`]) a [`CimdError::Fetch`] carries.
 pub use mcp_authz_token::fetch::FetchError;
 pub use mcp_authz_token::{JwsAlgorithm, UnsupportedAlgorithm};
+pub use provisioning::{
+    ClientResources, ClientSetting, ConfidentialClient, ConfidentialClientBuilder, ProvisionError,
+    Provisioned,
+};
 pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};
 pub use respond::ClientAddr;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -14,12 +15,27 @@ use mcp_authz_token::{ErrorCode, ErrorResponse};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-/// The rate-limit key of an anonymous request: the peer IP, or one shared key without it.
+/// Set once a request without [`ClientAddr`] was warned about.
+static WARNED_NO_PEER: AtomicBool = AtomicBool::new(false);
+
+/// The rate-limit key of an anonymous request: the peer IP, or one shared key without it. The first
+/// request without a peer address is logged at WARN: a transport that never sets it (axum served
+/// without `into_make_service_with_connect_info::<SocketAddr>()`) puts every client in one bucket.
 pub(crate) fn peer_key(request: &http::Request<Bytes>) -> String {
-    request
-        .extensions()
-        .get::<ClientAddr>()
-        .map_or_else(|| "unknown".to_owned(), |a| a.0.to_string())
+    match request.extensions().get::<ClientAddr>() {
+        Some(addr) => addr.0.to_string(),
+        None => {
+            if !WARNED_NO_PEER.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "a request arrived without its peer address (ClientAddr): every such request \
+                     shares one rate-limit bucket. Serve with AuthorizationServer::serve, or axum::serve \
+                     with into_make_service_with_connect_info::<SocketAddr>(), or insert ClientAddr \
+                     before AuthorizationServer::handle"
+                );
+            }
+            "unknown".to_owned()
+        }
+    }
 }
 
 /// The Content-Security-Policy of every HTML page: no scripts, no framing (SEC-9).

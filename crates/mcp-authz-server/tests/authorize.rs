@@ -46,9 +46,13 @@ async fn metadata_for_an_issuer_with_a_path() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let issuer = format!("{base}/tenant1");
-    let config = default_config(ServerConfig::builder(issuer.clone()).allow_http_loopback())
-        .build()
-        .unwrap();
+    let config = default_config(
+        ServerConfig::builder_from_str(&issuer.clone())
+            .unwrap()
+            .allow_http_loopback(),
+    )
+    .build()
+    .unwrap();
     let backend = common::test_store().await;
     let server = mcp_authz_server::AuthorizationServer::new(config, backend.store.clone()).unwrap();
     let app = server.router();
@@ -72,7 +76,7 @@ async fn metadata_for_an_issuer_with_a_path() {
 #[test]
 fn http_issuers_need_the_explicit_loopback_setting() {
     let build = |issuer: &str, allow: bool| {
-        let builder = default_config(ServerConfig::builder(issuer));
+        let builder = default_config(ServerConfig::builder_from_str(issuer)?);
         let builder = if allow {
             builder.allow_http_loopback()
         } else {
@@ -91,7 +95,7 @@ fn http_issuers_need_the_explicit_loopback_setting() {
     ));
     assert!(build("https://auth.example.com", false).is_ok());
     // Code lifetime at most 60 s, access token at most 1 h.
-    let long_code = default_config(ServerConfig::builder("https://a.example"))
+    let long_code = default_config(ServerConfig::builder_from_str("https://a.example").unwrap())
         .code_lifetime(std::time::Duration::from_secs(61))
         .build();
     assert!(matches!(
@@ -101,12 +105,12 @@ fn http_issuers_need_the_explicit_loopback_setting() {
             ..
         })
     ));
-    let long_token = default_config(ServerConfig::builder("https://a.example"))
+    let long_token = default_config(ServerConfig::builder_from_str("https://a.example").unwrap())
         .access_token_lifetime(std::time::Duration::from_secs(3601))
         .build();
     assert!(matches!(long_token, Err(ConfigError::Lifetime { .. })));
     // Auto-approve only on a loopback http issuer.
-    let auto = default_config(ServerConfig::builder("https://a.example"))
+    let auto = default_config(ServerConfig::builder_from_str("https://a.example").unwrap())
         .dangerous_auto_approve(mcp_authz_server::dangerous::AutoApprove::DevUser(
             mcp_authz_store::Subject::parse("dev").unwrap(),
         ))
@@ -499,9 +503,10 @@ async fn dangerous_auto_approve_skips_the_pages() {
 async fn https_issuers_set_secure_host_prefixed_cookies() {
     let backend = common::test_store().await;
     let store = backend.store.clone();
-    let config = default_config(ServerConfig::builder("https://auth.example.com"))
-        .build()
-        .unwrap();
+    let config =
+        default_config(ServerConfig::builder_from_str("https://auth.example.com").unwrap())
+            .build()
+            .unwrap();
     let server = mcp_authz_server::AuthorizationServer::new(config, store.clone()).unwrap();
     let client = ClientId::parse("native-app").unwrap();
     store

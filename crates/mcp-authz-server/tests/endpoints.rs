@@ -179,18 +179,14 @@ async fn resource_server(server: &TestServer, resource: &str) -> (String, String
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    let secret = server
-        .server
-        .register_confidential_client(
-            mcp_authz_metadata::ClientId::parse(&id).unwrap(),
-            "resource server",
-            vec![],
-            Some(vec![
-                mcp_authz_metadata::ResourceUri::parse(resource).unwrap(),
-            ]),
-        )
-        .await
-        .unwrap();
+    let client = mcp_authz_server::ConfidentialClient::builder(
+        mcp_authz_metadata::ClientId::parse(&id).unwrap(),
+    )
+    .name("resource server")
+    .resource(mcp_authz_metadata::ResourceUri::parse(resource).unwrap())
+    .build()
+    .unwrap();
+    let secret = server.server.register_client(&client).await.unwrap();
     (id, secret.secret().to_owned())
 }
 

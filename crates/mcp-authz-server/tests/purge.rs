@@ -75,7 +75,8 @@ async fn purge_task_removes_expired_records_at_the_servers_clock() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite(&dir).await;
     let clock = Arc::new(ManualClock::new(T0));
-    let config = ServerConfig::builder("http://127.0.0.1:1")
+    let config = ServerConfig::builder_from_str("http://127.0.0.1:1")
+        .unwrap()
         .allow_http_loopback()
         .resource(
             ResourceUri::parse("https://mcp.example.com/mcp").unwrap(),

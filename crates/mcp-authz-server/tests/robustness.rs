@@ -183,7 +183,9 @@ fn runtime() -> tokio::runtime::Runtime {
 fn server_for_fuzzing(rt: &tokio::runtime::Runtime) -> mcp_authz_server::AuthorizationServer {
     rt.block_on(async {
         let config = default_config(
-            mcp_authz_server::ServerConfig::builder("http://127.0.0.1:1").allow_http_loopback(),
+            mcp_authz_server::ServerConfig::builder_from_str("http://127.0.0.1:1")
+                .unwrap()
+                .allow_http_loopback(),
         )
         .token_rate_limit(mcp_authz_server::RateLimit::unlimited())
         .authorize_rate_limit(mcp_authz_server::RateLimit::unlimited())

@@ -46,6 +46,8 @@
 //! [`StoreError::Unavailable`](mcp_authz_store::StoreError::Unavailable), and a row that does not
 //! parse back (or a schema that is not ours) is
 //! [`StoreError::Corrupt`](mcp_authz_store::StoreError::Corrupt).
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod accounts;

@@ -171,13 +171,35 @@ fn classify_rusqlite(error: &rusqlite::Error) -> Class {
     }
 }
 
+/// The record kind and rule a unique violation breaks, from SQLite's message (`UNIQUE constraint
+/// failed: clients.client_id`): the words the PostgreSQL backend uses, never SQL text, since a
+/// conflict reaches users of the API (a client id registered twice).
+fn conflict_of(message: &str, fallback: Entity) -> (Entity, &'static str) {
+    let columns = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or_default();
+    match columns {
+        "codes.hash" => (Entity::AuthorizationCode, "duplicate code hash"),
+        "grants.id" => (Entity::Grant, "duplicate family id"),
+        "refresh_tokens.hash" => (Entity::RefreshToken, "duplicate refresh token hash"),
+        "revoked_access_tokens.jti" => (Entity::AccessToken, "duplicate token id"),
+        "clients.client_id" => (Entity::Client, "duplicate client id"),
+        "consents.subject, consents.client_id" => (Entity::Consent, "duplicate consent"),
+        "users.id" => (Entity::User, "duplicate user id"),
+        "users.username" => (Entity::User, "duplicate username"),
+        "signing_keys.kid" => (Entity::SigningKey, "duplicate kid"),
+        "signing_keys.state" => (Entity::SigningKey, "another key is active"),
+        _ => (fallback, "unique constraint violated"),
+    }
+}
+
 /// The store's error for `class`.
 fn report(class: Class, entity: Entity, description: String) -> StoreError {
     match class {
-        Class::Unique => StoreError::Conflict {
-            entity,
-            description,
-        },
+        Class::Unique => {
+            let (entity, rule) = conflict_of(&description, entity);
+            StoreError::conflict(entity, rule)
+        }
         Class::Unavailable => StoreError::Unavailable { description },
         Class::Corrupt => StoreError::Corrupt {
             entity,
@@ -271,6 +293,25 @@ mod tests {
     }
 
     #[test]
+    fn conflicts_name_the_rule_not_the_sql() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE clients (client_id TEXT PRIMARY KEY); INSERT INTO clients VALUES ('a')",
+        )
+        .unwrap();
+        let error = sqlite_error(
+            Entity::Grant,
+            conn.execute("INSERT INTO clients VALUES ('a')", [])
+                .unwrap_err(),
+        );
+        assert_eq!(
+            error,
+            StoreError::conflict(Entity::Client, "duplicate client id")
+        );
+        assert_eq!(error.to_string(), "client conflict: duplicate client id");
+    }
+
+    #[test]
     fn rusqlite_errors_classify_like_sqlx_errors() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, u TEXT UNIQUE, n TEXT NOT NULL)")
@@ -285,7 +326,7 @@ mod tests {
             let error = unique(sql);
             assert!(
                 matches!(&error, StoreError::Conflict { entity: Entity::Grant, description }
-                    if description.contains("t.")),
+                    if description == "unique constraint violated"),
                 "{sql}: {error:?}"
             );
         }

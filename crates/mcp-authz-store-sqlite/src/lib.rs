@@ -41,6 +41,8 @@
 //! }
 //! # Ok(()) }
 //! ```
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod accounts;

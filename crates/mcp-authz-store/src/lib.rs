@@ -45,6 +45,8 @@
 //! ## Features
 //! - `testkit`: the `testkit` module and the `testkit_tests!` macro (see their docs when built with
 //!   the feature).
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod aggregate;

@@ -51,6 +51,8 @@
 //! assert_eq!(BearerChallenge::from_header_values([&header])?, Some(challenge));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+// The README's code blocks are compiled and run as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![forbid(unsafe_code)]
 
 mod authorize;

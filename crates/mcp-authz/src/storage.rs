@@ -37,15 +37,23 @@ pub(crate) async fn open(
     missing: Missing,
     sharing: Sharing,
 ) -> Result<SharedStore, CliError> {
-    let dir = match location {
+    let (dir, path) = match location {
         StoreLocation::Postgres(url) => {
             let store = PostgresStore::connect(url).await?;
             tracing::info!("using the PostgreSQL store");
             return Ok(Arc::new(store));
         }
-        StoreLocation::Sqlite(dir) => dir,
+        StoreLocation::Sqlite(dir) => (dir.clone(), dir.join(DATABASE_FILE)),
+        // An application's own database: its directory is checked like a data directory.
+        StoreLocation::SqliteFile(file) => {
+            let dir = match file.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            (dir, file.clone())
+        }
     };
-    let path = dir.join(DATABASE_FILE);
+    let dir = dir.as_path();
     if missing == Missing::Refuse && !path.is_file() {
         return Err(CliError::NoStore {
             path: path.display().to_string(),

@@ -344,6 +344,92 @@ async fn admin_commands_find_the_store_through_the_same_config_and_environment()
     assert_eq!(response.status(), 200);
 }
 
+/// An application embedding `mcp-authz-server` keeps its database where it likes; the admin
+/// commands provision it with `--database PATH`.
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_provision_an_embedded_servers_database_by_path() {
+    use std::sync::Arc;
+
+    use mcp_authz_server::{AuthorizationServer, ResourceUri, Scope, ServerConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let database = home.join("app").join("state.db");
+
+    // Before the application ever ran: a one-line error naming the file, nothing created.
+    let mut list = command(home);
+    list.args(["clients", "list", "--database"]).arg(&database);
+    let (ok, _, err) = run(list, "");
+    assert!(!ok);
+    assert!(
+        err.starts_with(&format!("mcp-authz: no database at {}", database.display())),
+        "{err}"
+    );
+    assert!(!database.exists());
+
+    // The application: its own file name, its own directory.
+    std::fs::create_dir(home.join("app")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(home.join("app"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let store = Arc::new(
+        mcp_authz_store_sqlite::SqliteStore::open(&database)
+            .await
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let resource = format!("{base}/mcp");
+    let config = ServerConfig::builder_from_str(&base)
+        .unwrap()
+        .allow_http_loopback()
+        .resource(ResourceUri::parse(&resource).unwrap(), Scope::new())
+        .build()
+        .unwrap();
+    let server = AuthorizationServer::new(config, store).unwrap();
+    tokio::spawn(async move { server.serve(listener).await.unwrap() });
+
+    // Provisioned from the command line, used by the running application at once.
+    let mut add = command(home);
+    add.args([
+        "clients",
+        "add",
+        "robot",
+        "--client-credentials",
+        "--database",
+    ])
+    .arg(&database);
+    let (ok, out, err) = run(add, "");
+    assert!(ok, "{err}");
+    let secret = secret_of(&out);
+    assert_eq!(
+        machine_token(&base, "robot", &secret, &resource)
+            .await
+            .status(),
+        200
+    );
+    // The same file from the environment; and no `mcp-authz.sqlite3` was made anywhere.
+    let mut list = command(home);
+    list.args(["clients", "list", "--json"])
+        .env("MCP_AUTHZ_DATABASE", &database);
+    let (ok, out, err) = run(list, "");
+    assert!(ok, "{err}");
+    assert_eq!(json(&out)[0]["client_id"], "robot");
+    assert!(!home.join("app").join("mcp-authz.sqlite3").exists());
+
+    // Two locations at once are refused.
+    let mut both = command(home);
+    both.args(["clients", "list", "--database"])
+        .arg(&database)
+        .arg("--data-dir")
+        .arg(home.join("data"));
+    let (ok, _, err) = run(both, "");
+    assert!(!ok);
+    assert!(err.contains("choose one"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_database_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();

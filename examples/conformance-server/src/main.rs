@@ -106,7 +106,8 @@ async fn run() -> Result<(), String> {
     let resource = ResourceUri::parse(&resource).map_err(|e| format!("--resource: {e}"))?;
     let scope = Scope::parse(SCOPE).map_err(|e| format!("scope: {e}"))?;
     let subject = Subject::parse("conformance-user").map_err(|e| format!("subject: {e}"))?;
-    let config = ServerConfig::builder(issuer)
+    let config = ServerConfig::builder_from_str(&issuer)
+        .map_err(|e| format!("issuer: {e}"))?
         .allow_http_loopback()
         .resource(resource.clone(), scope)
         .dangerous_auto_approve(AutoApprove::DevUser(subject))

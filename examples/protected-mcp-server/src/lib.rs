@@ -1,6 +1,9 @@
 //! The protected MCP server of the `protected-mcp-server` example, as a library so that its
 //! end-to-end test can start it: an rmcp streamable-HTTP service with three tools behind
 //! `mcp_authz_resource::RequireBearerLayer`.
+// The examples' README (composing a server from the crates) is compiled as doc tests here, where
+// its dependencies are.
+#![cfg_attr(doctest, doc = include_str!("../../README.md"))]
 
 mod tools;
 

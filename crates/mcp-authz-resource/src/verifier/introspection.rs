@@ -13,10 +13,14 @@ use mcp_authz_token::{
 };
 use tokio::sync::OnceCell;
 
-use super::discovery::{discover, invalid, is_acceptable_endpoint};
-use super::{DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, VerifyError};
+use super::discovery::{acceptable_endpoint, discover, invalid, is_acceptable_endpoint};
+use super::misconfiguration::{ErrorLog, SourceError};
+use super::{
+    CheckError, DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, Misconfiguration,
+    VerifyError,
+};
 use crate::cache::{TokenCache, token_key};
-use crate::{Clock, FetchError, HttpClient, SystemClock, VerifiedClaims};
+use crate::{Clock, FetchError, HttpClient, SystemClock, TransportError, VerifiedClaims};
 
 /// Default longest time an introspection answer is cached: 60 seconds (never past the token's `exp`).
 pub const DEFAULT_MAX_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -46,6 +50,7 @@ struct Inner {
     max_size: usize,
     require_audience: bool,
     cache: TokenCache<VerifiedClaims>,
+    errors: ErrorLog,
 }
 
 impl std::fmt::Debug for IntrospectionVerifier {
@@ -104,37 +109,39 @@ impl IntrospectionVerifier {
         }
     }
 
-    async fn endpoint(&self) -> Result<&Url, FetchError> {
+    async fn endpoint(&self) -> Result<&Url, SourceError> {
         let inner = &self.inner;
         inner
             .endpoint
             .get_or_try_init(|| async {
                 let doc = discover(inner.http.as_ref(), &inner.issuer, inner.max_size).await?;
                 let url = doc.introspection_endpoint.ok_or_else(|| {
-                    invalid(
-                        inner.issuer.url(),
-                        "the metadata has no introspection_endpoint",
-                    )
+                    Misconfiguration::NoIntrospectionEndpoint {
+                        issuer: inner.issuer.as_str().to_owned(),
+                    }
                 })?;
-                if is_acceptable_endpoint(&url) {
-                    Ok(url)
-                } else {
-                    Err(invalid(&url, "introspection_endpoint is not https"))
-                }
+                Ok(acceptable_endpoint(url)?)
             })
             .await
     }
 
-    fn unavailable(&self, source: FetchError) -> VerifyError {
-        VerifyError::Unavailable {
-            retry_after: self.inner.retry_after,
-            source,
-        }
+    /// Discovers the endpoint and posts `token` to it: the parsed answer, or why there is none
+    /// (logging a configuration error once).
+    async fn post(&self, token: &AccessToken) -> Result<IntrospectionResponse, SourceError> {
+        let outcome = self.post_unlogged(token).await;
+        self.inner.errors.record(match &outcome {
+            Err(e) => e.misconfiguration(),
+            Ok(_) => None,
+        });
+        outcome
     }
 
-    async fn introspect(&self, token: &AccessToken) -> Result<VerifiedClaims, VerifyError> {
+    async fn post_unlogged(
+        &self,
+        token: &AccessToken,
+    ) -> Result<IntrospectionResponse, SourceError> {
         let inner = &self.inner;
-        let endpoint = self.endpoint().await.map_err(|e| self.unavailable(e))?;
+        let endpoint = self.endpoint().await?;
         let mut request = IntrospectionRequest::new(token.clone());
         request.token_type_hint = Some(TokenTypeHint::AccessToken);
         let form = request.to_form(&BodyClientCredentials::default());
@@ -146,10 +153,26 @@ impl IntrospectionVerifier {
             inner.max_size,
         )
         .await
-        .map_err(|e| self.unavailable(e))?
+        .map_err(|e| match e {
+            // The endpoint refuses the resource server itself: no retry helps (RFC 7662 §2.3).
+            FetchError::Status { status: 401, .. } => {
+                SourceError::from(Misconfiguration::CredentialsRejected {
+                    url: endpoint.to_string(),
+                })
+            }
+            e => SourceError::from(e),
+        })?
         .body;
-        let response: IntrospectionResponse = serde_json::from_slice(&body)
-            .map_err(|e| self.unavailable(invalid(endpoint, &e.to_string())))?;
+        serde_json::from_slice(&body)
+            .map_err(|e| SourceError::from(invalid(endpoint, &e.to_string())))
+    }
+
+    async fn introspect(&self, token: &AccessToken) -> Result<VerifiedClaims, VerifyError> {
+        let inner = &self.inner;
+        let response = self
+            .post(token)
+            .await
+            .map_err(|e| VerifyError::from_source(e, inner.retry_after))?;
         let IntrospectionResponse::Active(active) = response else {
             return Err(InvalidToken::Inactive.into());
         };
@@ -202,6 +225,20 @@ impl super::TokenVerifier for IntrospectionVerifier {
         }
         self.inner.cache.insert(key, claims.clone(), expires, now);
         Ok(claims)
+    }
+
+    /// Discovers the introspection endpoint (unless one is configured) and introspects a token
+    /// that does not exist: checks that the metadata names the configured issuer and an acceptable
+    /// endpoint, and that the endpoint accepts the resource server's client credentials.
+    async fn check(&self) -> Result<(), CheckError> {
+        // A literal of VSCHARs: parsing it cannot fail, but is not unwrapped.
+        let probe = AccessToken::parse("mcp-authz-resource-startup-check").map_err(|e| {
+            CheckError::Unreachable(FetchError::Transport(TransportError::InvalidRequest(
+                e.to_string(),
+            )))
+        })?;
+        self.post(&probe).await?;
+        Ok(())
     }
 }
 
@@ -279,6 +316,7 @@ impl IntrospectionVerifierBuilder {
                 max_size: self.max_size,
                 require_audience: self.require_audience,
                 cache: TokenCache::new(self.cache_capacity),
+                errors: ErrorLog::default(),
             }),
         })
     }

@@ -13,8 +13,9 @@ use std::time::Duration;
 use mcp_authz_metadata::{Issuer, Url};
 use mcp_authz_token::{JwkSet, JwsAlgorithm, NumericDate, VerifyingKey};
 
-use super::discovery::{discover, invalid, is_acceptable_endpoint};
-use crate::{Clock, FetchError, HttpClient};
+use super::discovery::{acceptable_endpoint, discover, invalid};
+use super::misconfiguration::{ErrorLog, Misconfiguration, SourceError};
+use crate::{Clock, HttpClient};
 
 /// The usable keys of one JWKS, each parsed once when the set is loaded (not per token).
 #[derive(Default)]
@@ -65,7 +66,7 @@ struct RefreshState {
     generation: u64,
     last_attempt: Option<NumericDate>,
     /// Why the last attempt failed, `None` after a success.
-    last_error: Option<FetchError>,
+    last_error: Option<SourceError>,
     jwks_uri: Option<Url>,
 }
 
@@ -103,14 +104,15 @@ pub(crate) enum Lookup {
     /// No key matches and the JWKS could not be fetched: undecidable.
     Unavailable {
         retry_after: Duration,
-        source: FetchError,
+        source: SourceError,
     },
 }
 
-/// The key set could not be made current and the stale one is past its grace: undecidable (503).
+/// The key set could not be made current and the stale one is past its grace: undecidable (503), or
+/// a configuration error (500).
 pub(crate) struct Unavailable {
     pub(crate) retry_after: Duration,
-    pub(crate) source: FetchError,
+    pub(crate) source: SourceError,
 }
 
 /// The cached key set with its single-flight, rate-limited refresh.
@@ -123,6 +125,7 @@ pub(crate) struct Jwks {
     max_size: usize,
     keys: RwLock<Snapshot>,
     refresh: tokio::sync::Mutex<RefreshState>,
+    errors: ErrorLog,
 }
 
 impl Jwks {
@@ -156,7 +159,29 @@ impl Jwks {
                 last_error: None,
                 jwks_uri,
             }),
+            errors: ErrorLog::default(),
         }
+    }
+
+    /// Fetches the key set now (metadata first when discovering), whatever its age and the refetch
+    /// interval: the startup check.
+    pub(crate) async fn check(&self) -> Result<(Snapshot, String), SourceError> {
+        let generation = self.current().generation;
+        match self.refresh(generation, Why::Check).await {
+            Ok(()) => {}
+            Err(RefreshError::Fetch { source, .. }) => return Err(source),
+            // A check is never rate-limited; another task fetched meanwhile.
+            Err(RefreshError::RateLimited { .. }) => {}
+        }
+        let url = self
+            .refresh
+            .lock()
+            .await
+            .jwks_uri
+            .as_ref()
+            .map(Url::to_string)
+            .unwrap_or_default();
+        Ok((self.current(), url))
     }
 
     fn current(&self) -> Snapshot {
@@ -267,6 +292,7 @@ impl Jwks {
         let rate_limited = match why {
             Why::UnknownKey => true,
             Why::Expired => state.last_error.is_some(),
+            Why::Check => false,
         };
         if let Some(last) = state.last_attempt.filter(|_| rate_limited) {
             let next = last.saturating_add(self.refetch_interval);
@@ -279,7 +305,14 @@ impl Jwks {
         }
         state.last_attempt = Some(now);
         let retry_after = self.refetch_interval.max(Duration::from_secs(1));
-        match self.fetch(&mut state).await {
+        let outcome = self.fetch(&mut state).await;
+        self.errors.record(
+            outcome
+                .as_ref()
+                .err()
+                .and_then(SourceError::misconfiguration),
+        );
+        match outcome {
             Ok((keys, max_age)) => {
                 state.generation = state.generation.wrapping_add(1);
                 state.last_error = None;
@@ -313,21 +346,16 @@ impl Jwks {
     async fn fetch(
         &self,
         state: &mut RefreshState,
-    ) -> Result<(KeySet, Option<Duration>), FetchError> {
+    ) -> Result<(KeySet, Option<Duration>), SourceError> {
         let url = match (&state.jwks_uri, &self.source) {
             (Some(url), _) => url.clone(),
             (None, JwksSource::Uri(url)) => url.clone(),
             (None, JwksSource::Discover(issuer)) => {
                 let doc = discover(self.http.as_ref(), issuer, self.max_size).await?;
-                let url = doc.jwks_uri.ok_or_else(|| {
-                    invalid(
-                        issuer.url(),
-                        "the authorization server metadata has no jwks_uri",
-                    )
+                let url = doc.jwks_uri.ok_or_else(|| Misconfiguration::NoJwksUri {
+                    issuer: issuer.as_str().to_owned(),
                 })?;
-                if !is_acceptable_endpoint(&url) {
-                    return Err(invalid(&url, "jwks_uri is not https"));
-                }
+                let url = acceptable_endpoint(url)?;
                 state.jwks_uri = Some(url.clone());
                 url
             }
@@ -345,15 +373,17 @@ enum Why {
     Expired,
     /// A token names a key it does not have.
     UnknownKey,
+    /// The startup check: never rate-limited.
+    Check,
 }
 
 enum RefreshError {
     RateLimited {
         retry_after: Duration,
-        last_error: Option<FetchError>,
+        last_error: Option<SourceError>,
     },
     Fetch {
         retry_after: Duration,
-        source: FetchError,
+        source: SourceError,
     },
 }

@@ -12,7 +12,10 @@ use mcp_authz_token::{
 };
 
 use super::jwks::{Freshness, Jwks, JwksSource, Lookup, Unavailable};
-use super::{DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, VerifyError};
+use super::{
+    CheckError, DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_DOCUMENT_SIZE, InvalidToken, Misconfiguration,
+    VerifyError,
+};
 use crate::cache::{TokenCache, token_key};
 use crate::{Clock, HttpClient, SystemClock, VerifiedClaims};
 
@@ -145,12 +148,7 @@ impl JwtVerifier {
             Lookup::Unavailable {
                 retry_after,
                 source,
-            } => {
-                return Err(VerifyError::Unavailable {
-                    retry_after,
-                    source,
-                });
-            }
+            } => return Err(VerifyError::from_source(source, retry_after)),
         };
         let mut outcome = Err(InvalidToken::UnknownKey);
         for key in snapshot.keys.candidates(header.kid(), alg) {
@@ -194,10 +192,7 @@ impl super::TokenVerifier for JwtVerifier {
                 |Unavailable {
                      retry_after,
                      source,
-                 }| VerifyError::Unavailable {
-                    retry_after,
-                    source,
-                },
+                 }| VerifyError::from_source(source, retry_after),
             )?;
             if current.generation == generation {
                 return Ok(claims);
@@ -210,6 +205,24 @@ impl super::TokenVerifier for JwtVerifier {
             .cache
             .insert(key, (verified.clone(), generation), expires, now);
         Ok(verified)
+    }
+
+    /// Fetches the issuer's metadata (unless a JWKS URL is configured) and the JWKS now, and
+    /// checks that the metadata names the configured issuer, has an acceptable `jwks_uri`, and that
+    /// the set holds a key usable with the allowed algorithms. The fetched set is kept for the
+    /// tokens that follow.
+    async fn check(&self) -> Result<(), CheckError> {
+        let (snapshot, url) = self.inner.jwks.check().await?;
+        let usable = self
+            .inner
+            .algorithms
+            .iter()
+            .any(|alg| snapshot.keys.candidates(None, *alg).next().is_some());
+        if usable {
+            Ok(())
+        } else {
+            Err(Misconfiguration::NoUsableKeys { url }.into())
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod discovery;
 mod introspection;
 mod jwks;
 mod jwt;
+mod misconfiguration;
 mod revocation;
 
 pub use introspection::{
@@ -14,6 +15,7 @@ pub use jwt::{
     DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_STALE_GRACE, DEFAULT_REFETCH_INTERVAL, JwtVerifier,
     JwtVerifierBuilder, SigningAlgorithm,
 };
+pub use misconfiguration::{CheckError, Misconfiguration};
 pub use revocation::{RevocationCheck, RevocationFuture, RevocationUnavailable};
 
 use std::future::Future;
@@ -33,11 +35,20 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 /// out of the request and turns the outcome into a response; the policy lives here.
 pub trait TokenVerifier: Send + Sync + 'static {
     /// Validates `token`: `Ok` with its claims, `Err(InvalidToken)` for a token that must be refused
-    /// (401), `Err(Unavailable)` when the verifier cannot decide (503).
+    /// (401), `Err(Unavailable)` when the verifier cannot decide (503), `Err(Misconfigured)` when
+    /// what it fetched contradicts its configuration (500).
     fn verify(
         &self,
         token: &AccessToken,
     ) -> impl Future<Output = Result<VerifiedClaims, VerifyError>> + Send;
+
+    /// Checks the configuration against the authorization server now, at startup: fetches what the
+    /// verifier needs (metadata, JWKS, introspection endpoint) and fails with the cause, so a wrong
+    /// issuer or an unreachable server stops the program instead of refusing every token later.
+    /// The default has nothing to check.
+    fn check(&self) -> impl Future<Output = Result<(), CheckError>> + Send {
+        std::future::ready(Ok(()))
+    }
 }
 
 /// Why a token was not accepted.
@@ -56,6 +67,24 @@ pub enum VerifyError {
         /// The failed fetch.
         source: FetchError,
     },
+    /// What the verifier fetched contradicts its configuration (a wrong issuer, metadata without
+    /// `jwks_uri`, ...): 500 without `Retry-After`, since retrying cannot help until it is fixed.
+    #[error(transparent)]
+    Misconfigured(#[from] Misconfiguration),
+}
+
+impl VerifyError {
+    /// The verdict on a failed fetch: an outage is retryable after `retry_after`, a configuration
+    /// error is not.
+    pub(crate) fn from_source(error: misconfiguration::SourceError, retry_after: Duration) -> Self {
+        match error {
+            misconfiguration::SourceError::Fetch(source) => Self::Unavailable {
+                retry_after,
+                source,
+            },
+            misconfiguration::SourceError::Misconfigured(e) => Self::Misconfigured(e),
+        }
+    }
 }
 
 /// Why a token is invalid (each is `invalid_token`, REQUIREMENTS RS-3, RS-4).

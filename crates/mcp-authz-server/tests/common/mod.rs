@@ -192,7 +192,8 @@ impl TestServer {
                 .unwrap()
                 .as_secs(),
         )));
-        let builder = ServerConfig::builder(base.clone())
+        let builder = ServerConfig::builder_from_str(&base.clone())
+            .unwrap()
             .allow_http_loopback()
             .clock(clock.clone());
         let config = configure(builder).build().unwrap();
@@ -485,19 +486,17 @@ impl TestServer {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let id = format!("operator-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-        let secret = self
-            .server
-            .register_confidential_client(
-                ClientId::parse(&id).unwrap(),
-                "Operator machine",
-                grant_types
-                    .iter()
-                    .map(|g| mcp_authz_metadata::GrantType::from(*g))
-                    .collect(),
-                None,
+        let client = grant_types
+            .iter()
+            .fold(
+                mcp_authz_server::ConfidentialClient::builder(ClientId::parse(&id).unwrap())
+                    .name("Operator machine")
+                    .all_resources(),
+                |b, g| b.grant_type(mcp_authz_metadata::GrantType::from(*g)),
             )
-            .await
+            .build()
             .unwrap();
+        let secret = self.server.register_client(&client).await.unwrap();
         (id, secret.secret().to_owned())
     }
 

@@ -18,7 +18,21 @@ pub(crate) enum AdminError {
     /// The password was refused or could not be read.
     #[error("password: {0}")]
     Password(String),
+    /// Provisioning a confidential client failed otherwise.
+    #[error("client: {0}")]
+    Client(mcp_authz_server::ProvisionError),
     /// Signing key generation or storage failed.
     #[error("signing key: {0}")]
     Key(#[from] mcp_authz_server::KeyError),
+}
+
+impl From<mcp_authz_server::ProvisionError> for AdminError {
+    fn from(e: mcp_authz_server::ProvisionError) -> Self {
+        use mcp_authz_server::ProvisionError as P;
+        match e {
+            P::AlreadyRegistered { client_id } => Self::ClientExists(client_id.as_str().to_owned()),
+            P::NotRegistered { client_id } => Self::UnknownClient(client_id.as_str().to_owned()),
+            e => Self::Client(e),
+        }
+    }
 }

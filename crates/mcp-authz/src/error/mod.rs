@@ -67,7 +67,7 @@ pub(crate) enum CliError {
     SharedDataDir { path: String, mode: u32 },
     /// An admin command found no database where `serve` would keep it.
     #[error(
-        "no database at {path}: run `mcp-authz serve` once, or pass the server's --data-dir/--store/--config"
+        "no database at {path}: run `mcp-authz serve` once, or pass the server's --data-dir/--database/--store/--config"
     )]
     NoStore { path: String },
     /// The SQLite database file exists but cannot be written.

@@ -23,6 +23,10 @@ pub(crate) struct StoreArgs {
         global = true
     )]
     pub(crate) store: Option<String>,
+    /// A SQLite database file, instead of `mcp-authz.sqlite3` in the data directory: the database of
+    /// an application embedding `mcp-authz-server`, provisioned with the admin commands.
+    #[arg(long, env = "MCP_AUTHZ_DATABASE", value_name = "PATH", global = true)]
+    pub(crate) database: Option<PathBuf>,
     /// DANGEROUS: accept a data directory or database files that the group or others may read or
     /// write. They hold the private signing keys, so by default such a directory is refused; a new
     /// one is created mode 0700, its files 0600.

@@ -92,6 +92,8 @@ impl SigningAlg {
 pub(crate) enum StoreLocation {
     /// A SQLite file in this directory.
     Sqlite(PathBuf),
+    /// This SQLite file (`--database`).
+    SqliteFile(PathBuf),
     /// A PostgreSQL URL.
     Postgres(String),
 }
@@ -100,6 +102,7 @@ pub(crate) enum StoreLocation {
 #[derive(Clone)]
 pub(crate) struct StorageSettings {
     data_dir: Option<PathBuf>,
+    database: Option<PathBuf>,
     store: Option<String>,
     /// `--dangerous-allow-shared-data-dir`.
     dangerous_allow_shared_data_dir: bool,
@@ -110,6 +113,7 @@ impl std::fmt::Debug for StorageSettings {
         // The PostgreSQL URL may hold a password.
         f.debug_struct("StorageSettings")
             .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
             .field("store", &self.store.as_ref().map(|_| "<redacted>"))
             .field(
                 "dangerous_allow_shared_data_dir",
@@ -120,15 +124,16 @@ impl std::fmt::Debug for StorageSettings {
 }
 
 impl StorageSettings {
-    /// The store: PostgreSQL when a URL is set, else SQLite in the data directory (default
-    /// `$XDG_DATA_HOME/mcp-authz`, else `~/.local/share/mcp-authz`).
+    /// The store: PostgreSQL when a URL is set, the SQLite file `--database` names, else SQLite in
+    /// the data directory (default `$XDG_DATA_HOME/mcp-authz`, else `~/.local/share/mcp-authz`).
     pub(crate) fn location(&self) -> Result<StoreLocation, SettingsError> {
-        match (&self.store, &self.data_dir) {
-            (Some(url), None) => Ok(StoreLocation::Postgres(url.clone())),
-            (None, Some(dir)) => Ok(StoreLocation::Sqlite(dir.clone())),
-            (None, None) => default_data_dir().map(StoreLocation::Sqlite),
-            (Some(_), Some(_)) => Err(SettingsError::Conflict(
-                "both a data directory and a PostgreSQL store are set: choose one",
+        match (&self.store, &self.data_dir, &self.database) {
+            (Some(url), None, None) => Ok(StoreLocation::Postgres(url.clone())),
+            (None, Some(dir), None) => Ok(StoreLocation::Sqlite(dir.clone())),
+            (None, None, Some(file)) => Ok(StoreLocation::SqliteFile(file.clone())),
+            (None, None, None) => default_data_dir().map(StoreLocation::Sqlite),
+            _ => Err(SettingsError::Conflict(
+                "more than one of a data directory, a database file and a PostgreSQL store are set: choose one",
             )),
         }
     }
@@ -158,15 +163,17 @@ pub(crate) fn merge_storage(args: &StoreArgs, file: &FileSettings) -> StorageSet
     let dangerous_allow_shared_data_dir = args.dangerous_allow_shared_data_dir
         || file.dangerous_allow_shared_data_dir.unwrap_or(false);
     // A flag or variable naming one backend overrides the file's choice of the other.
-    if args.data_dir.is_some() || args.store.is_some() {
+    if args.data_dir.is_some() || args.store.is_some() || args.database.is_some() {
         return StorageSettings {
             data_dir: args.data_dir.clone(),
+            database: args.database.clone(),
             store: args.store.clone(),
             dangerous_allow_shared_data_dir,
         };
     }
     StorageSettings {
         data_dir: file.data_dir.clone(),
+        database: None,
         store: file.store.clone(),
         dangerous_allow_shared_data_dir,
     }
@@ -197,6 +204,7 @@ mod tests {
             config: None,
             data_dir: Some("/tmp/d".into()),
             store: None,
+            database: None,
             dangerous_allow_shared_data_dir: false,
         };
         assert_eq!(
@@ -205,9 +213,20 @@ mod tests {
         );
         let both = StorageSettings {
             data_dir: Some("/a".into()),
+            database: None,
             store: Some("postgres://b".into()),
             dangerous_allow_shared_data_dir: false,
         };
         assert!(matches!(both.location(), Err(SettingsError::Conflict(_))));
+        let file_and_dir = StorageSettings {
+            data_dir: Some("/a".into()),
+            database: Some("/b/app.sqlite3".into()),
+            store: None,
+            dangerous_allow_shared_data_dir: false,
+        };
+        assert!(matches!(
+            file_and_dir.location(),
+            Err(SettingsError::Conflict(_))
+        ));
     }
 }

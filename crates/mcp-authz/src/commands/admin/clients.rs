@@ -7,6 +7,8 @@ use mcp_authz_metadata::{
 };
 use mcp_authz_store::{ClientKind, ClientRecord, Clock as _, StoreError, SystemClock};
 
+use mcp_authz_server::ConfidentialClient;
+
 use super::{Admin, time::rfc3339, write_json};
 use crate::error::{AdminError, CliError};
 use crate::settings::StoreArgs;
@@ -87,25 +89,23 @@ pub(super) async fn run(args: ClientsArgs, out: &mut impl Write) -> Result<(), C
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let allowed = (!resources.is_empty()).then_some(resources);
             let name = name.unwrap_or_else(|| id.as_str().to_owned());
-            let exists = |e: StoreError| match e {
-                StoreError::Conflict { .. } => {
-                    CliError::from(AdminError::ClientExists(id.as_str().to_owned()))
-                }
-                e => CliError::from(e),
-            };
             if client_credentials {
+                // `--resource` absent: every resource, as documented.
+                let builder = ConfidentialClient::builder(id.clone())
+                    .name(name)
+                    .grant_type(GrantType::ClientCredentials);
+                let builder = if resources.is_empty() {
+                    builder.all_resources()
+                } else {
+                    builder.resources(resources)
+                };
+                let client = builder.build().map_err(AdminError::from)?;
                 let secret = admin
                     .server
-                    .register_confidential_client(
-                        id.clone(),
-                        &name,
-                        vec![GrantType::ClientCredentials],
-                        allowed,
-                    )
+                    .register_client(&client)
                     .await
-                    .map_err(exists)?;
+                    .map_err(AdminError::from)?;
                 writeln!(out, "client_id: {}", id.as_str())?;
                 writeln!(out, "client_secret: {}", secret.secret())?;
                 eprintln!(
@@ -137,12 +137,21 @@ pub(super) async fn run(args: ClientsArgs, out: &mut impl Write) -> Result<(), C
                     token_endpoint_auth_method: TokenEndpointAuthMethod::None,
                     application_type,
                     client_name: Some(name),
-                    allowed_resources: allowed,
+                    allowed_resources: (!resources.is_empty()).then_some(resources),
                     allowed_scope: None,
                     metadata_json: "{}".to_owned(),
                     created_at: SystemClock.now(),
                 };
-                admin.store.insert_client(record).await.map_err(exists)?;
+                admin
+                    .store
+                    .insert_client(record)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict { .. } => {
+                            CliError::from(AdminError::ClientExists(id.as_str().to_owned()))
+                        }
+                        e => CliError::from(e),
+                    })?;
                 writeln!(out, "client_id: {}", id.as_str())?;
             }
             Ok(())
@@ -173,18 +182,16 @@ pub(super) async fn run(args: ClientsArgs, out: &mut impl Write) -> Result<(), C
         }
         ClientsAction::Remove { client_id: id } => {
             let id = client_id(&id)?;
-            if !admin.store.delete_client(&id).await? {
-                return Err(AdminError::UnknownClient(id.as_str().to_owned()).into());
-            }
             let revoked = admin
-                .store
-                .revoke_client_grants(&id, SystemClock.now())
-                .await?;
+                .server
+                .remove_client(&id)
+                .await
+                .map_err(AdminError::from)?;
             writeln!(
                 out,
                 "removed client {}; revoked {} grant(s)",
                 id.as_str(),
-                revoked.grants
+                revoked
             )?;
             Ok(())
         }

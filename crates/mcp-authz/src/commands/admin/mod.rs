@@ -52,7 +52,7 @@ impl Admin {
             })?;
         // Key rotation keeps the previous key for the longest access-token lifetime any server may
         // be configured with, so it is safe whatever the running server's setting.
-        let config = ServerConfig::builder(ADMIN_ISSUER)
+        let config = ServerConfig::builder_from_str(ADMIN_ISSUER)?
             .allow_http_loopback()
             .resource(resource, Scope::new())
             .access_token_lifetime(MAX_ACCESS_TOKEN_LIFETIME)

@@ -114,7 +114,7 @@ async fn serve(
     let issuer = public_base(&args, scheme, local)?;
     let resource = resource_of(&issuer)?;
 
-    let mut config = ServerConfig::builder(issuer.as_str())
+    let mut config = ServerConfig::builder(issuer.clone())
         .allow_http_loopback()
         .resource(resource.clone(), scope(demo::SCOPES)?);
     for extra in &args.resources {
