@@ -216,3 +216,41 @@ async fn introspection_sees_every_revocation_at_once_on_sqlite() {
     assert_eq!(introspect(&server, rs, &token).await["active"], false);
     other.close().await;
 }
+
+/// Introspecting a token again uses the remembered signature check, but never past its key: a
+/// token whose key is no longer in the store (removed behind the server's back here) is inactive
+/// once the in-memory key cache (10 s) has run out, remembered or not.
+#[tokio::test]
+async fn a_remembered_signature_does_not_outlive_its_key() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authz.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let server = TestServer::start_with(default_config, Arc::new(store)).await;
+    let (id, secret) = server.operator_client(&["client_credentials"]).await;
+    let (status, _, body) = server
+        .token_basic(&id, &secret, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            introspect(&server, (&id, &secret), token).await["active"],
+            true
+        );
+    }
+
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+    server.clock.advance(std::time::Duration::from_secs(11));
+    assert_eq!(
+        introspect(&server, (&id, &secret), token).await["active"],
+        false
+    );
+}
