@@ -35,6 +35,7 @@ const JWKS_CACHE: Duration = Duration::from_secs(1);
 /// signature is remembered: the key's publication, `exp` and revocation are checked on every call.
 /// About 1 KB per entry (the token and its claims): at most ~1 MiB.
 const VERIFIED_CAPACITY: usize = 1_024;
+/// The longest a verified token is remembered (see [`VERIFIED_CAPACITY`]).
 const VERIFIED_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// The `Cache-Control: max-age` of the JWKS: 5 minutes. Resource servers that honour it refetch
