@@ -8,11 +8,12 @@ use mcp_authz_store::{
     ClientKind, ClientRecord, ClientStore, Entity, SecretHashString, StoreError,
 };
 use rusqlite::{Connection, params};
-use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
-use crate::codec::{col, list, opt_time, parse_list, parsed, scope, time};
+use crate::codec::{list, opt_time, parse_list, parsed, scope, time};
+use crate::columns::Columns;
 use crate::error::db;
+use crate::point_reads;
 use crate::statement::execute;
 
 const E: Entity = Entity::Client;
@@ -114,14 +115,14 @@ impl Encoded {
     }
 }
 
-/// A client from a row of [`client_columns!`].
-fn decode(row: &SqliteRow) -> Result<ClientRecord, StoreError> {
-    let kind = match col::<&str>(row, 1, E)? {
+/// A client from a row of [`client_columns!`], from either SQLite library.
+fn decode(row: &impl Columns) -> Result<ClientRecord, StoreError> {
+    let kind = match row.text(1, E)? {
         "dynamic" => ClientKind::Dynamic,
         "pre_registered" => ClientKind::PreRegistered,
         "metadata_document" => {
-            let fetched_at: Option<i64> = col(row, 2, E)?;
-            let expires_at: Option<i64> = col(row, 3, E)?;
+            let fetched_at = row.opt_int(2, E)?;
+            let expires_at = row.opt_int(3, E)?;
             match (fetched_at, expires_at) {
                 (Some(fetched_at), Some(expires_at)) => ClientKind::MetadataDocument {
                     fetched_at: time(E, "fetched_at", fetched_at)?,
@@ -137,31 +138,31 @@ fn decode(row: &SqliteRow) -> Result<ClientRecord, StoreError> {
         }
         _ => return Err(StoreError::corrupt(E, "column kind: unknown client kind")),
     };
-    let allowed_resources: Option<&str> = col(row, 11, E)?;
-    let allowed_scope: Option<&str> = col(row, 12, E)?;
-    let secret_hash: Option<&str> = col(row, 4, E)?;
+    let allowed_resources = row.opt_text(11, E)?;
+    let allowed_scope = row.opt_text(12, E)?;
+    let secret_hash = row.opt_text(4, E)?;
     Ok(ClientRecord {
-        client_id: parsed(E, "client_id", ClientId::parse(col(row, 0, E)?))?,
+        client_id: parsed(E, "client_id", ClientId::parse(row.text(0, E)?))?,
         kind,
         secret_hash: secret_hash
             .map(|phc| parsed(E, "secret_hash", SecretHashString::parse(phc)))
             .transpose()?,
-        secret_expires_at: opt_time(E, "secret_expires_at", col(row, 5, E)?)?,
-        redirect_uris: parse_list(E, "redirect_uris", col(row, 6, E)?, RedirectUri::parse)?,
-        grant_types: parse_list(E, "grant_types", col(row, 7, E)?, |g| {
+        secret_expires_at: opt_time(E, "secret_expires_at", row.opt_int(5, E)?)?,
+        redirect_uris: parse_list(E, "redirect_uris", row.text(6, E)?, RedirectUri::parse)?,
+        grant_types: parse_list(E, "grant_types", row.text(7, E)?, |g| {
             Ok::<_, std::convert::Infallible>(GrantType::from(g))
         })?,
-        token_endpoint_auth_method: TokenEndpointAuthMethod::from(col::<&str>(row, 8, E)?),
-        application_type: ApplicationType::from(col::<&str>(row, 9, E)?),
-        client_name: col(row, 10, E)?,
+        token_endpoint_auth_method: TokenEndpointAuthMethod::from(row.text(8, E)?),
+        application_type: ApplicationType::from(row.text(9, E)?),
+        client_name: row.opt_text(10, E)?.map(str::to_owned),
         allowed_resources: allowed_resources
             .map(|text| parse_list(E, "allowed_resources", text, ResourceUri::parse))
             .transpose()?,
         allowed_scope: allowed_scope
             .map(|text| scope(E, "allowed_scope", text))
             .transpose()?,
-        metadata_json: col(row, 13, E)?,
-        created_at: time(E, "created_at", col(row, 14, E)?)?,
+        metadata_json: row.text(13, E)?.to_owned(),
+        created_at: time(E, "created_at", row.int(14, E)?)?,
     })
 }
 
@@ -223,15 +224,21 @@ impl ClientStore for SqliteStore {
     }
 
     async fn get_client(&self, client_id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
-        let row = sqlx::query(concat!(
+        const SQL: &str = concat!(
             "SELECT ",
             client_columns!(),
             " FROM clients WHERE client_id = ?1"
-        ))
-        .bind(client_id.as_str())
-        .fetch_optional(self.reader())
-        .await
-        .map_err(db(E))?;
+        );
+        if let Some(result) = self.point_read(|conn| {
+            point_reads::first_row(conn, E, SQL, [client_id.as_str()], |row| decode(row))
+        }) {
+            return result;
+        }
+        let row = sqlx::query(SQL)
+            .bind(client_id.as_str())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(db(E))?;
         row.as_ref().map(decode).transpose()
     }
 

@@ -18,7 +18,9 @@
 //!   transaction, each in its own savepoint (a failing one is rolled back alone), and answers them
 //!   only once that transaction has committed: one commit serves many concurrent token requests.
 //!   The thread owns a `rusqlite` connection and calls SQLite directly; reads, migrations and the
-//!   schema check use `sqlx`'s async pool. Both link the same bundled SQLite.
+//!   schema check use `sqlx`'s async pool, except the point reads of the revocation check (a revoked
+//!   `jti`, a grant, a client), which run on `rusqlite` connections on the caller's thread. Both
+//!   libraries link the same bundled SQLite.
 //! - **No secret in clear.** Codes and refresh tokens are stored only as SHA-256 digests.
 //! - **Private files.** A database file the store creates, and its `-wal` and `-shm` files, are
 //!   mode 0600 whatever the umask: they hold the server's private signing keys.
@@ -52,6 +54,7 @@ mod columns;
 mod error;
 mod file_mode;
 mod options;
+mod point_reads;
 mod purge;
 mod rotation;
 mod rows;

@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 
 use crate::error::OpenError;
 use crate::file_mode;
+use crate::point_reads::{Outcome, PointReads, ReadFailure};
 use crate::writer::{Target, Writer};
 use crate::{SqliteOptions, Synchronous};
 
@@ -31,7 +32,10 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// - **One writer, many readers.** Writes go through one dedicated connection owned by a writer
 ///   thread (a `rusqlite` connection it calls directly), inside `BEGIN IMMEDIATE` transactions, so the concurrency guarantees of the store traits
 ///   (a code spent exactly once, a refresh token rotated exactly once) hold within this process and
-///   across processes sharing the file. Reads use a pool and never wait for the writer.
+///   across processes sharing the file. Reads use a pool and never wait for the writer; the point
+///   reads of the revocation check (a revoked `jti`, a grant, a client by its key) run on
+///   `rusqlite` connections on the caller's thread instead (see `point_reads.rs`), falling back to
+///   the pool when SQLite answers busy.
 /// - **Group commit.** The write operations waiting when a transaction starts (up to 64) share it,
 ///   each in its own savepoint: one that fails is rolled back alone, and every one is answered only
 ///   after the shared `COMMIT` (if that fails, all of them fail with `Unavailable`).
@@ -57,6 +61,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     /// The pool that serves reads.
     reader: SqlitePool,
+    /// Point reads on the caller's thread (files only; `None` for the shared-cache in-memory
+    /// database, whose table locks a reader would wait for).
+    points: Option<Arc<PointReads>>,
     /// The writer thread and its one connection.
     writer: Arc<Writer>,
 }
@@ -109,6 +116,7 @@ impl SqliteStore {
         let writer = Writer::start(target, options.acquire_timeout).await?;
         Ok(Self {
             reader,
+            points: Some(Arc::new(PointReads::new(options.path.clone()))),
             writer: Arc::new(writer),
         })
     }
@@ -163,6 +171,7 @@ impl SqliteStore {
         let _ = sqlx::Connection::close(conn).await;
         Ok(Self {
             reader,
+            points: None,
             writer: Arc::new(writer),
         })
     }
@@ -176,12 +185,27 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`]. Dropping the store also closes it, without waiting.
     pub async fn close(&self) {
         self.writer.close().await;
+        if let Some(points) = &self.points {
+            points.close();
+        }
         self.reader.close().await;
     }
 
     /// The pool for reads.
     pub(crate) fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// Runs the point read `read` on the caller's thread; `None` when it must go through the pool
+    /// instead (an in-memory database, or SQLite answered busy).
+    pub(crate) fn point_read<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<T, ReadFailure>,
+    ) -> Option<Result<T, StoreError>> {
+        match self.points.as_ref()?.run(read) {
+            Outcome::Done(result) => Some(result),
+            Outcome::Busy => None,
+        }
     }
 
     /// Runs the write operation `op` on the write connection, inside a transaction shared with the

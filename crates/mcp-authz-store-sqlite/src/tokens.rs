@@ -14,6 +14,7 @@ use crate::SqliteStore;
 use crate::codec::{list, parsed};
 use crate::columns::Columns;
 use crate::error::db;
+use crate::point_reads;
 use crate::rotation::{Guard, rotate_in};
 use crate::rows::{self, TOKEN_WIDTH, code_columns, grant_columns, token_columns};
 use crate::statement::{execute, first_row};
@@ -209,15 +210,19 @@ impl GrantStore for SqliteStore {
     }
 
     async fn get_grant(&self, family_id: &FamilyId) -> Result<Option<Grant>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            grant_columns!(),
-            " FROM grants WHERE id = ?1"
-        ))
-        .bind(family_id.as_str())
-        .fetch_optional(self.reader())
-        .await
-        .map_err(db(Entity::Grant))?;
+        const SQL: &str = concat!("SELECT ", grant_columns!(), " FROM grants WHERE id = ?1");
+        if let Some(result) = self.point_read(|conn| {
+            point_reads::first_row(conn, Entity::Grant, SQL, [family_id.as_str()], |row| {
+                rows::grant(row, 0)
+            })
+        }) {
+            return result;
+        }
+        let row = sqlx::query(SQL)
+            .bind(family_id.as_str())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(db(Entity::Grant))?;
         row.map(|row| rows::grant(&row, 0)).transpose()
     }
 
@@ -345,14 +350,24 @@ impl RevokedTokenStore for SqliteStore {
         jti: &TokenId,
         now: NumericDate,
     ) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1 AND expires_at > ?2",
-        )
-        .bind(jti.as_str())
-        .bind(now.as_i64())
-        .fetch_optional(self.reader())
-        .await
-        .map_err(db(Entity::AccessToken))?;
+        const SQL: &str = "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1 AND expires_at > ?2";
+        if let Some(result) = self.point_read(|conn| {
+            point_reads::first_row(
+                conn,
+                Entity::AccessToken,
+                SQL,
+                params![jti.as_str(), now.as_i64()],
+                |_| Ok(()),
+            )
+        }) {
+            return result.map(|found| found.is_some());
+        }
+        let found: Option<i64> = sqlx::query_scalar(SQL)
+            .bind(jti.as_str())
+            .bind(now.as_i64())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(db(Entity::AccessToken))?;
         Ok(found.is_some())
     }
 }

@@ -432,7 +432,12 @@ pub(crate) async fn compare(dir: PathBuf, concurrency: usize, secs: u64, rounds:
         dir.display()
     );
     let mut version = String::from("?");
+    // As in the other modes, `LOAD_ONLY=<text>` runs only the scenarios whose name contains it.
+    let only = std::env::var("LOAD_ONLY").unwrap_or_default();
     for scenario in Scenario::ALL {
+        if !scenario.name().contains(only.as_str()) {
+            continue;
+        }
         let (mut ours_runs, mut peer_runs) = (Vec::new(), Vec::new());
         for round in 0..rounds {
             let order = if round % 2 == 0 {
