@@ -81,6 +81,9 @@ pub(crate) struct Freshness {
 
 /// The smallest `Cache-Control: max-age` honoured: 30 seconds (a smaller one, or `no-cache`, would
 /// make every request a fetch).
+/// The least time between two JWKS (or discovery) attempts after one failed: 2 seconds.
+pub(crate) const FAILED_REFETCH_INTERVAL: Duration = Duration::from_secs(2);
+
 pub(crate) const MIN_MAX_AGE: Duration = Duration::from_secs(30);
 /// The largest `Cache-Control: max-age` honoured: one day (a retired key must not live for longer).
 pub(crate) const MAX_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -295,7 +298,15 @@ impl Jwks {
             Why::Check => false,
         };
         if let Some(last) = state.last_attempt.filter(|_| rate_limited) {
-            let next = last.saturating_add(self.refetch_interval);
+            // After a failed fetch (the authorization server was down or not started yet) the next
+            // attempt comes sooner, so that the end of an outage is noticed within seconds; an
+            // unknown `kid` still triggers at most one fetch per interval.
+            let interval = if state.last_error.is_some() {
+                self.refetch_interval.min(FAILED_REFETCH_INTERVAL)
+            } else {
+                self.refetch_interval
+            };
+            let next = last.saturating_add(interval);
             if now < next {
                 return Err(RefreshError::RateLimited {
                     retry_after: Duration::from_secs(next.as_secs().saturating_sub(now.as_secs())),

@@ -248,7 +248,8 @@ impl JwtVerifierBuilder {
     }
 
     /// Minimum time between two JWKS fetches (an unknown `kid` triggers at most one per interval).
-    /// Default: [`DEFAULT_REFETCH_INTERVAL`] (30 s).
+    /// After a failed fetch the next attempt may come after 2 s already (an outage's end is noticed
+    /// within seconds). Default: [`DEFAULT_REFETCH_INTERVAL`] (30 s).
     pub fn refetch_interval(mut self, interval: Duration) -> Self {
         self.refetch_interval = interval;
         self

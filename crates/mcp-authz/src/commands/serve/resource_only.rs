@@ -37,21 +37,35 @@ pub(super) async fn serve(
                 .into(),
         });
     }
-    let metadata = discover(&authorization_server).await?;
-    let jwks_uri = metadata.jwks_uri.ok_or_else(|| CliError::InvalidArgument {
-        what: "--authorization-server",
-        reason: format!(
-            "the metadata of {} has no jwks_uri (only JWT access tokens are supported)",
-            authorization_server.as_str()
-        ),
-    })?;
+    // A server that answers with wrong metadata is a configuration error: stop now. One that does
+    // not answer yet (started together, or restarting) is waited for: the verifier discovers its
+    // metadata and keys itself, and `/mcp` answers 503 with Retry-After until it can.
+    let jwks_uri = match discover(&authorization_server).await? {
+        Discovered::Metadata(metadata) => {
+            Some(metadata.jwks_uri.ok_or_else(|| CliError::InvalidArgument {
+                what: "--authorization-server",
+                reason: format!(
+                    "the metadata of {} has no jwks_uri (only JWT access tokens are supported)",
+                    authorization_server.as_str()
+                ),
+            })?)
+        }
+        Discovered::NotAnswering(reason) => {
+            tracing::warn!(
+                authorization_server = %authorization_server,
+                %reason,
+                "the authorization server does not answer yet: /mcp answers 503 until it does"
+            );
+            None
+        }
+    };
     let (listener, local, scheme) = bind(&settings, tls.as_ref()).await?;
     let base = public_base(&settings, scheme, local)?;
     let resource = resource_of(&base)?;
     let verifier = demo::verifier(
         authorization_server.clone(),
         resource.clone(),
-        Some(jwks_uri),
+        jwks_uri,
         tls.as_ref().map(|t| t.chain_pem.as_slice()),
     )?;
     let metrics = super::metrics_on(settings.metrics_bind, None).await?;
@@ -85,7 +99,15 @@ pub(super) async fn serve(
 
 /// RFC 8414 discovery: the first document at the issuer's well-known URLs whose `issuer` is the
 /// issuer, exactly (RFC 8414 §3.3).
-async fn discover(issuer: &Issuer) -> Result<AuthorizationServerMetadata, CliError> {
+/// What the start-up discovery found.
+enum Discovered {
+    /// The authorization server's metadata, its issuer checked.
+    Metadata(AuthorizationServerMetadata),
+    /// No metadata URL answered, or each answered 5xx: the server is not up (yet).
+    NotAnswering(String),
+}
+
+async fn discover(issuer: &Issuer) -> Result<Discovered, CliError> {
     let fail = |reason: String| CliError::Discovery {
         issuer: issuer.as_str().to_owned(),
         reason,
@@ -96,6 +118,7 @@ async fn discover(issuer: &Issuer) -> Result<AuthorizationServerMetadata, CliErr
         .build()
         .map_err(|e| fail(e.to_string()))?;
     let mut last = String::from("no metadata URL");
+    let mut answered = false;
     for url in authorization_server_metadata_urls(issuer) {
         let mut request = HttpRequest::get(url.clone());
         request.max_response_bytes = MAX_METADATA;
@@ -106,6 +129,7 @@ async fn discover(issuer: &Issuer) -> Result<AuthorizationServerMetadata, CliErr
         let body = match http.execute(request).await {
             Ok(response) if response.status.is_success() => response.body,
             Ok(response) => {
+                answered |= !response.status.is_server_error();
                 last = FetchError::Status {
                     url: url.to_string(),
                     status: response.status.as_u16(),
@@ -119,16 +143,26 @@ async fn discover(issuer: &Issuer) -> Result<AuthorizationServerMetadata, CliErr
             }
         };
         match AuthorizationServerMetadata::parse_with_limit(&body, MAX_METADATA) {
-            Ok(doc) if doc.issuer.as_str() == issuer.as_str() => return Ok(doc),
+            Ok(doc) if doc.issuer.as_str() == issuer.as_str() => {
+                return Ok(Discovered::Metadata(doc));
+            }
             Ok(doc) => {
+                answered = true;
                 last = format!(
                     "{url}: issuer {:?} is not {:?}",
                     doc.issuer.as_str(),
                     issuer.as_str()
                 );
             }
-            Err(e) => last = format!("{url}: {e}"),
+            Err(e) => {
+                answered = true;
+                last = format!("{url}: {e}");
+            }
         }
     }
-    Err(fail(last))
+    if answered {
+        Err(fail(last))
+    } else {
+        Ok(Discovered::NotAnswering(last))
+    }
 }
