@@ -1,9 +1,9 @@
 //! Runs the embedded example: `APP_ISSUER` (default `http://127.0.0.1:8500`), `APP_DATABASE`
-//! (default `./app.sqlite3`), and one machine client `reporting` whose secret is `APP_CLIENT_SECRET`.
+//! (default `./app.sqlite3`; a `postgres://` URL uses PostgreSQL), and one machine client `reporting` whose secret is `APP_CLIENT_SECRET`.
 
 use std::net::SocketAddr;
 
-use embedded_authz_server::{AppConfig, app};
+use embedded_authz_server::{AppConfig, Database, app};
 use mcp_authz_server::{
     ClientId, ClientSecret, ConfidentialClient, GrantType, Issuer, ResourceUri, Scope,
 };
@@ -18,10 +18,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .resource(resource.clone())
         .secret(ClientSecret::new(std::env::var("APP_CLIENT_SECRET")?))
         .build()?;
+    let database = std::env::var("APP_DATABASE").unwrap_or_else(|_| "app.sqlite3".into());
+    let database = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        Database::Postgres {
+            url: database,
+            schema: None,
+        }
+    } else {
+        Database::Sqlite(database.into())
+    };
     let config = AppConfig {
-        database: std::env::var("APP_DATABASE")
-            .unwrap_or_else(|_| "app.sqlite3".into())
-            .into(),
+        database,
         scopes: Scope::parse("reports:read")?,
         resource,
         clients: vec![reporting],
