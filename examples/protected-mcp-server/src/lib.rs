@@ -15,6 +15,7 @@ use mcp_authz_resource::{
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tower_layer::Layer as _;
 
 pub use tools::Notes;
 
@@ -40,8 +41,10 @@ pub fn config(resource: ResourceUri, issuer: Issuer) -> Result<ResourceServerCon
         .build()
 }
 
-/// The axum app: the MCP service at the resource's path, behind the layer (which also serves the
-/// protected resource metadata).
+/// The axum app: the MCP service at the resource's path and its RFC 9728 metadata at
+/// `/.well-known/oauth-protected-resource<path>`, both behind the layer (which answers the metadata
+/// request itself). Both paths are routes of their own, so the app can be merged into another router
+/// (an authorization server's, with its own fallback) and still serve the metadata.
 pub fn app<V: TokenVerifier>(
     resource: &ResourceUri,
     server: ResourceServer<V>,
@@ -57,7 +60,9 @@ pub fn app<V: TokenVerifier>(
         "" => "/",
         path => path,
     };
+    let guarded = RequireBearerLayer::new(server).layer(mcp);
+    let metadata_path = format!("/.well-known/oauth-protected-resource{path}");
     axum::Router::new()
-        .route_service(path, mcp)
-        .layer(RequireBearerLayer::new(server))
+        .route_service(path, guarded.clone())
+        .route_service(&metadata_path, guarded)
 }
