@@ -102,7 +102,7 @@ pub(super) async fn serve(
 /// What the start-up discovery found.
 enum Discovered {
     /// The authorization server's metadata, its issuer checked.
-    Metadata(AuthorizationServerMetadata),
+    Metadata(Box<AuthorizationServerMetadata>),
     /// No metadata URL answered, or each answered 5xx: the server is not up (yet).
     NotAnswering(String),
 }
@@ -144,7 +144,7 @@ async fn discover(issuer: &Issuer) -> Result<Discovered, CliError> {
         };
         match AuthorizationServerMetadata::parse_with_limit(&body, MAX_METADATA) {
             Ok(doc) if doc.issuer.as_str() == issuer.as_str() => {
-                return Ok(Discovered::Metadata(doc));
+                return Ok(Discovered::Metadata(Box::new(doc)));
             }
             Ok(doc) => {
                 answered = true;
