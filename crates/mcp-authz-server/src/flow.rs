@@ -15,7 +15,7 @@ use crate::error::{EndpointError, Handled};
 use crate::pages::{self, LoginNotice};
 use crate::paths::Paths;
 use crate::respond;
-use crate::session::Pending;
+use crate::session::{Pending, Session};
 
 /// What the steps after an accepted authorization request need.
 pub(crate) struct AuthorizationFlow {
@@ -73,11 +73,11 @@ impl AuthorizationFlow {
         &self,
         request_id: &str,
         pending: &Pending,
-        subject: Option<&Subject>,
+        session: Option<&Session>,
         login_failed: bool,
         redirect_status: StatusCode,
     ) -> Handled {
-        let Some(subject) = subject else {
+        let Some(Session { subject, name }) = session else {
             let notice = if login_failed {
                 LoginNotice::Failed
             } else {
@@ -103,7 +103,8 @@ impl AuthorizationFlow {
                 request_id,
                 &pending.csrf,
                 &self.paths.consent,
-                subject.as_str(),
+                &self.paths.sign_out,
+                name,
                 allowed.as_ref(),
             ),
         ))

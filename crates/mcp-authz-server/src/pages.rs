@@ -109,12 +109,14 @@ pub(crate) fn login(
 
 /// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
 /// consent for this client, `allowed`, it lists what is new apart from what was allowed before; the
-/// consent remembered on approval is exactly what the page lists (SEC-13).
+/// consent remembered on approval is exactly what the page lists (SEC-13). One form: "Not you? Sign
+/// out" posts the same request id and CSRF token to `sign_out` (its `formaction`).
 pub(crate) fn consent(
     pending: &Pending,
     request_id: &str,
     csrf: &str,
     action: &str,
+    sign_out: &str,
     user: &str,
     allowed: Option<&Consent>,
 ) -> String {
@@ -172,11 +174,14 @@ pub(crate) fn consent(
         }
     };
     let body = format!(
-        "<h1>Authorize access</h1><p>Signed in as <strong>{user}</strong>.</p>{summary}{asks}\
-         <form method=\"post\" action=\"{action}\">{hidden}\
+        "<h1>Authorize access</h1><form method=\"post\" action=\"{action}\">{hidden}\
+         <p>Signed in as <strong id=\"user\">{user}</strong>. \
+         <button type=\"submit\" id=\"sign-out\" formaction=\"{sign_out}\">Not you? Sign out</button></p>\
+         {summary}{asks}\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
         user = escape(user),
+        sign_out = escape(sign_out),
         summary = client_summary(pending),
         action = escape(action),
         hidden = hidden(request_id, csrf),

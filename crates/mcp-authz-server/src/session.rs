@@ -42,6 +42,9 @@ pub(crate) fn is_random_id(id: &str) -> bool {
 pub(crate) struct Session {
     /// The logged-in user.
     pub(crate) subject: Subject,
+    /// What the pages call the user: the username typed at sign-in, or the upstream identity
+    /// provider's subject; never shown as anything but escaped text.
+    pub(crate) name: String,
 }
 
 /// A validated authorization request waiting for login and consent.

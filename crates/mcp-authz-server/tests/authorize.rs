@@ -615,7 +615,7 @@ async fn upstream_identity_provider_login() {
         .await
         .unwrap();
     assert!(
-        consent.contains("Signed in as <strong>upstream-bob</strong>"),
+        consent.contains("Signed in as <strong id=\"user\">upstream-bob</strong>"),
         "{consent}"
     );
     let location = approve(&server, &browser, &consent).await;

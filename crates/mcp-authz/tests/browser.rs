@@ -122,7 +122,7 @@ async fn texts(browser: &Session, css: &str) -> Vec<String> {
 }
 
 /// Navigates to the authorization URL, fills in the login form as `admin` and submits it; returns
-/// when the consent page is shown, after checking what it says (AS-11), with the subject it shows.
+/// when the consent page is shown, after checking what it says (AS-11), with the page's source.
 async fn sign_in_and_see_consent(
     browser: &Session,
     server: &Serve,
@@ -160,8 +160,11 @@ async fn sign_in_and_see_consent(
     );
     let strong = texts(browser, "strong").await;
     let redirect_host = site.base.trim_start_matches("http://").to_owned();
-    // "Signed in as <subject>", then the client's name and the host the result goes to.
+    // "Signed in as <username>" (not the subject id), then the client's name and the host the
+    // result goes to.
     assert_eq!(strong.len(), 3, "{strong:?}");
+    assert_eq!(strong[0], "admin");
+    assert_eq!(texts(browser, "#sign-out").await, ["Not you? Sign out"]);
     assert_eq!(strong[1..], [CLIENT_NAME, redirect_host.as_str()]);
     let mut scopes = texts(browser, "li.scope").await;
     scopes.sort();
@@ -172,7 +175,7 @@ async fn sign_in_and_see_consent(
     );
     let client_ids = texts(browser, "code").await;
     assert_eq!(client_ids, [auth.client_id.as_str()]);
-    strong[0].clone()
+    browser.source().await.unwrap()
 }
 
 /// Clicks the consent button with `decision` and returns the URL the browser lands on, once it is
@@ -205,7 +208,7 @@ async fn chromium_signs_in_approves_and_lands_on_the_redirect_uri_with_code_stat
     let auth = Authorization::new(&server, &site).await;
     let browser = driver.session().await;
 
-    let subject = sign_in_and_see_consent(&browser, &server, &site, &auth).await;
+    let consent_source = sign_in_and_see_consent(&browser, &server, &site, &auth).await;
     let landed = decide(&browser, &auth, "approve").await;
     let params = query(&landed);
     assert_eq!(
@@ -249,7 +252,10 @@ async fn chromium_signs_in_approves_and_lands_on_the_redirect_uri_with_code_stat
     )
     .unwrap();
     assert_eq!(claims["iss"], server.base);
-    assert_eq!(claims["sub"], subject);
+    // The token is for the signed-in user, whose random subject id the page did not show.
+    let subject = claims["sub"].as_str().unwrap();
+    assert!(!subject.is_empty() && subject != "admin");
+    assert!(!consent_source.contains(subject), "{consent_source}");
     assert_eq!(claims["client_id"], auth.client_id);
     assert_eq!(claims["scope"], SCOPES.join(" "));
     let audience = match &claims["aud"] {

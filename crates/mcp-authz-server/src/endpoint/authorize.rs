@@ -193,12 +193,12 @@ impl AuthorizeEndpoint {
             scope,
         };
         let request_id = random_id().ok_or_else(EndpointError::randomness)?;
-        let subject = match signed_in {
+        let session = match signed_in {
             Some((_, session)) => {
                 self.browsers
                     .pending
                     .insert_signed_in(request_id.clone(), pending.clone());
-                Some(session.subject)
+                Some(session)
             }
             None => {
                 self.browsers
@@ -212,7 +212,7 @@ impl AuthorizeEndpoint {
             .next_step(
                 &request_id,
                 &pending,
-                subject.as_ref(),
+                session.as_ref(),
                 false,
                 StatusCode::FOUND,
             )

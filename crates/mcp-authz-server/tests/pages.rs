@@ -1,0 +1,97 @@
+//! What the login and consent pages tell the user, over real HTTP (REQUIREMENTS AS-11; issue #24):
+//! who is signed in and how to sign out.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+
+/// The value of attribute `name` of the first tag holding `marker`.
+fn attribute_of(html: &str, marker: &str, name: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"));
+    let tag_start = html[..at].rfind('<').unwrap();
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>').unwrap()];
+    let key = format!("{name}=\"");
+    let start = tag
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {tag}"))
+        + key.len();
+    tag[start..start + tag[start..].find('"').unwrap()].to_owned()
+}
+
+/// Signs in on a fresh authorization request of a fresh client; the consent page.
+async fn consent_page(server: &TestServer, browser: &reqwest::Client) -> (Authorize, String) {
+    let client = server.public_client().await;
+    let authorize = Authorize::new(&client);
+    let page = browser.get(authorize.url(server)).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("name=\"password\""), "{html}");
+    let consent = login(server, browser, &html, USER, PASSWORD).await;
+    assert_eq!(consent.status(), 200);
+    (authorize, consent.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn consent_page_shows_the_username_not_the_subject_id() {
+    let server = TestServer::start().await;
+    let subject = server.create_user(USER, PASSWORD).await;
+    let browser = server.browser();
+    let (_, html) = consent_page(&server, &browser).await;
+    assert!(
+        html.contains(&format!("Signed in as <strong id=\"user\">{USER}</strong>")),
+        "{html}"
+    );
+    assert!(!html.contains(&subject), "the subject id is shown: {html}");
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_and_shows_the_login_page_of_the_same_request() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let browser = server.browser();
+    let (authorize, html) = consent_page(&server, &browser).await;
+    let request = hidden_field(&html, "request");
+    let action = attribute_of(&html, "id=\"sign-out\"", "formaction");
+    assert_eq!(action, "/authorize/signout");
+    let response = browser
+        .post(server.url(&action))
+        .form(&[
+            ("request", request.as_str()),
+            ("csrf", hidden_field(&html, "csrf").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let next = location(&response);
+    assert_eq!(next, format!("/authorize/resume?request={request}"));
+    let login_page = browser.get(server.url(&next)).send().await.unwrap();
+    assert_eq!(login_page.status(), 200);
+    let login_html = login_page.text().await.unwrap();
+    assert!(login_html.contains("name=\"password\""), "{login_html}");
+    // The same request, with a new CSRF token: the old one is spent with the session.
+    assert_eq!(hidden_field(&login_html, "request"), request);
+    assert_ne!(
+        hidden_field(&login_html, "csrf"),
+        hidden_field(&html, "csrf")
+    );
+    // The session is gone: the authorization URL asks for the password again.
+    let again = browser.get(authorize.url(&server)).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(again.text().await.unwrap().contains("name=\"password\""));
+    // Signing in again on the same request reaches the consent page, and approving gives a code.
+    let consent = login(&server, &browser, &login_html, USER, PASSWORD).await;
+    let consent_html = consent.text().await.unwrap();
+    let location = approve(&server, &browser, &consent_html).await;
+    assert!(matches!(
+        callback(&location),
+        mcp_authz_token::AuthorizationCallback::Success(_)
+    ));
+}
