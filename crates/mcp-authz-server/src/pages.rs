@@ -3,6 +3,7 @@
 use mcp_authz_metadata::{ResourceUri, Scope};
 use mcp_authz_store::Consent;
 
+use crate::clients::Provenance;
 use crate::respond::escape;
 use crate::session::Pending;
 
@@ -45,6 +46,23 @@ fn client_summary(pending: &Pending) -> String {
         escape(pending.client_id.as_str()),
         escape(&redirect_host(pending)),
     );
+    html.push_str(&match &pending.provenance {
+        Provenance::Operator => {
+            "<p class=\"provenance\" id=\"provenance-operator\">This application \
+             was registered by the operator of this service.</p>"
+                .to_owned()
+        }
+        Provenance::MetadataDocument { host } => format!(
+            "<p class=\"provenance\" id=\"provenance-document\">This application's name and \
+             addresses are published by <strong>{}</strong> (its client metadata document).</p>",
+            escape(host)
+        ),
+        Provenance::Dynamic => {
+            "<p class=\"provenance warn\" id=\"provenance-dynamic\">Unverified: \
+             this name was chosen by the application itself.</p>"
+                .to_owned()
+        }
+    });
     if pending.localhost_warning {
         html.push_str(
             "<p class=\"warn\" id=\"localhost-warning\">Warning: this application only redirects to \

@@ -17,6 +17,8 @@ use mcp_authz_pkce::CodeChallenge;
 use mcp_authz_store::Subject;
 use mcp_authz_token::State;
 
+use crate::clients::Provenance;
+
 /// How long a browser session lasts.
 pub(crate) const SESSION_TTL: Duration = Duration::from_secs(3600);
 /// How long a user has to log in and consent.
@@ -57,6 +59,8 @@ pub(crate) struct Pending {
     pub(crate) csrf: String,
     pub(crate) client_id: ClientId,
     pub(crate) client_name: String,
+    /// Where the client's name comes from, shown with it (AS-11).
+    pub(crate) provenance: Provenance,
     /// The client's redirect URIs are all loopback and it is a metadata-document client (AS-11).
     pub(crate) localhost_warning: bool,
     pub(crate) redirect_uri: RedirectUri,

@@ -1,5 +1,5 @@
 //! What the login and consent pages tell the user, over real HTTP (REQUIREMENTS AS-11; issue #24):
-//! who is signed in and how to sign out.
+//! who is signed in and how to sign out, where the client's name comes from.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -94,4 +94,53 @@ async fn sign_out_ends_the_session_and_shows_the_login_page_of_the_same_request(
         callback(&location),
         mcp_authz_token::AuthorizationCallback::Success(_)
     ));
+}
+
+#[tokio::test]
+async fn a_dynamically_registered_client_is_shown_as_unverified() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let browser = server.browser();
+    let (_, html) = consent_page(&server, &browser).await;
+    // The name it chose, escaped, and that nobody vouches for it; the redirect host as before.
+    assert!(
+        html.contains("<strong>Test &lt;Client&gt;</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "id=\"provenance-dynamic\">Unverified: this name was chosen by the application itself."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<strong>127.0.0.1:7777</strong>"), "{html}");
+    assert!(!html.contains("provenance-operator"));
+    assert!(!html.contains("provenance-document"));
+}
+
+#[tokio::test]
+async fn an_operator_registered_client_is_shown_as_such_on_login_and_consent() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    // The operator's record of the same client (as `mcp-authz clients add` stores it).
+    let mut record = server.store.get_client(&client).await.unwrap().unwrap();
+    record.kind = mcp_authz_store::ClientKind::PreRegistered;
+    server.store.update_client(record).await.unwrap();
+    let browser = server.browser();
+    let authorize = Authorize::new(&client);
+    let login_html = browser
+        .get(authorize.url(&server))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let operator = "id=\"provenance-operator\">This application was registered by the operator";
+    assert!(login_html.contains(operator), "{login_html}");
+    let consent = login(&server, &browser, &login_html, USER, PASSWORD).await;
+    let html = consent.text().await.unwrap();
+    assert!(html.contains(operator), "{html}");
+    assert!(!html.contains("provenance-dynamic"), "{html}");
 }
