@@ -1,9 +1,10 @@
 //! Server configuration: a builder validated once, at construction (REQUIREMENTS AS-7, AS-9, AS-16).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope};
+use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
@@ -51,11 +52,23 @@ pub enum ConfigError {
     /// The HTTP client for Client ID Metadata Documents could not be built (TLS backend).
     #[error("the HTTP client for metadata documents could not be built")]
     HttpClient,
+    /// [`ServerConfigBuilder::scope_description`] describes a scope no resource accepts.
+    #[error("a description is given for scope {0}, which no resource accepts")]
+    UnknownScopeDescription(String),
+    /// [`ServerConfigBuilder::scope_description`] was given an empty text or one over
+    /// [`MAX_SCOPE_DESCRIPTION_LEN`] bytes.
+    #[error(
+        "the description of scope {0} is empty or longer than {MAX_SCOPE_DESCRIPTION_LEN} bytes"
+    )]
+    ScopeDescriptionLength(String),
     /// [`ServerConfigBuilder::signing_algorithm`] names an algorithm the server does not sign with
     /// (it signs with ES256 or EdDSA).
     #[error("the server cannot sign with {0}: ES256 or EdDSA")]
     UnsupportedSigningAlgorithm(SigningAlgorithm),
 }
+
+/// The longest scope description, in bytes: a short sentence on the consent page.
+pub const MAX_SCOPE_DESCRIPTION_LEN: usize = 200;
 
 /// A protected resource the server issues tokens for, with the scopes it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +121,8 @@ impl Default for MetadataDocumentConfig {
 pub struct ServerConfig {
     pub(crate) issuer: Issuer,
     pub(crate) resources: Vec<ResourcePolicy>,
+    /// What each scope allows, in the user's words, for the consent page.
+    pub(crate) scope_descriptions: BTreeMap<ScopeToken, String>,
     pub(crate) access_token_lifetime: Duration,
     pub(crate) code_lifetime: Duration,
     pub(crate) refresh_token_lifetime: Duration,
@@ -164,6 +179,7 @@ impl ServerConfig {
             issuer,
             allow_http_loopback: false,
             resources: Vec::new(),
+            scope_descriptions: BTreeMap::new(),
             access_token_lifetime: Duration::from_secs(600),
             code_lifetime: Duration::from_secs(60),
             refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -242,6 +258,7 @@ pub struct ServerConfigBuilder {
     issuer: Issuer,
     allow_http_loopback: bool,
     resources: Vec<ResourcePolicy>,
+    scope_descriptions: BTreeMap<ScopeToken, String>,
     access_token_lifetime: Duration,
     code_lifetime: Duration,
     refresh_token_lifetime: Duration,
@@ -275,6 +292,16 @@ impl ServerConfigBuilder {
     /// of them. Default: none (at least one is required).
     pub fn resource(self, resource: ResourceUri, scopes: Scope) -> Self {
         self.resource_with_default(resource, scopes.clone(), scopes)
+    }
+
+    /// Describes what `scope` (a scope of a configured resource) allows, in a short sentence the
+    /// consent page shows next to it; scopes without one are shown as having no description.
+    /// [`build`](Self::build) refuses a scope no resource accepts
+    /// ([`ConfigError::UnknownScopeDescription`]) and an empty or over-long text
+    /// ([`ConfigError::ScopeDescriptionLength`]). Default: none.
+    pub fn scope_description(mut self, scope: ScopeToken, text: impl Into<String>) -> Self {
+        self.scope_descriptions.insert(scope, text.into());
+        self
     }
 
     /// Adds a protected resource with a default scope narrower than its allowed scopes.
@@ -470,6 +497,22 @@ impl ServerConfigBuilder {
                 ));
             }
         }
+        let accepted = self
+            .resources
+            .iter()
+            .fold(Scope::new(), |acc, p| acc.union(&p.scopes));
+        for (scope, text) in &self.scope_descriptions {
+            if !accepted.contains(scope.as_str()) {
+                return Err(ConfigError::UnknownScopeDescription(
+                    scope.as_str().to_owned(),
+                ));
+            }
+            if text.trim().is_empty() || text.len() > MAX_SCOPE_DESCRIPTION_LEN {
+                return Err(ConfigError::ScopeDescriptionLength(
+                    scope.as_str().to_owned(),
+                ));
+            }
+        }
         check_lifetime(
             "access_token_lifetime",
             self.access_token_lifetime,
@@ -485,6 +528,7 @@ impl ServerConfigBuilder {
         Ok(ServerConfig {
             issuer,
             resources: self.resources,
+            scope_descriptions: self.scope_descriptions,
             access_token_lifetime: self.access_token_lifetime,
             code_lifetime: self.code_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,

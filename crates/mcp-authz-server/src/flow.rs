@@ -106,6 +106,7 @@ impl AuthorizationFlow {
                 &self.paths.sign_out,
                 name,
                 allowed.as_ref(),
+                &self.config.scope_descriptions,
             ),
         ))
     }

@@ -1,6 +1,8 @@
 //! The HTML pages: login, consent, error. Plain forms, no JavaScript (REQUIREMENTS AS-11).
 
-use mcp_authz_metadata::{ResourceUri, Scope};
+use std::collections::BTreeMap;
+
+use mcp_authz_metadata::{ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::Consent;
 
 use crate::clients::Provenance;
@@ -8,6 +10,7 @@ use crate::respond::escape;
 use crate::session::Pending;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}\
+.scope-token{font-family:monospace}.none{color:#555;font-style:italic}\
 .warn{background:#fff3cd;border:1px solid #e0b000;padding:.75rem}\
 label,input,button{display:block;margin:.5rem 0}button{padding:.5rem 1rem}";
 
@@ -137,6 +140,7 @@ pub(crate) fn consent(
     sign_out: &str,
     user: &str,
     allowed: Option<&Consent>,
+    descriptions: &BTreeMap<ScopeToken, String>,
 ) -> String {
     let (new_scope, new_resources): (Scope, Vec<&ResourceUri>) = match allowed {
         Some(c) => (
@@ -156,7 +160,17 @@ pub(crate) fn consent(
         } else {
             scope
                 .iter()
-                .map(|s| format!("<li class=\"scope{class}\">{}</li>", escape(s.as_str())))
+                .map(|s| {
+                    let description = match descriptions.get(s) {
+                        Some(text) => format!("<span class=\"scope-description\">{}</span>", escape(text)),
+                        None => "<span class=\"scope-description none\">(no description)</span>"
+                            .to_owned(),
+                    };
+                    format!(
+                        "<li class=\"scope{class}\"><span class=\"scope-token\">{}</span>: {description}</li>",
+                        escape(s.as_str())
+                    )
+                })
                 .collect()
         }
     };

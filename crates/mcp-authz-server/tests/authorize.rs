@@ -174,7 +174,7 @@ async fn full_browser_flow_with_login_and_consent() {
     assert!(html.contains("Test &lt;Client&gt;"), "{html}");
     assert!(html.contains("127.0.0.1:7777"));
     assert!(
-        html.contains("<li class=\"scope\">tools:read</li>"),
+        html.contains("<li class=\"scope\"><span class=\"scope-token\">tools:read</span>"),
         "default scope shown: {html}"
     );
     assert!(!html.contains("<script"));

@@ -1,5 +1,5 @@
 //! What the login and consent pages tell the user, over real HTTP (REQUIREMENTS AS-11; issue #24):
-//! who is signed in and how to sign out, where the client's name comes from.
+//! who is signed in and how to sign out, where the client's name comes from, what each scope allows.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -143,4 +143,83 @@ async fn an_operator_registered_client_is_shown_as_such_on_login_and_consent() {
     let html = consent.text().await.unwrap();
     assert!(html.contains(operator), "{html}");
     assert!(!html.contains("provenance-dynamic"), "{html}");
+}
+
+#[tokio::test]
+async fn requested_scopes_show_their_escaped_descriptions_or_none() {
+    let server = TestServer::start_configured(|b| {
+        default_config(b).scope_description(
+            mcp_authz_metadata::ScopeToken::parse("tools:read").unwrap(),
+            "Read <b>your</b> tools & \"lists\"",
+        )
+    })
+    .await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let browser = server.browser();
+    let mut authorize = Authorize::new(&client);
+    authorize.request = authorize
+        .request
+        .with_scope(scope("tools:read tools:write"));
+    let html = browser
+        .get(authorize.url(&server))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let consent = login(&server, &browser, &html, USER, PASSWORD).await;
+    let html = consent.text().await.unwrap();
+    assert!(
+        html.contains(
+            "<li class=\"scope\"><span class=\"scope-token\">tools:read</span>: \
+             <span class=\"scope-description\">Read &lt;b&gt;your&lt;/b&gt; tools &amp; \
+             &quot;lists&quot;</span></li>"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("<b>your</b>"));
+    assert!(
+        html.contains(
+            "<li class=\"scope\"><span class=\"scope-token\">tools:write</span>: \
+             <span class=\"scope-description none\">(no description)</span></li>"
+        ),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_description_of_a_scope_no_resource_accepts_is_refused() {
+    let token = |s: &str| mcp_authz_metadata::ScopeToken::parse(s).unwrap();
+    let build = |scope: &str, text: &str| {
+        default_config(
+            mcp_authz_server::ServerConfig::builder_from_str("https://auth.example.com").unwrap(),
+        )
+        .scope_description(token(scope), text)
+        .build()
+        .err()
+    };
+    assert_eq!(build("tools:read", "Read tools"), None);
+    assert_eq!(
+        build("tools:typo", "Read tools"),
+        Some(mcp_authz_server::ConfigError::UnknownScopeDescription(
+            "tools:typo".into()
+        ))
+    );
+    assert_eq!(
+        build("tools:read", " "),
+        Some(mcp_authz_server::ConfigError::ScopeDescriptionLength(
+            "tools:read".into()
+        ))
+    );
+    assert_eq!(
+        build(
+            "tools:read",
+            &"x".repeat(mcp_authz_server::MAX_SCOPE_DESCRIPTION_LEN + 1)
+        ),
+        Some(mcp_authz_server::ConfigError::ScopeDescriptionLength(
+            "tools:read".into()
+        ))
+    );
 }

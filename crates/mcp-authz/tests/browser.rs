@@ -165,8 +165,13 @@ async fn sign_in_and_see_consent(
     assert_eq!(strong.len(), 3, "{strong:?}");
     assert_eq!(strong[0], "admin");
     assert_eq!(texts(browser, "#sign-out").await, ["Not you? Sign out"]);
+    // A self-registered client: its name is its own choice, and the page says so.
+    assert_eq!(
+        texts(browser, "#provenance-dynamic").await,
+        ["Unverified: this name was chosen by the application itself."]
+    );
     assert_eq!(strong[1..], [CLIENT_NAME, redirect_host.as_str()]);
-    let mut scopes = texts(browser, "li.scope").await;
+    let mut scopes = texts(browser, "li.scope .scope-token").await;
     scopes.sort();
     assert_eq!(scopes, SCOPES);
     assert_eq!(

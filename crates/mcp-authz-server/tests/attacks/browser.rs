@@ -80,7 +80,7 @@ async fn remembered_consent_does_not_cover_another_resource() {
         "{html}"
     );
     assert!(
-        html.contains("<li class=\"scope allowed\">tools:read</li>"),
+        html.contains("<li class=\"scope allowed\"><span class=\"scope-token\">tools:read</span>"),
         "{html}"
     );
     assert!(html.contains("(no new permissions)"), "{html}");
@@ -119,11 +119,11 @@ async fn remembered_consent_does_not_cover_a_new_scope() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(
-        html.contains("<li class=\"scope new\">tools:write</li>"),
+        html.contains("<li class=\"scope new\"><span class=\"scope-token\">tools:write</span>"),
         "{html}"
     );
     assert!(
-        html.contains("<li class=\"scope allowed\">tools:read</li>"),
+        html.contains("<li class=\"scope allowed\"><span class=\"scope-token\">tools:read</span>"),
         "{html}"
     );
     assert!(!html.contains("class=\"resource new\""), "{html}");
