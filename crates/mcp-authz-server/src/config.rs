@@ -61,6 +61,9 @@ pub enum ConfigError {
         "the description of scope {0} is empty or longer than {MAX_SCOPE_DESCRIPTION_LEN} bytes"
     )]
     ScopeDescriptionLength(String),
+    /// [`ServerConfigBuilder::service_name`] is empty or longer than [`MAX_SERVICE_NAME_LEN`] bytes.
+    #[error("the service name is empty or longer than {MAX_SERVICE_NAME_LEN} bytes")]
+    ServiceName,
     /// [`ServerConfigBuilder::signing_algorithm`] names an algorithm the server does not sign with
     /// (it signs with ES256 or EdDSA).
     #[error("the server cannot sign with {0}: ES256 or EdDSA")]
@@ -69,6 +72,9 @@ pub enum ConfigError {
 
 /// The longest scope description, in bytes: a short sentence on the consent page.
 pub const MAX_SCOPE_DESCRIPTION_LEN: usize = 200;
+
+/// The longest service name, in bytes.
+pub const MAX_SERVICE_NAME_LEN: usize = 100;
 
 /// A protected resource the server issues tokens for, with the scopes it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +127,8 @@ impl Default for MetadataDocumentConfig {
 pub struct ServerConfig {
     pub(crate) issuer: Issuer,
     pub(crate) resources: Vec<ResourcePolicy>,
+    /// The operator's name for this service, in the pages' title and heading.
+    pub(crate) service_name: String,
     /// What each scope allows, in the user's words, for the consent page.
     pub(crate) scope_descriptions: BTreeMap<ScopeToken, String>,
     pub(crate) access_token_lifetime: Duration,
@@ -180,6 +188,7 @@ impl ServerConfig {
             allow_http_loopback: false,
             resources: Vec::new(),
             scope_descriptions: BTreeMap::new(),
+            service_name: "mcp-authz".to_owned(),
             access_token_lifetime: Duration::from_secs(600),
             code_lifetime: Duration::from_secs(60),
             refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -259,6 +268,7 @@ pub struct ServerConfigBuilder {
     allow_http_loopback: bool,
     resources: Vec<ResourcePolicy>,
     scope_descriptions: BTreeMap<ScopeToken, String>,
+    service_name: String,
     access_token_lifetime: Duration,
     code_lifetime: Duration,
     refresh_token_lifetime: Duration,
@@ -292,6 +302,14 @@ impl ServerConfigBuilder {
     /// of them. Default: none (at least one is required).
     pub fn resource(self, resource: ResourceUri, scopes: Scope) -> Self {
         self.resource_with_default(resource, scopes.clone(), scopes)
+    }
+
+    /// The name of the service users sign in to, shown in the title and heading of the login and
+    /// consent pages; [`build`](Self::build) refuses an empty one or one over
+    /// [`MAX_SERVICE_NAME_LEN`] bytes ([`ConfigError::ServiceName`]). Default: `mcp-authz`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = name.into();
+        self
     }
 
     /// Describes what `scope` (a scope of a configured resource) allows, in a short sentence the
@@ -497,6 +515,9 @@ impl ServerConfigBuilder {
                 ));
             }
         }
+        if self.service_name.trim().is_empty() || self.service_name.len() > MAX_SERVICE_NAME_LEN {
+            return Err(ConfigError::ServiceName);
+        }
         let accepted = self
             .resources
             .iter()
@@ -529,6 +550,7 @@ impl ServerConfigBuilder {
             issuer,
             resources: self.resources,
             scope_descriptions: self.scope_descriptions,
+            service_name: self.service_name,
             access_token_lifetime: self.access_token_lifetime,
             code_lifetime: self.code_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,

@@ -58,6 +58,7 @@ impl AuthorizationFlow {
         respond::html(
             status,
             pages::login(
+                &self.config.service_name,
                 pending,
                 request_id,
                 &pending.csrf,
@@ -99,6 +100,7 @@ impl AuthorizationFlow {
         Ok(respond::html(
             StatusCode::OK,
             pages::consent(
+                &self.config.service_name,
                 pending,
                 request_id,
                 &pending.csrf,

@@ -89,7 +89,8 @@ pub use cimd::{CimdError, GuardedResolver, is_public_address};
 // is enough.
 pub use config::{
     ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN,
-    MetadataDocumentConfig, ResourcePolicy, ServerConfig, ServerConfigBuilder,
+    MAX_SERVICE_NAME_LEN, MetadataDocumentConfig, ResourcePolicy, ServerConfig,
+    ServerConfigBuilder,
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;

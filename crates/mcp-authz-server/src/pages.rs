@@ -89,6 +89,7 @@ pub(crate) enum LoginNotice {
 
 /// The login page; `upstream` is (button label, start URL) of an upstream identity provider.
 pub(crate) fn login(
+    service: &str,
     pending: &Pending,
     request_id: &str,
     csrf: &str,
@@ -109,7 +110,7 @@ pub(crate) fn login(
         ),
     };
     let body = format!(
-        "<h1>Sign in</h1>{summary}{error}\
+        "<h1>Sign in to <span id=\"service\">{service}</span></h1>{summary}{error}\
          <form method=\"post\" action=\"{action}\">{hidden}\
          <label for=\"username\">Username</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
          <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
@@ -121,11 +122,12 @@ pub(crate) fn login(
                 escape(name)
             ))
             .unwrap_or_default(),
+        service = escape(service),
         summary = client_summary(pending),
         action = escape(action),
         hidden = hidden(request_id, csrf),
     );
-    page("Sign in", &body)
+    page(&format!("Sign in to {service}"), &body)
 }
 
 /// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
@@ -133,6 +135,7 @@ pub(crate) fn login(
 /// consent remembered on approval is exactly what the page lists (SEC-13). One form: "Not you? Sign
 /// out" posts the same request id and CSRF token to `sign_out` (its `formaction`).
 pub(crate) fn consent(
+    service: &str,
     pending: &Pending,
     request_id: &str,
     csrf: &str,
@@ -206,19 +209,20 @@ pub(crate) fn consent(
         }
     };
     let body = format!(
-        "<h1>Authorize access</h1><form method=\"post\" action=\"{action}\">{hidden}\
+        "<h1><span id=\"service\">{service_html}</span>: authorize access</h1><form method=\"post\" action=\"{action}\">{hidden}\
          <p>Signed in as <strong id=\"user\">{user}</strong>. \
          <button type=\"submit\" id=\"sign-out\" formaction=\"{sign_out}\">Not you? Sign out</button></p>\
          {summary}{asks}\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        service_html = escape(service),
         user = escape(user),
         sign_out = escape(sign_out),
         summary = client_summary(pending),
         action = escape(action),
         hidden = hidden(request_id, csrf),
     );
-    page("Authorize access", &body)
+    page(&format!("{service}: authorize access"), &body)
 }
 
 /// An error shown to the user instead of a redirect (SEC-1).

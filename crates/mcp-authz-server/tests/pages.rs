@@ -1,5 +1,5 @@
 //! What the login and consent pages tell the user, over real HTTP (REQUIREMENTS AS-11; issue #24):
-//! who is signed in and how to sign out, where the client's name comes from, what each scope allows.
+//! who is signed in and how to sign out, where the client's name comes from, what each scope allows, and the operator's service name.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -222,4 +222,87 @@ fn a_description_of_a_scope_no_resource_accepts_is_refused() {
             "tools:read".into()
         ))
     );
+}
+
+#[tokio::test]
+async fn the_service_name_is_in_the_title_and_heading_of_both_pages_escaped() {
+    let server =
+        TestServer::start_configured(|b| default_config(b).service_name("Acme <Notes> & Co")).await;
+    server.create_user(USER, PASSWORD).await;
+    let browser = server.browser();
+    let client = server.public_client().await;
+    let authorize = Authorize::new(&client);
+    let login_html = browser
+        .get(authorize.url(&server))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let escaped = "Acme &lt;Notes&gt; &amp; Co";
+    assert!(
+        login_html.contains(&format!("<title>Sign in to {escaped}</title>")),
+        "{login_html}"
+    );
+    assert!(
+        login_html.contains(&format!(
+            "<h1>Sign in to <span id=\"service\">{escaped}</span></h1>"
+        )),
+        "{login_html}"
+    );
+    let html = login(&server, &browser, &login_html, USER, PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("<title>{escaped}: authorize access</title>")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<h1><span id=\"service\">{escaped}</span>: authorize access</h1>"
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("<Notes>"));
+}
+
+#[tokio::test]
+async fn the_default_service_name_is_mcp_authz() {
+    let server = TestServer::start().await;
+    let client = server.public_client().await;
+    let html = server
+        .browser()
+        .get(Authorize::new(&client).url(&server))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<title>Sign in to mcp-authz</title>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn an_empty_or_long_service_name_is_refused() {
+    for name in [
+        String::new(),
+        " ".into(),
+        "x".repeat(mcp_authz_server::MAX_SERVICE_NAME_LEN + 1),
+    ] {
+        let built = default_config(
+            mcp_authz_server::ServerConfig::builder_from_str("https://auth.example.com").unwrap(),
+        )
+        .service_name(name)
+        .build();
+        assert!(matches!(
+            built,
+            Err(mcp_authz_server::ConfigError::ServiceName)
+        ));
+    }
 }

@@ -130,7 +130,7 @@ async fn sign_in_and_see_consent(
     auth: &Authorization,
 ) -> String {
     browser.goto(&auth.url).await.unwrap();
-    assert_eq!(texts(browser, "h1").await, ["Sign in"]);
+    assert_eq!(texts(browser, "h1").await, ["Sign in to mcp-authz"]);
     let before = browser.cookie(SESSION_COOKIE).await.unwrap().unwrap();
     assert_eq!(before["httpOnly"], true, "{before}");
     assert_eq!(before["sameSite"], "Lax", "{before}");
@@ -154,7 +154,7 @@ async fn sign_in_and_see_consent(
     // The consent page: who asks, where the result goes, for what, on which resource.
     assert_eq!(
         texts(browser, "h1").await,
-        ["Authorize access"],
+        ["mcp-authz: authorize access"],
         "{}",
         browser.source().await.unwrap()
     );
