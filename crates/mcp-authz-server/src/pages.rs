@@ -6,6 +6,7 @@ use mcp_authz_metadata::{ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::Consent;
 
 use crate::clients::Provenance;
+use crate::paths::Paths;
 use crate::respond::escape;
 use crate::session::Pending;
 
@@ -133,14 +134,12 @@ pub(crate) fn login(
 /// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
 /// consent for this client, `allowed`, it lists what is new apart from what was allowed before; the
 /// consent remembered on approval is exactly what the page lists (SEC-13). One form: "Not you? Sign
-/// out" posts the same request id and CSRF token to `sign_out` (its `formaction`).
+/// out" posts the same request id and CSRF token to the sign-out path (its `formaction`).
 pub(crate) fn consent(
     service: &str,
     pending: &Pending,
     request_id: &str,
-    csrf: &str,
-    action: &str,
-    sign_out: &str,
+    paths: &Paths,
     user: &str,
     allowed: Option<&Consent>,
     descriptions: &BTreeMap<ScopeToken, String>,
@@ -217,10 +216,10 @@ pub(crate) fn consent(
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
         service_html = escape(service),
         user = escape(user),
-        sign_out = escape(sign_out),
+        sign_out = escape(&paths.sign_out),
         summary = client_summary(pending),
-        action = escape(action),
-        hidden = hidden(request_id, csrf),
+        action = escape(&paths.consent),
+        hidden = hidden(request_id, &pending.csrf),
     );
     page(&format!("{service}: authorize access"), &body)
 }
