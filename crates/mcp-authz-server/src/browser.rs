@@ -92,17 +92,38 @@ impl Browsers {
         }
     }
 
-    /// Signs `subject` in, replacing the browser's previous session: a new session (and id: no
-    /// session fixation), its id.
+    /// Signs `subject` (called `name` on the pages) in, replacing the browser's previous session: a
+    /// new session (and id: no session fixation), its id.
     pub(crate) fn sign_in(
         &self,
         previous: &str,
         subject: Subject,
+        name: &str,
     ) -> Result<String, EndpointError> {
         self.sessions.remove(previous);
         let id = random_id().ok_or_else(EndpointError::randomness)?;
-        self.sessions
-            .insert(id.clone(), Session { subject }, SESSION_TTL);
+        let session = Session {
+            subject,
+            name: name.to_owned(),
+        };
+        self.sessions.insert(id.clone(), session, SESSION_TTL);
+        Ok(id)
+    }
+
+    /// Ends the signed-in session `previous` and hands `pending` (request `request_id`) to a new
+    /// anonymous browser id at `peer`, with a fresh CSRF token; that new id, for the cookie.
+    pub(crate) fn sign_out(
+        &self,
+        previous: &str,
+        request_id: String,
+        mut pending: Pending,
+        peer: &str,
+    ) -> Result<String, EndpointError> {
+        self.sessions.remove(previous);
+        let id = random_id().ok_or_else(EndpointError::randomness)?;
+        pending.session_id = id.clone();
+        pending.csrf = random_id().ok_or_else(EndpointError::randomness)?;
+        self.pending.insert_anonymous(request_id, peer, pending);
         Ok(id)
     }
 

@@ -1,9 +1,10 @@
 //! Server configuration: a builder validated once, at construction (REQUIREMENTS AS-7, AS-9, AS-16).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope};
+use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
@@ -51,11 +52,29 @@ pub enum ConfigError {
     /// The HTTP client for Client ID Metadata Documents could not be built (TLS backend).
     #[error("the HTTP client for metadata documents could not be built")]
     HttpClient,
+    /// [`ServerConfigBuilder::scope_description`] describes a scope no resource accepts.
+    #[error("a description is given for scope {0}, which no resource accepts")]
+    UnknownScopeDescription(String),
+    /// [`ServerConfigBuilder::scope_description`] was given an empty text or one over
+    /// [`MAX_SCOPE_DESCRIPTION_LEN`] bytes.
+    #[error(
+        "the description of scope {0} is empty or longer than {MAX_SCOPE_DESCRIPTION_LEN} bytes"
+    )]
+    ScopeDescriptionLength(String),
+    /// [`ServerConfigBuilder::service_name`] is empty or longer than [`MAX_SERVICE_NAME_LEN`] bytes.
+    #[error("the service name is empty or longer than {MAX_SERVICE_NAME_LEN} bytes")]
+    ServiceName,
     /// [`ServerConfigBuilder::signing_algorithm`] names an algorithm the server does not sign with
     /// (it signs with ES256 or EdDSA).
     #[error("the server cannot sign with {0}: ES256 or EdDSA")]
     UnsupportedSigningAlgorithm(SigningAlgorithm),
 }
+
+/// The longest scope description, in bytes: a short sentence on the consent page.
+pub const MAX_SCOPE_DESCRIPTION_LEN: usize = 200;
+
+/// The longest service name, in bytes.
+pub const MAX_SERVICE_NAME_LEN: usize = 100;
 
 /// A protected resource the server issues tokens for, with the scopes it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +127,10 @@ impl Default for MetadataDocumentConfig {
 pub struct ServerConfig {
     pub(crate) issuer: Issuer,
     pub(crate) resources: Vec<ResourcePolicy>,
+    /// The operator's name for this service, in the pages' title and heading.
+    pub(crate) service_name: String,
+    /// What each scope allows, in the user's words, for the consent page.
+    pub(crate) scope_descriptions: BTreeMap<ScopeToken, String>,
     pub(crate) access_token_lifetime: Duration,
     pub(crate) code_lifetime: Duration,
     pub(crate) refresh_token_lifetime: Duration,
@@ -164,6 +187,8 @@ impl ServerConfig {
             issuer,
             allow_http_loopback: false,
             resources: Vec::new(),
+            scope_descriptions: BTreeMap::new(),
+            service_name: "mcp-authz".to_owned(),
             access_token_lifetime: Duration::from_secs(600),
             code_lifetime: Duration::from_secs(60),
             refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -242,6 +267,8 @@ pub struct ServerConfigBuilder {
     issuer: Issuer,
     allow_http_loopback: bool,
     resources: Vec<ResourcePolicy>,
+    scope_descriptions: BTreeMap<ScopeToken, String>,
+    service_name: String,
     access_token_lifetime: Duration,
     code_lifetime: Duration,
     refresh_token_lifetime: Duration,
@@ -275,6 +302,24 @@ impl ServerConfigBuilder {
     /// of them. Default: none (at least one is required).
     pub fn resource(self, resource: ResourceUri, scopes: Scope) -> Self {
         self.resource_with_default(resource, scopes.clone(), scopes)
+    }
+
+    /// The name of the service users sign in to, shown in the title and heading of the login and
+    /// consent pages; [`build`](Self::build) refuses an empty one or one over
+    /// [`MAX_SERVICE_NAME_LEN`] bytes ([`ConfigError::ServiceName`]). Default: `mcp-authz`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = name.into();
+        self
+    }
+
+    /// Describes what `scope` (a scope of a configured resource) allows, in a short sentence the
+    /// consent page shows next to it; scopes without one are shown as having no description.
+    /// [`build`](Self::build) refuses a scope no resource accepts
+    /// ([`ConfigError::UnknownScopeDescription`]) and an empty or over-long text
+    /// ([`ConfigError::ScopeDescriptionLength`]). Default: none.
+    pub fn scope_description(mut self, scope: ScopeToken, text: impl Into<String>) -> Self {
+        self.scope_descriptions.insert(scope, text.into());
+        self
     }
 
     /// Adds a protected resource with a default scope narrower than its allowed scopes.
@@ -470,6 +515,25 @@ impl ServerConfigBuilder {
                 ));
             }
         }
+        if self.service_name.trim().is_empty() || self.service_name.len() > MAX_SERVICE_NAME_LEN {
+            return Err(ConfigError::ServiceName);
+        }
+        let accepted = self
+            .resources
+            .iter()
+            .fold(Scope::new(), |acc, p| acc.union(&p.scopes));
+        for (scope, text) in &self.scope_descriptions {
+            if !accepted.contains(scope.as_str()) {
+                return Err(ConfigError::UnknownScopeDescription(
+                    scope.as_str().to_owned(),
+                ));
+            }
+            if text.trim().is_empty() || text.len() > MAX_SCOPE_DESCRIPTION_LEN {
+                return Err(ConfigError::ScopeDescriptionLength(
+                    scope.as_str().to_owned(),
+                ));
+            }
+        }
         check_lifetime(
             "access_token_lifetime",
             self.access_token_lifetime,
@@ -485,6 +549,8 @@ impl ServerConfigBuilder {
         Ok(ServerConfig {
             issuer,
             resources: self.resources,
+            scope_descriptions: self.scope_descriptions,
+            service_name: self.service_name,
             access_token_lifetime: self.access_token_lifetime,
             code_lifetime: self.code_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,

@@ -15,7 +15,7 @@ use crate::error::{EndpointError, Handled};
 use crate::pages::{self, LoginNotice};
 use crate::paths::Paths;
 use crate::respond;
-use crate::session::Pending;
+use crate::session::{Pending, Session};
 
 /// What the steps after an accepted authorization request need.
 pub(crate) struct AuthorizationFlow {
@@ -58,6 +58,7 @@ impl AuthorizationFlow {
         respond::html(
             status,
             pages::login(
+                &self.config.service_name,
                 pending,
                 request_id,
                 &pending.csrf,
@@ -73,11 +74,11 @@ impl AuthorizationFlow {
         &self,
         request_id: &str,
         pending: &Pending,
-        subject: Option<&Subject>,
+        session: Option<&Session>,
         login_failed: bool,
         redirect_status: StatusCode,
     ) -> Handled {
-        let Some(subject) = subject else {
+        let Some(Session { subject, name }) = session else {
             let notice = if login_failed {
                 LoginNotice::Failed
             } else {
@@ -99,12 +100,13 @@ impl AuthorizationFlow {
         Ok(respond::html(
             StatusCode::OK,
             pages::consent(
+                &self.config.service_name,
                 pending,
                 request_id,
-                &pending.csrf,
-                &self.paths.consent,
-                subject.as_str(),
+                &self.paths,
+                name,
                 allowed.as_ref(),
+                &self.config.scope_descriptions,
             ),
         ))
     }

@@ -88,8 +88,9 @@ pub use cimd::{CimdError, GuardedResolver, is_public_address};
 // What a user needs to call this crate's API, so that depending on this crate (and a store backend)
 // is enough.
 pub use config::{
-    ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MetadataDocumentConfig,
-    ResourcePolicy, ServerConfig, ServerConfigBuilder,
+    ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN,
+    MAX_SERVICE_NAME_LEN, MetadataDocumentConfig, ResourcePolicy, ServerConfig,
+    ServerConfigBuilder,
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;

@@ -1,12 +1,17 @@
 //! The HTML pages: login, consent, error. Plain forms, no JavaScript (REQUIREMENTS AS-11).
 
-use mcp_authz_metadata::{ResourceUri, Scope};
+use std::collections::BTreeMap;
+
+use mcp_authz_metadata::{ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::Consent;
 
+use crate::clients::Provenance;
+use crate::paths::Paths;
 use crate::respond::escape;
 use crate::session::Pending;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}\
+.scope-token{font-family:monospace}.none{color:#555;font-style:italic}\
 .warn{background:#fff3cd;border:1px solid #e0b000;padding:.75rem}\
 label,input,button{display:block;margin:.5rem 0}button{padding:.5rem 1rem}";
 
@@ -45,6 +50,23 @@ fn client_summary(pending: &Pending) -> String {
         escape(pending.client_id.as_str()),
         escape(&redirect_host(pending)),
     );
+    html.push_str(&match &pending.provenance {
+        Provenance::Operator => {
+            "<p class=\"provenance\" id=\"provenance-operator\">This application \
+             was registered by the operator of this service.</p>"
+                .to_owned()
+        }
+        Provenance::MetadataDocument { host } => format!(
+            "<p class=\"provenance\" id=\"provenance-document\">This application's name and \
+             addresses are published by <strong>{}</strong> (its client metadata document).</p>",
+            escape(host)
+        ),
+        Provenance::Dynamic => {
+            "<p class=\"provenance warn\" id=\"provenance-dynamic\">Unverified: \
+             this name was chosen by the application itself.</p>"
+                .to_owned()
+        }
+    });
     if pending.localhost_warning {
         html.push_str(
             "<p class=\"warn\" id=\"localhost-warning\">Warning: this application only redirects to \
@@ -68,6 +90,7 @@ pub(crate) enum LoginNotice {
 
 /// The login page; `upstream` is (button label, start URL) of an upstream identity provider.
 pub(crate) fn login(
+    service: &str,
     pending: &Pending,
     request_id: &str,
     csrf: &str,
@@ -88,7 +111,7 @@ pub(crate) fn login(
         ),
     };
     let body = format!(
-        "<h1>Sign in</h1>{summary}{error}\
+        "<h1>Sign in to <span id=\"service\">{service}</span></h1>{summary}{error}\
          <form method=\"post\" action=\"{action}\">{hidden}\
          <label for=\"username\">Username</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
          <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
@@ -100,23 +123,26 @@ pub(crate) fn login(
                 escape(name)
             ))
             .unwrap_or_default(),
+        service = escape(service),
         summary = client_summary(pending),
         action = escape(action),
         hidden = hidden(request_id, csrf),
     );
-    page("Sign in", &body)
+    page(&format!("Sign in to {service}"), &body)
 }
 
 /// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
 /// consent for this client, `allowed`, it lists what is new apart from what was allowed before; the
-/// consent remembered on approval is exactly what the page lists (SEC-13).
+/// consent remembered on approval is exactly what the page lists (SEC-13). One form: "Not you? Sign
+/// out" posts the same request id and CSRF token to the sign-out path (its `formaction`).
 pub(crate) fn consent(
+    service: &str,
     pending: &Pending,
     request_id: &str,
-    csrf: &str,
-    action: &str,
+    paths: &Paths,
     user: &str,
     allowed: Option<&Consent>,
+    descriptions: &BTreeMap<ScopeToken, String>,
 ) -> String {
     let (new_scope, new_resources): (Scope, Vec<&ResourceUri>) = match allowed {
         Some(c) => (
@@ -136,7 +162,17 @@ pub(crate) fn consent(
         } else {
             scope
                 .iter()
-                .map(|s| format!("<li class=\"scope{class}\">{}</li>", escape(s.as_str())))
+                .map(|s| {
+                    let description = match descriptions.get(s) {
+                        Some(text) => format!("<span class=\"scope-description\">{}</span>", escape(text)),
+                        None => "<span class=\"scope-description none\">(no description)</span>"
+                            .to_owned(),
+                    };
+                    format!(
+                        "<li class=\"scope{class}\"><span class=\"scope-token\">{}</span>: {description}</li>",
+                        escape(s.as_str())
+                    )
+                })
                 .collect()
         }
     };
@@ -172,16 +208,20 @@ pub(crate) fn consent(
         }
     };
     let body = format!(
-        "<h1>Authorize access</h1><p>Signed in as <strong>{user}</strong>.</p>{summary}{asks}\
-         <form method=\"post\" action=\"{action}\">{hidden}\
+        "<h1><span id=\"service\">{service_html}</span>: authorize access</h1><form method=\"post\" action=\"{action}\">{hidden}\
+         <p>Signed in as <strong id=\"user\">{user}</strong>. \
+         <button type=\"submit\" id=\"sign-out\" formaction=\"{sign_out}\">Not you? Sign out</button></p>\
+         {summary}{asks}\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        service_html = escape(service),
         user = escape(user),
+        sign_out = escape(&paths.sign_out),
         summary = client_summary(pending),
-        action = escape(action),
-        hidden = hidden(request_id, csrf),
+        action = escape(&paths.consent),
+        hidden = hidden(request_id, &pending.csrf),
     );
-    page("Authorize access", &body)
+    page(&format!("{service}: authorize access"), &body)
 }
 
 /// An error shown to the user instead of a redirect (SEC-1).

@@ -17,6 +17,8 @@ pub(crate) struct Paths {
     pub(crate) login: String,
     /// The consent form's target.
     pub(crate) consent: String,
+    /// The consent page's "Not you? Sign out" form's target.
+    pub(crate) sign_out: String,
     /// Where login redirects to, to show the next step.
     pub(crate) resume: String,
     /// The start of an upstream identity provider login.
@@ -44,6 +46,7 @@ impl Paths {
             login: format!("{base}/authorize/login"),
             consent: format!("{base}/authorize/consent"),
             resume: format!("{base}/authorize/resume"),
+            sign_out: format!("{base}/authorize/signout"),
             upstream: format!("{base}/authorize/upstream"),
             upstream_callback: format!("{base}/authorize/upstream/callback"),
             token: format!("{base}/token"),

@@ -17,6 +17,8 @@ use mcp_authz_pkce::CodeChallenge;
 use mcp_authz_store::Subject;
 use mcp_authz_token::State;
 
+use crate::clients::Provenance;
+
 /// How long a browser session lasts.
 pub(crate) const SESSION_TTL: Duration = Duration::from_secs(3600);
 /// How long a user has to log in and consent.
@@ -42,6 +44,9 @@ pub(crate) fn is_random_id(id: &str) -> bool {
 pub(crate) struct Session {
     /// The logged-in user.
     pub(crate) subject: Subject,
+    /// What the pages call the user: the username typed at sign-in, or the upstream identity
+    /// provider's subject; never shown as anything but escaped text.
+    pub(crate) name: String,
 }
 
 /// A validated authorization request waiting for login and consent.
@@ -54,6 +59,8 @@ pub(crate) struct Pending {
     pub(crate) csrf: String,
     pub(crate) client_id: ClientId,
     pub(crate) client_name: String,
+    /// Where the client's name comes from, shown with it (AS-11).
+    pub(crate) provenance: Provenance,
     /// The client's redirect URIs are all loopback and it is a metadata-document client (AS-11).
     pub(crate) localhost_warning: bool,
     pub(crate) redirect_uri: RedirectUri,

@@ -174,7 +174,7 @@ async fn full_browser_flow_with_login_and_consent() {
     assert!(html.contains("Test &lt;Client&gt;"), "{html}");
     assert!(html.contains("127.0.0.1:7777"));
     assert!(
-        html.contains("<li class=\"scope\">tools:read</li>"),
+        html.contains("<li class=\"scope\"><span class=\"scope-token\">tools:read</span>"),
         "default scope shown: {html}"
     );
     assert!(!html.contains("<script"));
@@ -615,7 +615,7 @@ async fn upstream_identity_provider_login() {
         .await
         .unwrap();
     assert!(
-        consent.contains("Signed in as <strong>upstream-bob</strong>"),
+        consent.contains("Signed in as <strong id=\"user\">upstream-bob</strong>"),
         "{consent}"
     );
     let location = approve(&server, &browser, &consent).await;

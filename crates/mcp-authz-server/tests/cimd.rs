@@ -189,6 +189,15 @@ async fn metadata_document_client_runs_the_full_flow_with_the_localhost_warning(
         .await
         .unwrap();
     assert!(consent.contains("localhost-warning"));
+    // Where the name comes from: the host serving the document, prominent, on both pages (#24).
+    let provenance = format!(
+        "id=\"provenance-document\">This application's name and addresses are published by \
+         <strong>localhost:{}</strong>",
+        docs.port
+    );
+    assert!(html.contains(&provenance), "{html}");
+    assert!(consent.contains(&provenance), "{consent}");
+    assert!(!consent.contains("provenance-dynamic"));
     let location = approve(&server, &browser, &consent).await;
     let AuthorizationCallback::Success(success) = callback(&location) else {
         panic!("{location}")

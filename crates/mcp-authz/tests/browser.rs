@@ -122,7 +122,7 @@ async fn texts(browser: &Session, css: &str) -> Vec<String> {
 }
 
 /// Navigates to the authorization URL, fills in the login form as `admin` and submits it; returns
-/// when the consent page is shown, after checking what it says (AS-11), with the subject it shows.
+/// when the consent page is shown, after checking what it says (AS-11), with the page's source.
 async fn sign_in_and_see_consent(
     browser: &Session,
     server: &Serve,
@@ -130,7 +130,7 @@ async fn sign_in_and_see_consent(
     auth: &Authorization,
 ) -> String {
     browser.goto(&auth.url).await.unwrap();
-    assert_eq!(texts(browser, "h1").await, ["Sign in"]);
+    assert_eq!(texts(browser, "h1").await, ["Sign in to mcp-authz"]);
     let before = browser.cookie(SESSION_COOKIE).await.unwrap().unwrap();
     assert_eq!(before["httpOnly"], true, "{before}");
     assert_eq!(before["sameSite"], "Lax", "{before}");
@@ -154,16 +154,24 @@ async fn sign_in_and_see_consent(
     // The consent page: who asks, where the result goes, for what, on which resource.
     assert_eq!(
         texts(browser, "h1").await,
-        ["Authorize access"],
+        ["mcp-authz: authorize access"],
         "{}",
         browser.source().await.unwrap()
     );
     let strong = texts(browser, "strong").await;
     let redirect_host = site.base.trim_start_matches("http://").to_owned();
-    // "Signed in as <subject>", then the client's name and the host the result goes to.
+    // "Signed in as <username>" (not the subject id), then the client's name and the host the
+    // result goes to.
     assert_eq!(strong.len(), 3, "{strong:?}");
+    assert_eq!(strong[0], "admin");
+    assert_eq!(texts(browser, "#sign-out").await, ["Not you? Sign out"]);
+    // A self-registered client: its name is its own choice, and the page says so.
+    assert_eq!(
+        texts(browser, "#provenance-dynamic").await,
+        ["Unverified: this name was chosen by the application itself."]
+    );
     assert_eq!(strong[1..], [CLIENT_NAME, redirect_host.as_str()]);
-    let mut scopes = texts(browser, "li.scope").await;
+    let mut scopes = texts(browser, "li.scope .scope-token").await;
     scopes.sort();
     assert_eq!(scopes, SCOPES);
     assert_eq!(
@@ -172,7 +180,7 @@ async fn sign_in_and_see_consent(
     );
     let client_ids = texts(browser, "code").await;
     assert_eq!(client_ids, [auth.client_id.as_str()]);
-    strong[0].clone()
+    browser.source().await.unwrap()
 }
 
 /// Clicks the consent button with `decision` and returns the URL the browser lands on, once it is
@@ -205,7 +213,7 @@ async fn chromium_signs_in_approves_and_lands_on_the_redirect_uri_with_code_stat
     let auth = Authorization::new(&server, &site).await;
     let browser = driver.session().await;
 
-    let subject = sign_in_and_see_consent(&browser, &server, &site, &auth).await;
+    let consent_source = sign_in_and_see_consent(&browser, &server, &site, &auth).await;
     let landed = decide(&browser, &auth, "approve").await;
     let params = query(&landed);
     assert_eq!(
@@ -249,7 +257,10 @@ async fn chromium_signs_in_approves_and_lands_on_the_redirect_uri_with_code_stat
     )
     .unwrap();
     assert_eq!(claims["iss"], server.base);
-    assert_eq!(claims["sub"], subject);
+    // The token is for the signed-in user, whose random subject id the page did not show.
+    let subject = claims["sub"].as_str().unwrap();
+    assert!(!subject.is_empty() && subject != "admin");
+    assert!(!consent_source.contains(subject), "{consent_source}");
     assert_eq!(claims["client_id"], auth.client_id);
     assert_eq!(claims["scope"], SCOPES.join(" "));
     let audience = match &claims["aud"] {

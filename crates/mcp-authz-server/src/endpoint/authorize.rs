@@ -12,7 +12,7 @@ use mcp_authz_store::ClientRecord;
 use mcp_authz_token::AuthorizationRequest;
 
 use crate::browser::Browsers;
-use crate::clients::{ClientDirectory, Lookup, localhost_only_document_client};
+use crate::clients::{ClientDirectory, Lookup, Provenance, localhost_only_document_client};
 use crate::error::{EndpointError, Handled, PageError, UnauthorizedClient, wire};
 use crate::flow::AuthorizationFlow;
 use crate::grant_policy::{Grant, resolve_grant};
@@ -158,6 +158,7 @@ impl AuthorizeEndpoint {
                 csrf: String::new(),
                 client_id: client.client_id.clone(),
                 client_name: String::new(),
+                provenance: Provenance::of(&client),
                 localhost_warning: false,
                 redirect_uri,
                 state,
@@ -184,6 +185,7 @@ impl AuthorizeEndpoint {
                 .client_name
                 .clone()
                 .unwrap_or_else(|| client.client_id.as_str().to_owned()),
+            provenance: Provenance::of(&client),
             localhost_warning: localhost_only_document_client(&client),
             client_id: client.client_id.clone(),
             redirect_uri,
@@ -193,12 +195,12 @@ impl AuthorizeEndpoint {
             scope,
         };
         let request_id = random_id().ok_or_else(EndpointError::randomness)?;
-        let subject = match signed_in {
+        let session = match signed_in {
             Some((_, session)) => {
                 self.browsers
                     .pending
                     .insert_signed_in(request_id.clone(), pending.clone());
-                Some(session.subject)
+                Some(session)
             }
             None => {
                 self.browsers
@@ -212,7 +214,7 @@ impl AuthorizeEndpoint {
             .next_step(
                 &request_id,
                 &pending,
-                subject.as_ref(),
+                session.as_ref(),
                 false,
                 StatusCode::FOUND,
             )

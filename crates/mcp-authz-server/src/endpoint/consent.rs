@@ -51,7 +51,7 @@ impl ConsentEndpoint {
             pending,
             ..
         } = self.browsers.checked_form(request)?;
-        let Some(Session { subject }) = session else {
+        let Some(Session { subject, .. }) = session else {
             return Err(PageError::NotSignedIn.into());
         };
         // Single use from here on, whatever the decision.

@@ -125,10 +125,37 @@ impl LoginEndpoint {
         };
         self.lockout.succeeded(&peer, username, self.clock.now());
         // A new session id on login: no session fixation.
-        let session_id = self.browsers.sign_in(&old_browser, subject)?;
+        let session_id = self.browsers.sign_in(&old_browser, subject, username)?;
         self.browsers.adopt(request_id, pending, &session_id)?;
         let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
         self.browsers.set_cookie(&mut response, &session_id);
+        Ok(response)
+    }
+
+    /// `POST /authorize/signout`: "Not you? Sign out" on the consent page (SEC-4: the page's CSRF
+    /// token), then 303 to the login page of the same request.
+    pub(crate) async fn sign_out(&self, request: Request<Bytes>) -> Response<Bytes> {
+        wire::finish(self.end_session(&request))
+    }
+
+    fn end_session(&self, request: &Request<Bytes>) -> Handled {
+        let CheckedForm {
+            browser,
+            session,
+            request_id,
+            pending,
+            ..
+        } = self.browsers.checked_form(request)?;
+        if session.is_none() {
+            return Err(PageError::NotSignedIn.into());
+        }
+        let peer = peer_key(request);
+        let anonymous = self
+            .browsers
+            .sign_out(&browser, request_id.clone(), pending, &peer)?;
+        let mut response =
+            respond::redirect(StatusCode::SEE_OTHER, &self.paths.resume_of(&request_id));
+        self.browsers.set_cookie(&mut response, &anonymous);
         Ok(response)
     }
 
@@ -146,13 +173,13 @@ impl LoginEndpoint {
             .browsers
             .owned_pending(request, request_id)
             .ok_or_else(invalid)?;
-        let subject = self.browsers.sessions.get(&browser).map(|s| s.subject);
+        let session = self.browsers.sessions.get(&browser);
         let failed = params.contains_key("failed");
         self.flow
             .next_step(
                 request_id,
                 &pending,
-                subject.as_ref(),
+                session.as_ref(),
                 failed,
                 StatusCode::SEE_OTHER,
             )

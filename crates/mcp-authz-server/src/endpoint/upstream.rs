@@ -109,7 +109,9 @@ impl UpstreamEndpoint {
         let Some(subject) = upstream.complete(&self.callback_url(), query).await? else {
             return Err(PageError::UpstreamRefused.into());
         };
-        let session_id = self.browsers.sign_in(&browser, subject)?;
+        let session_id = self
+            .browsers
+            .sign_in(&browser, subject.clone(), subject.as_str())?;
         self.browsers
             .adopt(request_id.clone(), pending, &session_id)?;
         let mut response =

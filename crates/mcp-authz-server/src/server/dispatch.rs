@@ -38,6 +38,8 @@ impl AuthorizationServer {
             post_only(post, self.login(request)).await
         } else if p == paths.consent {
             post_only(post, self.consent(request)).await
+        } else if p == paths.sign_out {
+            post_only(post, self.sign_out(request)).await
         } else if p == paths.token {
             post_only(post, self.token(request)).await
         } else if p == paths.register {
@@ -76,6 +78,12 @@ impl AuthorizationServer {
     /// `GET /authorize/resume?request=…`: where login redirects (303) to.
     pub async fn resume(&self, request: Request<Bytes>) -> Response<Bytes> {
         self.inner.endpoints.login.resume(request).await
+    }
+
+    /// `POST /authorize/signout`: ends the browser's session (CSRF-checked form of the consent page),
+    /// then 303 to the login page of the same authorization request.
+    pub async fn sign_out(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.inner.endpoints.login.sign_out(request).await
     }
 
     /// `POST /authorize/consent`: approve (remembered) or deny, then 303 to the client.

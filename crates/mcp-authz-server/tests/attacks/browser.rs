@@ -80,7 +80,7 @@ async fn remembered_consent_does_not_cover_another_resource() {
         "{html}"
     );
     assert!(
-        html.contains("<li class=\"scope allowed\">tools:read</li>"),
+        html.contains("<li class=\"scope allowed\"><span class=\"scope-token\">tools:read</span>"),
         "{html}"
     );
     assert!(html.contains("(no new permissions)"), "{html}");
@@ -119,11 +119,11 @@ async fn remembered_consent_does_not_cover_a_new_scope() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(
-        html.contains("<li class=\"scope new\">tools:write</li>"),
+        html.contains("<li class=\"scope new\"><span class=\"scope-token\">tools:write</span>"),
         "{html}"
     );
     assert!(
-        html.contains("<li class=\"scope allowed\">tools:read</li>"),
+        html.contains("<li class=\"scope allowed\"><span class=\"scope-token\">tools:read</span>"),
         "{html}"
     );
     assert!(!html.contains("class=\"resource new\""), "{html}");
@@ -449,4 +449,37 @@ async fn anonymous_flood_from_one_peer_cannot_evict_another_peers_login() {
     assert_eq!(consent.status(), 200);
     let location = approve(&server, &user, &consent.text().await.unwrap()).await;
     assert!(is_code(&location), "{location}");
+}
+
+/// A cross-site form (no CSRF token, or another page's) cannot sign the user out: the session
+/// survives and the authorization URL still shows the consent page, not the login page (SEC-4).
+#[tokio::test]
+async fn sign_out_without_the_pages_csrf_token_keeps_the_session() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let browser = server.browser();
+    let authorize = Authorize::new(&client);
+    let page = browser.get(authorize.url(&server)).send().await.unwrap();
+    let login_html = page.text().await.unwrap();
+    let consent = login(&server, &browser, &login_html, USER, PASSWORD).await;
+    let consent_html = consent.text().await.unwrap();
+    let request = hidden_field(&consent_html, "request");
+    for csrf in [None, Some("A".repeat(43))] {
+        let mut form = vec![("request", request.clone())];
+        if let Some(csrf) = csrf {
+            form.push(("csrf", csrf));
+        }
+        let response = browser
+            .post(server.url("/authorize/signout"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+    }
+    let still = browser.get(authorize.url(&server)).send().await.unwrap();
+    let still_html = still.text().await.unwrap();
+    assert!(still_html.contains("value=\"approve\""), "{still_html}");
+    assert!(!still_html.contains("name=\"password\""));
 }

@@ -34,6 +34,13 @@ impl RevocationCheck for NoRevocationCheck {
 /// Every scope the demo server knows.
 pub(crate) const SCOPES: &str = "mcp:tools notes:read notes:write";
 
+/// What each demo scope allows, for the consent page.
+pub(crate) const SCOPE_DESCRIPTIONS: [(&str, &str); 3] = [
+    ("mcp:tools", "List and call the demo server's tools"),
+    ("notes:read", "Read your notes"),
+    ("notes:write", "Add notes (and read them)"),
+];
+
 /// The scope `read_notes` needs.
 pub(crate) const READ_SCOPE: &str = "notes:read";
 

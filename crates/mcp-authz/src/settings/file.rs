@@ -26,6 +26,9 @@ pub(crate) struct FileSettings {
     pub(crate) authorization_server: Option<String>,
     pub(crate) resources: Option<Vec<String>>,
     pub(crate) access_token_ttl: Option<u64>,
+    pub(crate) service_name: Option<String>,
+    /// Scope token -> what it allows, shown on the consent page (over the demo's own).
+    pub(crate) scope_descriptions: Option<std::collections::BTreeMap<String, String>>,
     pub(crate) signing_alg: Option<SigningAlg>,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) log_format: Option<LogFormat>,
@@ -146,6 +149,21 @@ mod tests {
         assert_eq!(file.signing_alg, Some(SigningAlg::Es256));
         assert!(file.tls_cert.is_some() && file.tls_key.is_some());
         assert_eq!(file.resources.map(|r| r.len()), Some(1));
+        assert_eq!(file.service_name.as_deref(), Some("mcp-authz"));
+        assert_eq!(
+            file.scope_descriptions.unwrap()["notes:read"],
+            "Read your notes"
+        );
+    }
+
+    #[test]
+    fn scope_descriptions_are_a_table() {
+        let file = parse("[scope_descriptions]\n\"notes:read\" = \"Read <your> notes\"\n").unwrap();
+        assert_eq!(
+            file.scope_descriptions.unwrap()["notes:read"],
+            "Read <your> notes"
+        );
+        assert!(parse("scope_descriptions = 3\n").is_err());
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub(crate) struct ServeArgs {
         value_delimiter = ' '
     )]
     pub(crate) resources: Vec<String>,
+    /// The name of this service, in the title and heading of the login and consent pages.
+    /// Default: mcp-authz.
+    #[arg(long, env = "MCP_AUTHZ_SERVICE_NAME", value_name = "NAME")]
+    pub(crate) service_name: Option<String>,
     /// Access-token lifetime in seconds (default 600, at most 3600). Short lifetimes are for
     /// exercising refresh in tests and demos.
     #[arg(long, env = "MCP_AUTHZ_ACCESS_TOKEN_TTL", value_name = "SECONDS")]

@@ -20,7 +20,7 @@ pub(crate) use settings::{log_format, log_level};
 use std::io::Write;
 use std::net::SocketAddr;
 
-use mcp_authz_metadata::{Issuer, ResourceUri, Scope};
+use mcp_authz_metadata::{Issuer, ResourceUri, Scope, ScopeToken};
 use mcp_authz_server::dangerous::AutoApprove;
 use mcp_authz_server::{AuthorizationServer, ServerConfig};
 use mcp_authz_store::Subject;
@@ -119,6 +119,20 @@ async fn serve(
         .resource(resource.clone(), scope(demo::SCOPES)?);
     for extra in &args.resources {
         config = config.resource(extra.resource.clone(), extra.scopes.clone());
+    }
+    if let Some(name) = &args.service_name {
+        config = config.service_name(name.clone());
+    }
+    let descriptions = demo::SCOPE_DESCRIPTIONS
+        .iter()
+        .map(|(s, text)| ((*s).to_owned(), (*text).to_owned()))
+        .chain(args.scope_descriptions.clone());
+    for (token, text) in descriptions {
+        let token = ScopeToken::parse(&token).map_err(|e| CliError::InvalidArgument {
+            what: "scope_descriptions",
+            reason: format!("{token}: {e}"),
+        })?;
+        config = config.scope_description(token, text);
     }
     if let Some(seconds) = args.access_token_ttl {
         config = config.access_token_lifetime(std::time::Duration::from_secs(seconds));

@@ -96,6 +96,10 @@ pub(crate) struct ServeSettings {
     pub(crate) resources: Vec<ExtraResource>,
     /// The access-token lifetime in seconds.
     pub(crate) access_token_ttl: Option<u64>,
+    /// The service name on the login and consent pages (`None`: the server's default).
+    pub(crate) service_name: Option<String>,
+    /// The settings file's scope descriptions (scope token -> text), over the demo's.
+    pub(crate) scope_descriptions: std::collections::BTreeMap<String, String>,
     /// The algorithm of new signing keys.
     pub(crate) signing_alg: Option<SigningAlg>,
     /// `--dangerous-allow-loopback-cimd` (command line only): the PEM roots to trust.
@@ -205,6 +209,8 @@ pub(crate) fn resolve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettin
         authorization_server,
         resources,
         access_token_ttl: args.access_token_ttl.or(file.access_token_ttl),
+        service_name: args.service_name.clone().or(file.service_name.clone()),
+        scope_descriptions: file.scope_descriptions.clone().unwrap_or_default(),
         signing_alg: args.signing_alg.or(file.signing_alg),
         dangerous_loopback_cimd: args.dangerous_allow_loopback_cimd.clone(),
         limits: limits(args, &file)?,
