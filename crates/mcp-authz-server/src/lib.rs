@@ -76,6 +76,7 @@ mod key_error;
 mod keys;
 mod lockout;
 mod password_checks;
+mod provenance;
 mod provisioning;
 mod purge;
 mod rate_limit;

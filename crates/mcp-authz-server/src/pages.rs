@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use mcp_authz_metadata::{ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::Consent;
 
-use crate::clients::Provenance;
 use crate::paths::Paths;
+use crate::provenance::Provenance;
 use crate::respond::escape;
 use crate::session::Pending;
 

@@ -17,7 +17,7 @@ use mcp_authz_pkce::CodeChallenge;
 use mcp_authz_store::Subject;
 use mcp_authz_token::State;
 
-use crate::clients::Provenance;
+use crate::provenance::Provenance;
 
 /// How long a browser session lasts.
 pub(crate) const SESSION_TTL: Duration = Duration::from_secs(3600);

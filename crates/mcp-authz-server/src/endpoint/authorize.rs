@@ -12,10 +12,11 @@ use mcp_authz_store::ClientRecord;
 use mcp_authz_token::AuthorizationRequest;
 
 use crate::browser::Browsers;
-use crate::clients::{ClientDirectory, Lookup, Provenance, localhost_only_document_client};
+use crate::clients::{ClientDirectory, Lookup, localhost_only_document_client};
 use crate::error::{EndpointError, Handled, PageError, UnauthorizedClient, wire};
 use crate::flow::AuthorizationFlow;
 use crate::grant_policy::{Grant, resolve_grant};
+use crate::provenance::Provenance;
 use crate::rate_limit::RateLimiter;
 use crate::respond::peer_key;
 use crate::session::{Pending, random_id};
