@@ -88,26 +88,18 @@ async fn health_readiness_and_the_access_log() {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_requests_on_their_own_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let metrics_addr = format!("127.0.0.1:{port}");
-    let serve = Serve::start(&dir.path().join("data"), &["--metrics-bind", &metrics_addr]);
-    // A new connection per request: a POST on a pooled keep-alive connection the server is just
-    // closing would fail in the client (a benign HTTP race that reqwest does not retry for POST),
-    // which is not what this test is about.
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
+    let serve = Serve::start(
+        &dir.path().join("data"),
+        &["--metrics-bind", "127.0.0.1:0"],
+    );
+    let metrics_url = serve.metrics.clone().unwrap();
+    let http = reqwest::Client::new();
     let scrape = || async {
         let response = http
-            .get(format!("http://{metrics_addr}/metrics"))
+            .get(&metrics_url)
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{e:?}; serve: {}", serve.log()));
         assert_eq!(response.status(), 200);
         assert_eq!(
             response.headers()["content-type"],
@@ -128,7 +120,7 @@ async fn metrics_count_requests_on_their_own_listener() {
             .form(&[("grant_type", "authorization_code")])
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{e:?}; serve: {}", serve.log()));
         assert_eq!(bad.status(), 400);
     }
     for n in 0..5 {

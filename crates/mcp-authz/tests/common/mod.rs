@@ -31,19 +31,31 @@ pub const ADMIN: &str = "admin";
 /// Waits for the `listening on <base>` line a just-spawned `serve` prints first, and returns the base
 /// URL; panics with the server's standard error (written to `log`) if the line is anything else.
 pub fn listening_base(child: &mut Child, log: &Path) -> String {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line.trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| {
-            panic!(
-                "unexpected first line {line:?}; stderr: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
+    announcements(child, log, 1).remove(0)
+}
+
+/// The first `lines` lines a just-spawned `serve` prints (`listening on <base>`, then
+/// `metrics on <url>` when asked for), each without its label; panics with the server's standard
+/// error (written to `log`) if one is anything else.
+fn announcements(child: &mut Child, log: &Path, lines: usize) -> Vec<String> {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    ["listening on ", "metrics on "]
+        .into_iter()
+        .take(lines)
+        .map(|label| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            line.trim()
+                .strip_prefix(label)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "expected `{label}…`, got {line:?}; stderr: {}",
+                        std::fs::read_to_string(log).unwrap_or_default()
+                    )
+                })
+                .to_owned()
         })
-        .to_owned()
+        .collect()
 }
 
 /// A running `mcp-authz serve`; killed when dropped (or stopped with SIGTERM by [`Serve::stop`]).
@@ -53,6 +65,9 @@ pub struct Serve {
     pub base: String,
     /// The data directory (SQLite).
     pub data_dir: PathBuf,
+    /// `http://127.0.0.1:<port>/metrics` when started with `--metrics-bind` (the port `serve`
+    /// announced, so a test can ask for port 0 instead of guessing a free one).
+    pub metrics: Option<String>,
     log: PathBuf,
 }
 
@@ -80,11 +95,14 @@ impl Serve {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let base = listening_base(&mut child, &log);
+        let metrics = extra.contains(&"--metrics-bind");
+        let mut lines = announcements(&mut child, &log, 1 + usize::from(metrics)).into_iter();
+        let base = lines.next().unwrap();
         Self {
             child,
             base,
             data_dir: data_dir.to_owned(),
+            metrics: lines.next(),
             log,
         }
     }
