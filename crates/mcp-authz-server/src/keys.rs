@@ -234,15 +234,33 @@ impl Keys {
     /// key, retired keys until expiry), serialized once per key-set change (issue #21: it was
     /// rebuilt from the store on every request).
     pub(crate) async fn jwks(&self, now: NumericDate) -> Result<Bytes, KeyError> {
-        if let Some((document, until)) = self
+        let cached = self
             .jwks
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
+            .clone();
+        if let Some((document, until)) = &cached
             && now < *until
         {
             return Ok(document.clone());
         }
+        match self.reload_jwks(now).await {
+            // The store is unreachable (issue #18): the last document stays the truth until it
+            // answers again. No key can be published, activated or retired meanwhile, since that
+            // takes the store too, so resource servers keep verifying the tokens issued before.
+            Err(KeyError::Store(error)) if error.is_unavailable() => match cached {
+                Some((document, _)) => {
+                    tracing::debug!(%error, "serving the last JWKS while the store is unavailable");
+                    Ok(document)
+                }
+                None => Err(KeyError::Store(error)),
+            },
+            reloaded => reloaded,
+        }
+    }
+
+    /// Reads the published keys from the store and caches their JWKS document.
+    async fn reload_jwks(&self, now: NumericDate) -> Result<Bytes, KeyError> {
         // Make sure there is a key to publish before the first token is signed.
         let active = self.active(now).await?;
         let keys = self.store.published_keys(now).await?;

@@ -129,51 +129,67 @@ fn client_at(row: &PgRow) -> Result<ClientRecord, StoreError> {
 #[async_trait]
 impl ClientStore for PostgresStore {
     async fn insert_client(&self, client: ClientRecord) -> Result<(), StoreError> {
-        write_client(self, INSERT_CLIENT, &client).await.map(drop)
+        self.bounded(async move { write_client(self, INSERT_CLIENT, &client).await.map(drop) })
+            .await
     }
 
     async fn upsert_client(&self, client: ClientRecord) -> Result<(), StoreError> {
-        let sql = format!("{INSERT_CLIENT}{UPSERT_SUFFIX}");
-        write_client(self, &sql, &client).await.map(drop)
+        self.bounded(async move {
+            let sql = format!("{INSERT_CLIENT}{UPSERT_SUFFIX}");
+            write_client(self, &sql, &client).await.map(drop)
+        })
+        .await
     }
 
     async fn update_client(&self, client: ClientRecord) -> Result<(), StoreError> {
-        match write_client(self, UPDATE_CLIENT, &client).await? {
-            0 => Err(StoreError::NotFound {
-                entity: Entity::Client,
-            }),
-            _ => Ok(()),
-        }
+        self.bounded(async move {
+            match write_client(self, UPDATE_CLIENT, &client).await? {
+                0 => Err(StoreError::NotFound {
+                    entity: Entity::Client,
+                }),
+                _ => Ok(()),
+            }
+        })
+        .await
     }
 
     async fn get_client(&self, client_id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = $1"
-        ))
-        .bind(client_id.as_str())
-        .fetch_optional(self.pool())
+        self.bounded(async move {
+            let row = sqlx::query(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = $1"
+            ))
+            .bind(client_id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Client))?;
+            row.as_ref().map(client_at).transpose()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Client))?;
-        row.as_ref().map(client_at).transpose()
     }
 
     async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
-            .bind(client_id.as_str())
-            .execute(self.pool())
-            .await
-            .map_err(|err| store_error(&err, Entity::Client))?;
-        Ok(done.rows_affected() > 0)
+        self.bounded(async move {
+            let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+                .bind(client_id.as_str())
+                .execute(self.pool())
+                .await
+                .map_err(|err| store_error(&err, Entity::Client))?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
     }
 
     async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CLIENT_COLUMNS} FROM clients ORDER BY client_id"
-        ))
-        .fetch_all(self.pool())
+        self.bounded(async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM clients ORDER BY client_id"
+            ))
+            .fetch_all(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Client))?;
+            rows.iter().map(client_at).collect()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Client))?;
-        rows.iter().map(client_at).collect()
     }
 }
 
@@ -194,28 +210,31 @@ fn consent_at(row: &PgRow) -> Result<Consent, StoreError> {
 #[async_trait]
 impl ConsentStore for PostgresStore {
     async fn put_consent(&self, consent: Consent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO consents (subject, client_id, scope, granted_at, resources) \
+        self.bounded(async move {
+            sqlx::query(
+                "INSERT INTO consents (subject, client_id, scope, granted_at, resources) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (subject, client_id) \
              DO UPDATE SET scope = EXCLUDED.scope, granted_at = EXCLUDED.granted_at, \
              resources = EXCLUDED.resources",
-        )
-        .bind(consent.subject.as_str())
-        .bind(consent.client_id.as_str())
-        .bind(consent.scope.to_string())
-        .bind(consent.granted_at.as_i64())
-        .bind(
-            consent
-                .resources
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .execute(self.pool())
+            )
+            .bind(consent.subject.as_str())
+            .bind(consent.client_id.as_str())
+            .bind(consent.scope.to_string())
+            .bind(consent.granted_at.as_i64())
+            .bind(
+                consent
+                    .resources
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Consent))?;
+            Ok(())
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Consent))?;
-        Ok(())
     }
 
     async fn get_consent(
@@ -223,28 +242,34 @@ impl ConsentStore for PostgresStore {
         subject: &Subject,
         client_id: &ClientId,
     ) -> Result<Option<Consent>, StoreError> {
-        let row = sqlx::query(
-            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
+        self.bounded(async move {
+            let row = sqlx::query(
+                "SELECT subject, client_id, scope, granted_at, resources FROM consents \
              WHERE subject = $1 AND client_id = $2",
-        )
-        .bind(subject.as_str())
-        .bind(client_id.as_str())
-        .fetch_optional(self.pool())
+            )
+            .bind(subject.as_str())
+            .bind(client_id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Consent))?;
+            row.as_ref().map(consent_at).transpose()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Consent))?;
-        row.as_ref().map(consent_at).transpose()
     }
 
     async fn subject_consents(&self, subject: &Subject) -> Result<Vec<Consent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
+        self.bounded(async move {
+            let rows = sqlx::query(
+                "SELECT subject, client_id, scope, granted_at, resources FROM consents \
              WHERE subject = $1 ORDER BY client_id",
-        )
-        .bind(subject.as_str())
-        .fetch_all(self.pool())
+            )
+            .bind(subject.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Consent))?;
+            rows.iter().map(consent_at).collect()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Consent))?;
-        rows.iter().map(consent_at).collect()
     }
 
     async fn revoke_consent(
@@ -252,13 +277,16 @@ impl ConsentStore for PostgresStore {
         subject: &Subject,
         client_id: &ClientId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM consents WHERE subject = $1 AND client_id = $2")
-            .bind(subject.as_str())
-            .bind(client_id.as_str())
-            .execute(self.pool())
-            .await
-            .map_err(|err| store_error(&err, Entity::Consent))?;
-        Ok(done.rows_affected() > 0)
+        self.bounded(async move {
+            let done = sqlx::query("DELETE FROM consents WHERE subject = $1 AND client_id = $2")
+                .bind(subject.as_str())
+                .bind(client_id.as_str())
+                .execute(self.pool())
+                .await
+                .map_err(|err| store_error(&err, Entity::Consent))?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
     }
 }
 
@@ -303,47 +331,59 @@ impl PostgresStore {
 #[async_trait]
 impl UserStore for PostgresStore {
     async fn insert_user(&self, user: User) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (id, username, password_hash, created_at, disabled) \
+        self.bounded(async move {
+            sqlx::query(
+                "INSERT INTO users (id, username, password_hash, created_at, disabled) \
              VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(user.id.as_str())
-        .bind(user.username.as_str())
-        .bind(user.password_hash.secret())
-        .bind(user.created_at.as_i64())
-        .bind(user.disabled)
-        .execute(self.pool())
+            )
+            .bind(user.id.as_str())
+            .bind(user.username.as_str())
+            .bind(user.password_hash.secret())
+            .bind(user.created_at.as_i64())
+            .bind(user.disabled)
+            .execute(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::User))?;
+            Ok(())
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::User))?;
-        Ok(())
     }
 
     async fn get_user(&self, id: &Subject) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, username, password_hash, created_at, disabled FROM users WHERE id = $1",
-        )
-        .bind(id.as_str())
-        .fetch_optional(self.pool())
+        self.bounded(async move {
+            let row = sqlx::query(
+                "SELECT id, username, password_hash, created_at, disabled FROM users WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::User))?;
+            row.as_ref().map(user_at).transpose()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::User))?;
-        row.as_ref().map(user_at).transpose()
     }
 
     async fn find_user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, username, password_hash, created_at, disabled FROM users \
+        self.bounded(async move {
+            let row = sqlx::query(
+                "SELECT id, username, password_hash, created_at, disabled FROM users \
              WHERE username = $1",
-        )
-        .bind(username.as_str())
-        .fetch_optional(self.pool())
+            )
+            .bind(username.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::User))?;
+            row.as_ref().map(user_at).transpose()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::User))?;
-        row.as_ref().map(user_at).transpose()
     }
 
     async fn set_user_disabled(&self, id: &Subject, disabled: bool) -> Result<(), StoreError> {
-        self.update_user("UPDATE users SET disabled = $2 WHERE id = $1", id, disabled)
-            .await
+        self.bounded(async move {
+            self.update_user("UPDATE users SET disabled = $2 WHERE id = $1", id, disabled)
+                .await
+        })
+        .await
     }
 
     async fn set_password_hash(
@@ -351,31 +391,40 @@ impl UserStore for PostgresStore {
         id: &Subject,
         password_hash: SecretHashString,
     ) -> Result<(), StoreError> {
-        self.update_user(
-            "UPDATE users SET password_hash = $2 WHERE id = $1",
-            id,
-            password_hash.secret().to_owned(),
-        )
+        self.bounded(async move {
+            self.update_user(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                id,
+                password_hash.secret().to_owned(),
+            )
+            .await
+        })
         .await
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, username, password_hash, created_at, disabled FROM users \
+        self.bounded(async move {
+            let rows = sqlx::query(
+                "SELECT id, username, password_hash, created_at, disabled FROM users \
              ORDER BY username",
-        )
-        .fetch_all(self.pool())
+            )
+            .fetch_all(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::User))?;
+            rows.iter().map(user_at).collect()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::User))?;
-        rows.iter().map(user_at).collect()
     }
 
     async fn delete_user(&self, id: &Subject) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id.as_str())
-            .execute(self.pool())
-            .await
-            .map_err(|err| store_error(&err, Entity::User))?;
-        Ok(done.rows_affected() > 0)
+        self.bounded(async move {
+            let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id.as_str())
+                .execute(self.pool())
+                .await
+                .map_err(|err| store_error(&err, Entity::User))?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
     }
 }

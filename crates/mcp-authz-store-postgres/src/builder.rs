@@ -15,6 +15,7 @@ use crate::{ConnectError, PostgresStore};
 /// | [`min_connections`](Self::min_connections) | 0 | connections open on demand |
 /// | [`acquire_timeout`](Self::acquire_timeout) | 5 s | waiting for a pooled connection (or a new one) longer than this yields [`StoreError::Unavailable`](mcp_authz_store::StoreError::Unavailable) (503), not a hung request |
 /// | [`statement_timeout`](Self::statement_timeout) | 5 s | PostgreSQL's `statement_timeout` on every pooled connection: a statement stuck on a lock or a slow server is cancelled and reported as `Unavailable` |
+/// | [`operation_timeout`](Self::operation_timeout) | 10 s | the most one operation takes, waiting for a connection included, even when the network drops packets (where `statement_timeout`, enforced by the server, never fires); then [`StoreError::Unavailable`](mcp_authz_store::StoreError::Unavailable) |
 /// | [`migration_timeout`](Self::migration_timeout) | 60 s | `statement_timeout` of the one connection that waits for the migration lock and applies migrations |
 /// | [`test_before_acquire`](Self::test_before_acquire) | `false` | no extra round trip per operation; a connection the server dropped fails one operation with `Unavailable` and is replaced |
 /// | [`schema`](Self::schema) | none (the server's `search_path`) | several deployments, or tests, in one database |
@@ -39,6 +40,7 @@ pub struct PostgresStoreBuilder {
     min_connections: u32,
     acquire_timeout: Duration,
     statement_timeout: Duration,
+    operation_timeout: Duration,
     migration_timeout: Duration,
     test_before_acquire: bool,
 }
@@ -50,6 +52,8 @@ impl PostgresStoreBuilder {
     pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
     /// Default [`statement_timeout`](Self::statement_timeout).
     pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default [`operation_timeout`](Self::operation_timeout).
+    pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default [`migration_timeout`](Self::migration_timeout).
     pub const DEFAULT_MIGRATION_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -78,6 +82,7 @@ impl PostgresStoreBuilder {
             min_connections: 0,
             acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
+            operation_timeout: Self::DEFAULT_OPERATION_TIMEOUT,
             migration_timeout: Self::DEFAULT_MIGRATION_TIMEOUT,
             test_before_acquire: false,
         }
@@ -112,6 +117,16 @@ impl PostgresStoreBuilder {
     /// is `Unavailable` and changes nothing. `Duration::ZERO` disables it (not recommended).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = timeout;
+        self
+    }
+
+    /// The most one storage operation may take, waiting for a connection included (default 10 s);
+    /// past it the operation fails with `Unavailable`. Unlike `statement_timeout`, which the server
+    /// enforces, this holds when the network silently drops packets. Keep it above
+    /// [`acquire_timeout`](Self::acquire_timeout) plus
+    /// [`statement_timeout`](Self::statement_timeout), so that those report first.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
         self
     }
 
@@ -170,6 +185,7 @@ impl PostgresStoreBuilder {
             pool,
             migration_options,
             self.acquire_timeout,
+            self.operation_timeout,
         ))
     }
 }
@@ -187,6 +203,7 @@ impl fmt::Debug for PostgresStoreBuilder {
             .field("min_connections", &self.min_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("operation_timeout", &self.operation_timeout)
             .field("migration_timeout", &self.migration_timeout)
             .field("test_before_acquire", &self.test_before_acquire)
             .finish()

@@ -126,7 +126,8 @@ impl PostgresStore {
 #[async_trait]
 impl CodeStore for PostgresStore {
     async fn insert_code(&self, code: AuthorizationCode) -> Result<(), StoreError> {
-        sqlx::query(
+        self.bounded(async move {
+            sqlx::query(
             "INSERT INTO codes (hash, client_id, redirect_uri, code_challenge, resources, scope, \
              subject, family_id, issued_at, expires_at, consumed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -145,16 +146,21 @@ impl CodeStore for PostgresStore {
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, E))?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn find_code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE hash = $1"))
-            .bind(hash.as_bytes().as_slice())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(|err| store_error(&err, E))?;
-        row.as_ref().map(code_at).transpose()
+        self.bounded(async move {
+            let row = sqlx::query(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE hash = $1"))
+                .bind(hash.as_bytes().as_slice())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(|err| store_error(&err, E))?;
+            row.as_ref().map(code_at).transpose()
+        })
+        .await
     }
 
     async fn consume_code(
@@ -163,6 +169,7 @@ impl CodeStore for PostgresStore {
         exchange: CodeExchange,
         now: NumericDate,
     ) -> Result<CodeConsumption, StoreError> {
-        retrying!(E, self.try_consume(hash, &exchange, now))
+        self.bounded(async move { retrying!(E, self.try_consume(hash, &exchange, now)) })
+            .await
     }
 }

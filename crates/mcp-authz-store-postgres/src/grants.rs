@@ -165,7 +165,8 @@ impl GrantStore for PostgresStore {
         scope: Scope,
         now: NumericDate,
     ) -> Result<Rotation, StoreError> {
-        retrying!(E, self.try_rotate(presented, &next, &scope, now))
+        self.bounded(async move { retrying!(E, self.try_rotate(presented, &next, &scope, now)) })
+            .await
     }
 
     async fn find_refresh_token(
@@ -173,52 +174,61 @@ impl GrantStore for PostgresStore {
         hash: &SecretHash,
         now: NumericDate,
     ) -> Result<Option<RefreshLookup>, StoreError> {
-        let Some(row) = sqlx::query(LOOKUP)
-            .bind(hash.as_bytes().as_slice())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(|err| store_error(&err, E))?
-        else {
-            return Ok(None);
-        };
-        let token = refresh_token_at(&row, 0)?;
-        if row
-            .try_get::<Option<&str>, usize>(5)
-            .map_err(|err| store_error(&err, Entity::Grant))?
-            .is_none()
-        {
-            return Err(orphan());
-        }
-        let grant = grant_at(&row, 5)?;
-        Ok(Some(RefreshLookup {
-            status: token.status(&grant, now),
-            token,
-            grant,
-        }))
+        self.bounded(async move {
+            let Some(row) = sqlx::query(LOOKUP)
+                .bind(hash.as_bytes().as_slice())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(|err| store_error(&err, E))?
+            else {
+                return Ok(None);
+            };
+            let token = refresh_token_at(&row, 0)?;
+            if row
+                .try_get::<Option<&str>, usize>(5)
+                .map_err(|err| store_error(&err, Entity::Grant))?
+                .is_none()
+            {
+                return Err(orphan());
+            }
+            let grant = grant_at(&row, 5)?;
+            Ok(Some(RefreshLookup {
+                status: token.status(&grant, now),
+                token,
+                grant,
+            }))
+        })
+        .await
     }
 
     async fn get_grant(&self, family_id: &FamilyId) -> Result<Option<Grant>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, client_id, subject, scope, resources, created_at, expires_at, \
+        self.bounded(async move {
+            let row = sqlx::query(
+                "SELECT id, client_id, subject, scope, resources, created_at, expires_at, \
              revoked_at, revoked_reason FROM grants WHERE id = $1",
-        )
-        .bind(family_id.as_str())
-        .fetch_optional(self.pool())
+            )
+            .bind(family_id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Grant))?;
+            row.map(|row| grant_at(&row, 0)).transpose()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Grant))?;
-        row.map(|row| grant_at(&row, 0)).transpose()
     }
 
     async fn subject_grants(&self, subject: &Subject) -> Result<Vec<Grant>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, client_id, subject, scope, resources, created_at, expires_at, \
+        self.bounded(async move {
+            let rows = sqlx::query(
+                "SELECT id, client_id, subject, scope, resources, created_at, expires_at, \
              revoked_at, revoked_reason FROM grants WHERE subject = $1 ORDER BY created_at, id",
-        )
-        .bind(subject.as_str())
-        .fetch_all(self.pool())
+            )
+            .bind(subject.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Grant))?;
+            rows.iter().map(|row| grant_at(row, 0)).collect()
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Grant))?;
-        rows.iter().map(|row| grant_at(row, 0)).collect()
     }
 
     async fn revoke_grant(
@@ -227,17 +237,20 @@ impl GrantStore for PostgresStore {
         reason: RevocationReason,
         now: NumericDate,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE grants SET revoked_at = $2, revoked_reason = $3 \
+        self.bounded(async move {
+            let done = sqlx::query(
+                "UPDATE grants SET revoked_at = $2, revoked_reason = $3 \
              WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(family_id.as_str())
-        .bind(now.as_i64())
-        .bind(reason.as_str())
-        .execute(self.pool())
+            )
+            .bind(family_id.as_str())
+            .bind(now.as_i64())
+            .bind(reason.as_str())
+            .execute(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::Grant))?;
+            Ok(done.rows_affected() == 1)
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::Grant))?;
-        Ok(done.rows_affected() == 1)
     }
 
     async fn revoke_client_grants(
@@ -245,15 +258,18 @@ impl GrantStore for PostgresStore {
         client_id: &ClientId,
         now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
-        retrying!(
-            Entity::Grant,
-            self.try_revoke_where(
-                "client_id",
-                client_id.as_str(),
-                RevocationReason::Client,
-                now
+        self.bounded(async move {
+            retrying!(
+                Entity::Grant,
+                self.try_revoke_where(
+                    "client_id",
+                    client_id.as_str(),
+                    RevocationReason::Client,
+                    now
+                )
             )
-        )
+        })
+        .await
     }
 
     async fn revoke_subject_grants(
@@ -261,10 +277,13 @@ impl GrantStore for PostgresStore {
         subject: &Subject,
         now: NumericDate,
     ) -> Result<RevocationCounts, StoreError> {
-        retrying!(
-            Entity::Grant,
-            self.try_revoke_where("subject", subject.as_str(), RevocationReason::Subject, now)
-        )
+        self.bounded(async move {
+            retrying!(
+                Entity::Grant,
+                self.try_revoke_where("subject", subject.as_str(), RevocationReason::Subject, now)
+            )
+        })
+        .await
     }
 }
 
@@ -275,17 +294,20 @@ impl RevokedTokenStore for PostgresStore {
         jti: &TokenId,
         expires_at: NumericDate,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
+        self.bounded(async move {
+            sqlx::query(
+                "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
              ON CONFLICT (jti) DO UPDATE \
              SET expires_at = GREATEST(revoked_access_tokens.expires_at, EXCLUDED.expires_at)",
-        )
-        .bind(jti.as_str())
-        .bind(expires_at.as_i64())
-        .execute(self.pool())
+            )
+            .bind(jti.as_str())
+            .bind(expires_at.as_i64())
+            .execute(self.pool())
+            .await
+            .map_err(|err| store_error(&err, Entity::AccessToken))?;
+            Ok(())
+        })
         .await
-        .map_err(|err| store_error(&err, Entity::AccessToken))?;
-        Ok(())
     }
 
     async fn is_access_token_revoked(
@@ -293,6 +315,7 @@ impl RevokedTokenStore for PostgresStore {
         jti: &TokenId,
         now: NumericDate,
     ) -> Result<bool, StoreError> {
+        self.bounded(async move {
         let row = sqlx::query(
             "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1 AND expires_at > $2)",
         )
@@ -302,5 +325,6 @@ impl RevokedTokenStore for PostgresStore {
         .await
         .map_err(|err| store_error(&err, Entity::AccessToken))?;
         column(&row, 0, Entity::AccessToken)
+        }).await
     }
 }

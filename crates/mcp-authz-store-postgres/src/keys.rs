@@ -114,8 +114,9 @@ impl PostgresStore {
 #[async_trait]
 impl KeyStore for PostgresStore {
     async fn insert_key(&self, key: SigningKey) -> Result<(), StoreError> {
-        let (state, retired_until) = state_columns(key.state);
-        sqlx::query(
+        self.bounded(async move {
+            let (state, retired_until) = state_columns(key.state);
+            sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk_json, created_at, \
              state, retired_until, activates_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -130,38 +131,52 @@ impl KeyStore for PostgresStore {
         .execute(self.pool())
         .await
         .map_err(|err| store_error(&err, E))?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_key(&self, kid: &KeyId) -> Result<Option<SigningKey>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE kid = $1"
-        ))
-        .bind(kid.as_str())
-        .fetch_optional(self.pool())
+        self.bounded(async move {
+            let row = sqlx::query(&format!(
+                "SELECT {KEY_COLUMNS} FROM signing_keys WHERE kid = $1"
+            ))
+            .bind(kid.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|err| store_error(&err, E))?;
+            row.as_ref().map(key_at).transpose()
+        })
         .await
-        .map_err(|err| store_error(&err, E))?;
-        row.as_ref().map(key_at).transpose()
     }
 
     async fn active_key(&self) -> Result<Option<SigningKey>, StoreError> {
-        let rows = self.select_keys("WHERE state = 'active'", None).await?;
-        rows.first().map(key_at).transpose()
+        self.bounded(async move {
+            let rows = self.select_keys("WHERE state = 'active'", None).await?;
+            rows.first().map(key_at).transpose()
+        })
+        .await
     }
 
     async fn published_keys(&self, now: NumericDate) -> Result<Vec<SigningKey>, StoreError> {
-        let rows = self
-            .select_keys(
-                "WHERE state <> 'retired' OR retired_until > $1 ORDER BY created_at, kid",
-                Some(now.as_i64()),
-            )
-            .await?;
-        rows.iter().map(key_at).collect()
+        self.bounded(async move {
+            let rows = self
+                .select_keys(
+                    "WHERE state <> 'retired' OR retired_until > $1 ORDER BY created_at, kid",
+                    Some(now.as_i64()),
+                )
+                .await?;
+            rows.iter().map(key_at).collect()
+        })
+        .await
     }
 
     async fn list_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
-        let rows = self.select_keys("ORDER BY created_at, kid", None).await?;
-        rows.iter().map(key_at).collect()
+        self.bounded(async move {
+            let rows = self.select_keys("ORDER BY created_at, kid", None).await?;
+            rows.iter().map(key_at).collect()
+        })
+        .await
     }
 
     async fn activate_key(
@@ -169,6 +184,7 @@ impl KeyStore for PostgresStore {
         kid: &KeyId,
         retire_previous_until: NumericDate,
     ) -> Result<Option<KeyId>, StoreError> {
-        retrying!(E, self.try_activate(kid, retire_previous_until))
+        self.bounded(async move { retrying!(E, self.try_activate(kid, retire_previous_until)) })
+            .await
     }
 }

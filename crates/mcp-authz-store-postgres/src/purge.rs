@@ -56,6 +56,7 @@ impl PostgresStore {
 #[async_trait]
 impl PurgeStore for PostgresStore {
     async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError> {
-        retrying!(Entity::Grant, self.try_purge(now))
+        self.bounded(async move { retrying!(Entity::Grant, self.try_purge(now)) })
+            .await
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use mcp_authz_store::StoreError;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -20,6 +21,7 @@ pub struct PostgresStore {
     pool: PgPool,
     migration_options: PgConnectOptions,
     connect_timeout: Duration,
+    operation_timeout: Duration,
 }
 
 impl PostgresStore {
@@ -37,12 +39,38 @@ impl PostgresStore {
         pool: PgPool,
         migration_options: PgConnectOptions,
         connect_timeout: Duration,
+        operation_timeout: Duration,
     ) -> Self {
         Self {
             pool,
             migration_options,
             connect_timeout,
+            operation_timeout,
         }
+    }
+
+    /// Runs one storage operation within the [operation
+    /// timeout](PostgresStoreBuilder::operation_timeout), else fails with `Unavailable`.
+    ///
+    /// `statement_timeout` is enforced by the server, so it never fires when the network between
+    /// here and the database drops packets: the statement, or the reply, never arrives, and the
+    /// operation would wait for the operating system to give up on the connection (minutes). The
+    /// abandoned operation's connection is not handed out again: `sqlx` pings it before returning
+    /// it to the pool and closes it if the ping fails; until the ping is answered or fails, it
+    /// holds its pool slot, so a long outage ends in acquire timeouts (still `Unavailable`, still
+    /// bounded).
+    pub(crate) async fn bounded<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.operation_timeout, operation)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::unavailable(format!(
+                    "no answer from PostgreSQL within {} ms",
+                    self.operation_timeout.as_millis()
+                )))
+            })
     }
 
     /// The latest schema version this build embeds (the version of its last migration).

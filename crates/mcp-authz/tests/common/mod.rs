@@ -11,6 +11,7 @@
 )] // test helpers: failing loudly is the point
 
 pub mod oauth;
+pub mod proxy;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -77,16 +78,20 @@ impl Serve {
         Self::start_on(data_dir, "127.0.0.1:0", extra)
     }
 
-    /// `serve --bind <bind> ...`: restarting on the address of an earlier run keeps the issuer.
+    /// `serve --bind <bind> ...`: restarting on the address of an earlier run keeps the issuer. With
+    /// `--store URL` among `extra`, `data_dir` is not passed (only its parent holds the log).
     pub fn start_on(data_dir: &Path, bind: &str, extra: &[&str]) -> Self {
         let parent = data_dir.parent().unwrap();
         let log = parent.join(format!(
             "serve-{}.log",
             std::fs::read_dir(parent).unwrap().count()
         ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-authz"))
-            .args(["serve", "--bind", bind, "--data-dir"])
-            .arg(data_dir)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-authz"));
+        command.args(["serve", "--bind", bind]);
+        if !extra.contains(&"--store") {
+            command.arg("--data-dir").arg(data_dir);
+        }
+        let mut child = command
             .args(extra)
             // No configuration file of the machine's user.
             .env("XDG_CONFIG_HOME", parent.join("serve-config"))

@@ -1,0 +1,217 @@
+//! `serve` on PostgreSQL while the database goes away and comes back (issue #18, REQUIREMENTS SC-2):
+//! requests that need the database get 503 with `Retry-After` within a bounded time (never 500,
+//! never a hang), `/readyz` says "not ready" without detail, what needs no database keeps working,
+//! and the service recovers by itself with nothing committed lost.
+//!
+//! The database sits behind a [`CutProxy`] the test cuts two ways: `Down` (connections closed and
+//! refused, as when PostgreSQL stops) and `Blackhole` (packets vanish, as when its host drops off the
+//! network: only a client-side deadline ends a statement then).
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::net::ToSocketAddrs as _;
+use std::time::{Duration, Instant};
+
+use common::proxy::{CutProxy, Link};
+use common::{ADMIN, Browser, Serve, oauth};
+use mcp_authz_pkce::CodeVerifier;
+use sqlx::Executor as _;
+
+/// No request may take longer than this during an outage (the store's acquire and statement
+/// timeouts are 5 s each); a hang guard, not a performance figure.
+const BOUNDED: Duration = Duration::from_secs(20);
+
+/// How long the service may take to notice the database is back.
+const RECOVERY: Duration = Duration::from_secs(30);
+
+fn test_url() -> String {
+    std::env::var("MCP_AUTHZ_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh database on the test server, or `None` outside CI when there is no server.
+async fn fresh_database() -> Option<(sqlx::PgPool, String, url::Url)> {
+    let url = url::Url::parse(&test_url()).unwrap();
+    let admin = match sqlx::PgPool::connect(url.as_str()).await {
+        Ok(pool) => pool,
+        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("CI=true but the test PostgreSQL at {url} is unreachable ({err})")
+        }
+        Err(err) => {
+            eprintln!("\n*** SKIPPED: PostgreSQL at {url} is unreachable ({err})\n");
+            return None;
+        }
+    };
+    let name = format!("mcp_authz_outage_{}", std::process::id());
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    Some((admin, name, url))
+}
+
+/// The status and `Retry-After` of a request, panicking past [`BOUNDED`].
+async fn bounded(what: &str, request: reqwest::RequestBuilder) -> (u16, Option<String>, String) {
+    let started = Instant::now();
+    let response = tokio::time::timeout(BOUNDED, request.send())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer within {BOUNDED:?}"))
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.text().await.unwrap();
+    assert!(started.elapsed() < BOUNDED, "{what}");
+    (status, retry_after, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
+    let Some((admin, name, test_url)) = fresh_database().await else {
+        return;
+    };
+    let upstream = (
+        test_url.host_str().unwrap(),
+        test_url.port().unwrap_or(5432),
+    )
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = CutProxy::start(upstream).await;
+    let mut store_url = test_url.clone();
+    store_url.set_port(Some(proxy.addr.port())).unwrap();
+    store_url.set_host(Some("127.0.0.1")).unwrap();
+    store_url.set_path(&name);
+
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(&dir.path().join("data"), &["--store", store_url.as_str()]);
+    let base = serve.base.clone();
+    let http = reqwest::Client::new();
+
+    // A user's grant, made while the database is up.
+    let redirect = oauth::callback_listener().await;
+    let client_id = oauth::register(&http, &base, &redirect).await;
+    let verifier = CodeVerifier::generate().unwrap();
+    let (callback, _) = Browser::new()
+        .authorize(
+            &oauth::authorization_url(&base, &client_id, &redirect, &verifier),
+            ADMIN,
+            &serve.admin_password(),
+        )
+        .await;
+    let (status, tokens) = oauth::exchange(
+        &http,
+        &base,
+        &client_id,
+        &redirect,
+        &oauth::code_of(&callback),
+        &verifier,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{tokens}");
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+    // The JWKS is read (and cached) before the outage, like any resource server would have.
+    assert_eq!(
+        bounded("jwks", http.get(format!("{base}/jwks.json")))
+            .await
+            .0,
+        200
+    );
+
+    for cut in [Link::Blackhole, Link::Down] {
+        proxy.set(cut);
+        let label = if cut == Link::Down {
+            "down"
+        } else {
+            "blackhole"
+        };
+        // Needs no database: answered as usual.
+        for path in [
+            "/.well-known/oauth-authorization-server",
+            "/jwks.json",
+            "/healthz",
+        ] {
+            let (status, _, body) = bounded(path, http.get(format!("{base}{path}"))).await;
+            assert_eq!(status, 200, "{label} {path}: {body}");
+        }
+        // Not ready, without the cause (which can name hosts and users) on the public listener.
+        let (status, retry, body) = bounded("readyz", http.get(format!("{base}/readyz"))).await;
+        assert_eq!((status, body.as_str()), (503, "not ready\n"), "{label}");
+        assert!(retry.is_some(), "{label}");
+        // Needs the database: 503 with Retry-After, the RFC error code, no store detail.
+        let refresh = http.post(format!("{base}/token")).form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.as_str()),
+            ("client_id", client_id.as_str()),
+        ]);
+        let (status, retry, body) = bounded("refresh", refresh).await;
+        assert_eq!(status, 503, "{label} refresh: {body}");
+        assert!(retry.is_some(), "{label} refresh");
+        assert!(body.contains("temporarily_unavailable"), "{label}: {body}");
+        assert!(
+            !body.contains("127.0.0.1") && !body.contains(&name),
+            "{body}"
+        );
+        let register = http
+            .post(format!("{base}/register"))
+            .json(&serde_json::json!({
+                "redirect_uris": [redirect],
+                "token_endpoint_auth_method": "none",
+            }));
+        let (status, retry, body) = bounded("register", register).await;
+        assert_eq!(status, 503, "{label} register: {body}");
+        assert!(retry.is_some(), "{label} register");
+        // The co-located MCP server checks revocation in the same database: it cannot say the
+        // token still stands, so it answers 503 too (fail closed), never 401 or 500.
+        let mcp = http
+            .post(serve.mcp_url())
+            .bearer_auth(&access_token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+        let (status, retry, body) = bounded("mcp", mcp).await;
+        assert_eq!(status, 503, "{label} mcp: {body}");
+        assert!(retry.is_some(), "{label} mcp");
+    }
+
+    // Back up: ready again by itself, and the grant made before the outage still refreshes (the
+    // refreshes refused during the outage had no effect).
+    proxy.set(Link::Up);
+    let back = Instant::now();
+    loop {
+        let (status, _, _) = bounded("readyz", http.get(format!("{base}/readyz"))).await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            back.elapsed() < RECOVERY,
+            "not ready {RECOVERY:?} after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = oauth::refresh(&http, &base, &client_id, &refresh_token)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    eprintln!(
+        "outage: ready {} ms after the database came back",
+        back.elapsed().as_millis()
+    );
+
+    drop(serve);
+    drop(proxy);
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+}
