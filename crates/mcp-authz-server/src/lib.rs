@@ -72,6 +72,7 @@ mod cimd_error;
 mod config;
 pub mod dangerous;
 mod fetch_budget;
+mod forwarded;
 mod key_error;
 mod keys;
 mod lockout;
@@ -93,6 +94,7 @@ pub use config::{
     MAX_SERVICE_NAME_LEN, MetadataDocumentConfig, ResourcePolicy, ServerConfig,
     ServerConfigBuilder,
 };
+pub use forwarded::{IpNet, TrustedProxies};
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
 pub use mcp_authz_metadata::{

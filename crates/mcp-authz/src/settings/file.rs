@@ -33,6 +33,8 @@ pub(crate) struct FileSettings {
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) log_format: Option<LogFormat>,
     pub(crate) metrics_bind: Option<SocketAddr>,
+    /// Reverse proxies whose forwarded client address is believed (`--trusted-proxy`).
+    pub(crate) trusted_proxies: Option<Vec<String>>,
     pub(crate) header_timeout: Option<u64>,
     pub(crate) body_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use mcp_authz_server::IpNet;
+
 use crate::settings::{LogFormat, LogLevel, PRECEDENCE_HELP, SigningAlg, StoreArgs};
 
 /// The options of `serve`.
@@ -98,12 +100,34 @@ pub(crate) struct ServeArgs {
     /// private: it shows traffic by route). Default: off.
     #[arg(long, env = "MCP_AUTHZ_METRICS_BIND", value_name = "ADDRESS", value_parser = parse_bind)]
     pub(crate) metrics_bind: Option<SocketAddr>,
+    /// A reverse proxy whose `Forwarded` / `X-Forwarded-For` header names the client (for rate
+    /// limits and logs): an address or network (`10.0.0.0/8`, `192.0.2.7`); repeatable, or
+    /// comma-separated in the variable. Requests from anywhere else are keyed by their TCP peer
+    /// whatever their headers say. Default: none.
+    #[arg(
+        long = "trusted-proxy",
+        env = "MCP_AUTHZ_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = parse_network
+    )]
+    pub(crate) trusted_proxies: Vec<IpNet>,
     /// DANGEROUS, interoperability tests only: fetch Client ID Metadata Documents from loopback and
     /// private addresses too (the SSRF guard refuses them otherwise), trusting the PEM certificates in
     /// this file besides the web PKI roots. Documents still need https. Refused unless bound to a
     /// loopback address.
     #[arg(long, value_name = "PEM")]
     pub(crate) dangerous_allow_loopback_cimd: Option<PathBuf>,
+}
+
+/// `--trusted-proxy`: a network in CIDR notation, or one address (a /32 or /128 network).
+pub(crate) fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("{text:?} is not an address or a network (e.g. 10.0.0.0/8 or 192.0.2.7)")
+        })
 }
 
 /// `--bind`: a socket address, or `localhost:PORT` for the IPv4 loopback address.
@@ -124,6 +148,46 @@ fn parse_bind(text: &str) -> Result<SocketAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() {
+        assert_eq!(
+            parse_network("10.0.0.0/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(
+            parse_network(" 192.0.2.7 ").unwrap().to_string(),
+            "192.0.2.7/32"
+        );
+        assert_eq!(
+            parse_network("2001:db8::/32").unwrap().to_string(),
+            "2001:db8::/32"
+        );
+        assert_eq!(parse_network("::1").unwrap().to_string(), "::1/128");
+        for bad in ["", "10.0.0.0/33", "proxy.internal", "10.0.0.0/8/8", "*"] {
+            assert!(parse_network(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text parses or is refused with a message, never a panic; what parses prints back
+        /// as a network that parses to itself.
+        #[test]
+        fn any_network_text_is_safe(text in "[0-9a-f:./ ]{0,40}") {
+            if let Ok(net) = parse_network(&text) {
+                proptest::prop_assert_eq!(parse_network(&net.to_string()).unwrap(), net);
+            }
+        }
+
+        /// `--bind` / `--metrics-bind` parsing never panics, and an accepted address prints back
+        /// as itself.
+        #[test]
+        fn any_bind_text_is_safe(text in "[0-9a-z:.\\[\\]]{0,30}") {
+            if let Ok(addr) = parse_bind(&text) {
+                proptest::prop_assert_eq!(parse_bind(&addr.to_string()).unwrap(), addr);
+            }
+        }
+    }
 
     #[test]
     fn bind_accepts_addresses_and_localhost() {

@@ -21,6 +21,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use mcp_authz_server::TrustedProxies;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -37,6 +38,7 @@ pub(super) async fn serve(
     app: Router,
     tls: Option<TlsAcceptor>,
     limits: ConnectionLimits,
+    proxies: Arc<TrustedProxies>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -65,15 +67,19 @@ pub(super) async fn serve(
         };
         let app = app.clone();
         let tls = tls.clone();
+        let proxies = Arc::clone(&proxies);
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _slot = slot;
             match tls {
-                None => connection(TokioIo::new(tcp), app, peer, limits, watcher).await,
+                None => {
+                    connection(TokioIo::new(tcp), app, peer, limits, proxies, watcher).await;
+                }
                 Some(acceptor) => {
                     match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            connection(TokioIo::new(stream), app, peer, limits, watcher).await;
+                            connection(TokioIo::new(stream), app, peer, limits, proxies, watcher)
+                                .await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -92,12 +98,15 @@ pub(super) async fn serve(
     Ok(())
 }
 
-/// Serves one connection (HTTP/1.1) with the header and body timeouts.
+/// Serves one connection (HTTP/1.1) with the header and body timeouts. Each request carries its
+/// client's address (`ConnectInfo`): the TCP peer, or the forwarded address when the peer is a
+/// trusted proxy (`--trusted-proxy`).
 async fn connection<I>(
     io: TokioIo<I>,
     app: Router,
     peer: SocketAddr,
     limits: ConnectionLimits,
+    proxies: Arc<TrustedProxies>,
     watcher: Watcher,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -105,10 +114,14 @@ async fn connection<I>(
     let body_timeout = limits.body_timeout;
     let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
         let app = app.clone();
+        let client = SocketAddr::new(
+            proxies.client_addr(peer.ip(), request.headers()),
+            peer.port(),
+        );
         async move {
             let expired = Arc::new(AtomicBool::new(false));
             let (mut parts, body) = request.into_parts();
-            parts.extensions.insert(ConnectInfo(peer));
+            parts.extensions.insert(ConnectInfo(client));
             let body = TimeoutBody::new(body, body_timeout, Arc::clone(&expired));
             let response = app.oneshot(http::Request::from_parts(parts, body)).await;
             if expired.load(Ordering::Acquire) {

@@ -204,9 +204,15 @@ async fn serve(
     announce_metrics(metrics.as_ref(), out)?;
     out.flush()?;
     tracing::info!(%issuer, %resource, %local, "mcp-authz serving");
-    listen::serve(listener, app, tls.map(|t| t.acceptor), args.limits)
-        .await
-        .map_err(CliError::Serve)?;
+    listen::serve(
+        listener,
+        app,
+        tls.map(|t| t.acceptor),
+        args.limits,
+        args.trusted_proxies,
+    )
+    .await
+    .map_err(CliError::Serve)?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -90,9 +90,15 @@ pub(super) async fn serve(
         %local,
         "mcp-authz serving the demo MCP server only"
     );
-    listen::serve(listener, app, tls.map(|t| t.acceptor), settings.limits)
-        .await
-        .map_err(CliError::Serve)?;
+    listen::serve(
+        listener,
+        app,
+        tls.map(|t| t.acceptor),
+        settings.limits,
+        settings.trusted_proxies,
+    )
+    .await
+    .map_err(CliError::Serve)?;
     tracing::info!("stopped");
     Ok(())
 }

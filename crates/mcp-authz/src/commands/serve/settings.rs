@@ -110,6 +110,8 @@ pub(crate) struct ServeSettings {
     pub(crate) rate_limits: RateLimits,
     /// `--metrics-bind`: where `/metrics` is served, if anywhere.
     pub(crate) metrics_bind: Option<SocketAddr>,
+    /// `--trusted-proxy`: whose forwarded client addresses are believed.
+    pub(crate) trusted_proxies: std::sync::Arc<mcp_authz_server::TrustedProxies>,
 }
 
 /// The rate limits an operator set (`--authorize-rate-limit`, `--token-rate-limit`,
@@ -216,7 +218,32 @@ pub(crate) fn resolve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettin
         limits: limits(args, &file)?,
         rate_limits: rate_limits(args, &file)?,
         metrics_bind: args.metrics_bind.or(file.metrics_bind),
+        trusted_proxies: std::sync::Arc::new(trusted_proxies(args, &file)?),
     })
+}
+
+/// The trusted proxies of the flags (and their variable), else of the file.
+fn trusted_proxies(
+    args: &ServeArgs,
+    file: &FileSettings,
+) -> Result<mcp_authz_server::TrustedProxies, SettingsError> {
+    if !args.trusted_proxies.is_empty() {
+        return Ok(mcp_authz_server::TrustedProxies::new(
+            args.trusted_proxies.iter().copied(),
+        ));
+    }
+    let networks = file
+        .trusted_proxies
+        .iter()
+        .flatten()
+        .map(|text| {
+            super::args::parse_network(text).map_err(|reason| SettingsError::Invalid {
+                what: "trusted_proxies",
+                reason,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(mcp_authz_server::TrustedProxies::new(networks))
 }
 
 /// The connection limits: each at least 1 (0 would refuse or cut off every client) and at most
