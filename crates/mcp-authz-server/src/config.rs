@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope, ScopeToken};
-use mcp_authz_store::{Clock, IdGenerator, RandomIds, SystemClock};
+use mcp_authz_store::{BrowserStateStore, Clock, IdGenerator, RandomIds, SystemClock};
 
 use crate::dangerous::AutoApprove;
 use crate::lockout::LoginLockout;
@@ -147,6 +147,7 @@ pub struct ServerConfig {
     pub(crate) metadata_documents: MetadataDocumentConfig,
     pub(crate) max_pending: usize,
     pub(crate) max_pending_per_peer: usize,
+    pub(crate) browser_states: Option<Arc<dyn BrowserStateStore>>,
     pub(crate) signing_algorithm: SigningAlgorithm,
     pub(crate) login_lockout: LoginLockout,
     pub(crate) password_checks: PasswordCheckLimits,
@@ -205,6 +206,7 @@ impl ServerConfig {
             metadata_documents: MetadataDocumentConfig::default(),
             max_pending: 10_000,
             max_pending_per_peer: 64,
+            browser_states: None,
             signing_algorithm: SigningAlgorithm::Es256,
             login_lockout: LoginLockout::default(),
             password_checks: PasswordCheckLimits::default(),
@@ -285,6 +287,7 @@ pub struct ServerConfigBuilder {
     metadata_documents: MetadataDocumentConfig,
     max_pending: usize,
     max_pending_per_peer: usize,
+    browser_states: Option<Arc<dyn BrowserStateStore>>,
     signing_algorithm: SigningAlgorithm,
     login_lockout: LoginLockout,
     password_checks: PasswordCheckLimits,
@@ -445,6 +448,18 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Keeps browser sessions, pending authorization requests and upstream logins in `states`
+    /// instead of this process's memory, so that several instances sharing `states` (a
+    /// `PostgresStore`) can each serve any step of a browser flow: no sticky sessions
+    /// (REQUIREMENTS SC-1). Default: in memory ([`MemoryBrowserStates`], bounded by
+    /// [`max_pending`](Self::max_pending)), for one instance.
+    ///
+    /// [`MemoryBrowserStates`]: mcp_authz_store::MemoryBrowserStates
+    pub fn shared_browser_state(mut self, states: Arc<dyn BrowserStateStore>) -> Self {
+        self.browser_states = Some(states);
+        self
+    }
+
     /// The algorithm of the signing keys the server creates: the first key of an empty store and every
     /// [rotation](crate::AuthorizationServer::rotate_signing_key). Existing keys keep theirs, so
     /// changing it takes effect at the next rotation; tokens of keys of the other algorithm stay
@@ -567,6 +582,7 @@ impl ServerConfigBuilder {
             metadata_documents: self.metadata_documents,
             max_pending: self.max_pending,
             max_pending_per_peer: self.max_pending_per_peer,
+            browser_states: self.browser_states,
             signing_algorithm: self.signing_algorithm,
             login_lockout: self.login_lockout,
             password_checks: self.password_checks,

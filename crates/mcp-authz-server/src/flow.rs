@@ -11,7 +11,7 @@ use mcp_authz_token::{AuthorizationCode, AuthorizationResponse};
 
 use crate::browser::Browsers;
 use crate::config::ServerConfig;
-use crate::error::{EndpointError, Handled};
+use crate::error::{EndpointError, Handled, PageError};
 use crate::pages::{self, LoginNotice};
 use crate::paths::Paths;
 use crate::respond;
@@ -92,7 +92,10 @@ impl AuthorizationFlow {
             .as_ref()
             .is_some_and(|c| c.covers(&pending.resources, &pending.scope))
         {
-            self.browsers.pending.remove(request_id);
+            if self.browsers.take_pending(request_id).await?.is_none() {
+                // Another step (another tab, another instance) took it first.
+                return Err(PageError::RequestExpired.into());
+            }
             return self
                 .issue_code(pending, subject.clone(), redirect_status)
                 .await;

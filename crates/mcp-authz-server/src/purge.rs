@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_authz_store::{Clock, PurgeCounts, PurgeStore};
+use mcp_authz_store::{BrowserStateStore, Clock, PurgeCounts, PurgeStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -58,6 +58,16 @@ impl PurgeTask {
     /// # Panics
     /// Outside a Tokio runtime (as `tokio::spawn` does).
     pub fn spawn(store: Arc<dyn PurgeStore>, clock: Arc<dyn Clock>, interval: Duration) -> Self {
+        Self::spawn_with(store, None, clock, interval)
+    }
+
+    /// [`spawn`](Self::spawn), also purging expired browser sessions and requests of `browser`.
+    fn spawn_with(
+        store: Arc<dyn PurgeStore>,
+        browser: Option<Arc<dyn BrowserStateStore>>,
+        clock: Arc<dyn Clock>,
+        interval: Duration,
+    ) -> Self {
         let (publish, progress) = watch::channel(PurgeProgress::default());
         let interval = interval.max(MIN_PURGE_INTERVAL);
         let handle = tokio::spawn(async move {
@@ -65,7 +75,17 @@ impl PurgeTask {
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                let outcome = store.purge_expired(clock.now()).await;
+                let now = clock.now();
+                let outcome = store.purge_expired(now).await;
+                if let Some(browser) = &browser {
+                    match browser.purge_browser_states(now).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::debug!(browser_states = n, "purged expired browser state")
+                        }
+                        Err(error) => tracing::warn!(%error, "purge of browser state failed"),
+                    }
+                }
                 publish.send_modify(|p| {
                     p.passes += 1;
                     match outcome {
@@ -126,21 +146,35 @@ impl Drop for PurgeTask {
     }
 }
 
-/// What the purge needs from a server, and nothing else: its store and its clock.
+/// What the purge needs from a server, and nothing else: its stores and its clock.
 #[derive(Clone)]
 pub(crate) struct Purger {
     store: Arc<dyn PurgeStore>,
+    browser: Arc<dyn BrowserStateStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl Purger {
-    /// The purge of `store` at `clock`'s time.
-    pub(crate) fn new(store: Arc<dyn PurgeStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    /// The purge of `store` and `browser` at `clock`'s time.
+    pub(crate) fn new(
+        store: Arc<dyn PurgeStore>,
+        browser: Arc<dyn BrowserStateStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            browser,
+            clock,
+        }
     }
 
     /// Spawns the purge every `interval`; see [`PurgeTask::spawn`].
     pub(crate) fn spawn(&self, interval: Duration) -> PurgeTask {
-        PurgeTask::spawn(self.store.clone(), self.clock.clone(), interval)
+        PurgeTask::spawn_with(
+            self.store.clone(),
+            Some(self.browser.clone()),
+            self.clock.clone(),
+            interval,
+        )
     }
 }

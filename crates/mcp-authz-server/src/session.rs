@@ -1,10 +1,11 @@
-//! Browser sessions and pending authorization requests: opaque random ids in bounded, expiring
-//! in-memory tables (REQUIREMENTS AS-11, SEC-4, SEC-8, SEC-17).
+//! Browser sessions and pending authorization requests: what they hold, their lifetimes, the random
+//! ids that name them, and their stored form (REQUIREMENTS AS-11, SEC-4, SEC-8, SEC-17, SC-1).
 //!
 //! A session exists only once a user signed in: an anonymous browser is just a random id in its
-//! cookie, with no table entry. Pending requests of anonymous browsers and of signed-in sessions live
-//! in separate tables, each bounded per owner (peer address or session), so that anonymous traffic
-//! can never evict a signed-in session or its requests (SEC-17).
+//! cookie, with no record. Records live in a [`BrowserStateStore`](mcp_authz_store::BrowserStateStore)
+//! (this process's memory, or PostgreSQL shared by every instance), keyed by the SHA-256 of the id;
+//! the stored value is the JSON of [`StoredSession`] / [`StoredPending`], read back through the
+//! same parsers as a request (a record that does not parse is treated as expired).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -14,8 +15,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_authz_metadata::{ClientId, RedirectUri, ResourceUri, Scope};
 use mcp_authz_pkce::CodeChallenge;
-use mcp_authz_store::Subject;
+use mcp_authz_store::{SecretHash, Subject};
 use mcp_authz_token::State;
+use serde::{Deserialize, Serialize};
 
 use crate::provenance::Provenance;
 
@@ -52,9 +54,9 @@ pub(crate) struct Session {
 /// A validated authorization request waiting for login and consent.
 #[derive(Debug, Clone)]
 pub(crate) struct Pending {
-    /// The browser that started it (its cookie: an anonymous browser id, or the signed-in session
-    /// id once the user logged in): only that browser may continue it.
-    pub(crate) session_id: String,
+    /// SHA-256 of the browser that started it (its cookie: an anonymous browser id, or the
+    /// signed-in session id once the user logged in): only that browser may continue it.
+    pub(crate) browser: SecretHash,
     /// The CSRF token of the forms of this request (SEC-4); renewed at login.
     pub(crate) csrf: String,
     pub(crate) client_id: ClientId,
@@ -139,200 +141,122 @@ impl<V: Clone> BoundedMap<V> {
     }
 }
 
-struct Owned<V> {
-    value: V,
-    owner: String,
-    expires: Instant,
+/// The stored form of a [`Session`].
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSession {
+    subject: String,
+    name: String,
 }
 
-struct OwnedEntries<V> {
-    entries: HashMap<String, Owned<V>>,
-    /// Live entry count per owner.
-    owners: HashMap<String, usize>,
-}
-
-impl<V> OwnedEntries<V> {
-    fn take(&mut self, key: &str) -> Option<Owned<V>> {
-        let entry = self.entries.remove(key)?;
-        if let Some(count) = self.owners.get_mut(&entry.owner) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.owners.remove(&entry.owner);
-            }
-        }
-        Some(entry)
+impl Session {
+    /// The JSON stored for this session.
+    pub(crate) fn to_stored(&self) -> Vec<u8> {
+        serde_json::to_vec(&StoredSession {
+            subject: self.subject.as_str().to_owned(),
+            name: self.name.clone(),
+        })
+        .unwrap_or_default()
     }
 
-    /// The key of `owner`'s entry closest to expiry.
-    fn oldest_of(&self, owner: &str) -> Option<String> {
-        self.entries
-            .iter()
-            .filter(|(_, e)| e.owner == owner)
-            .min_by_key(|(_, e)| e.expires)
-            .map(|(k, _)| k.clone())
+    /// The session stored as `bytes`, if they parse.
+    pub(crate) fn from_stored(bytes: &[u8]) -> Option<Self> {
+        let stored: StoredSession = serde_json::from_slice(bytes).ok()?;
+        Some(Self {
+            subject: Subject::parse(&stored.subject).ok()?,
+            name: stored.name,
+        })
     }
 }
 
-/// A map with a size bound, per-entry expiry and a bound per owner (a peer address, a session).
-///
-/// An owner at its bound loses its own oldest entry; a full map drops expired entries, then the
-/// oldest entry of the owner with the most entries. So one owner flooding the map evicts its own
-/// entries, never another owner's (SEC-17).
-pub(crate) struct OwnedMap<V> {
-    capacity: usize,
-    per_owner: usize,
-    inner: Mutex<OwnedEntries<V>>,
+/// The stored form of a [`Provenance`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StoredProvenance {
+    Operator,
+    MetadataDocument { host: String },
+    Dynamic,
 }
 
-impl<V: Clone> OwnedMap<V> {
-    pub(crate) fn new(capacity: usize, per_owner: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            per_owner: per_owner.max(1),
-            inner: Mutex::new(OwnedEntries {
-                entries: HashMap::new(),
-                owners: HashMap::new(),
-            }),
-        }
-    }
+/// The stored form of a [`Pending`] request: every field as the text it was parsed from.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredPending {
+    browser: String,
+    csrf: String,
+    client_id: String,
+    client_name: String,
+    provenance: StoredProvenance,
+    localhost_warning: bool,
+    redirect_uri: String,
+    state: Option<String>,
+    code_challenge: String,
+    resources: Vec<String>,
+    scope: String,
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, OwnedEntries<V>> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn insert(&self, key: String, owner: &str, value: V, ttl: Duration) {
-        let now = Instant::now();
-        let mut map = self.lock();
-        map.take(&key);
-        if map.owners.get(owner).copied().unwrap_or(0) >= self.per_owner
-            && let Some(oldest) = map.oldest_of(owner)
-        {
-            map.take(&oldest);
-        }
-        if map.entries.len() >= self.capacity {
-            let expired: Vec<String> = map
-                .entries
-                .iter()
-                .filter(|(_, e)| e.expires <= now)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in expired {
-                map.take(&k);
-            }
-        }
-        if map.entries.len() >= self.capacity {
-            let busiest = map
-                .owners
-                .iter()
-                .max_by_key(|(_, n)| **n)
-                .map(|(o, _)| o.clone());
-            if let Some(oldest) = busiest.and_then(|o| map.oldest_of(&o)) {
-                map.take(&oldest);
-            }
-        }
-        *map.owners.entry(owner.to_owned()).or_insert(0) += 1;
-        map.entries.insert(
-            key,
-            Owned {
-                value,
-                owner: owner.to_owned(),
-                expires: now + ttl,
+impl Pending {
+    /// The JSON stored for this request.
+    pub(crate) fn to_stored(&self) -> Vec<u8> {
+        let stored = StoredPending {
+            browser: self.browser.to_string(),
+            csrf: self.csrf.clone(),
+            client_id: self.client_id.as_str().to_owned(),
+            client_name: self.client_name.clone(),
+            provenance: match &self.provenance {
+                Provenance::Operator => StoredProvenance::Operator,
+                Provenance::MetadataDocument { host } => {
+                    StoredProvenance::MetadataDocument { host: host.clone() }
+                }
+                Provenance::Dynamic => StoredProvenance::Dynamic,
             },
-        );
+            localhost_warning: self.localhost_warning,
+            redirect_uri: self.redirect_uri.as_str().to_owned(),
+            state: self.state.as_ref().map(|s| s.as_str().to_owned()),
+            code_challenge: self.code_challenge.to_string(),
+            resources: self
+                .resources
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            scope: self.scope.to_string(),
+        };
+        serde_json::to_vec(&stored).unwrap_or_default()
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<V> {
-        let map = self.lock();
-        map.entries
-            .get(key)
-            .filter(|e| e.expires > Instant::now())
-            .map(|e| e.value.clone())
-    }
-
-    pub(crate) fn remove(&self, key: &str) -> Option<V> {
-        self.lock()
-            .take(key)
-            .filter(|e| e.expires > Instant::now())
-            .map(|e| e.value)
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.lock().entries.len()
-    }
-}
-
-/// The pending authorization requests: those of anonymous browsers (owned by their peer address)
-/// apart from those of signed-in sessions (owned by the session), so that anonymous traffic cannot
-/// evict a signed-in user's request (SEC-17).
-pub(crate) struct PendingRequests {
-    anonymous: OwnedMap<Pending>,
-    signed_in: OwnedMap<Pending>,
-}
-
-impl PendingRequests {
-    /// Each table holds `capacity` requests, at most `per_owner` of one peer or session.
-    pub(crate) fn new(capacity: usize, per_owner: usize) -> Self {
-        Self {
-            anonymous: OwnedMap::new(capacity, per_owner),
-            signed_in: OwnedMap::new(capacity, per_owner),
-        }
-    }
-
-    /// Stores the request of an anonymous browser at `peer`.
-    pub(crate) fn insert_anonymous(&self, id: String, peer: &str, pending: Pending) {
-        self.signed_in.remove(&id);
-        self.anonymous.insert(id, peer, pending, PENDING_TTL);
-    }
-
-    /// Stores the request of the signed-in session `pending.session_id`.
-    pub(crate) fn insert_signed_in(&self, id: String, pending: Pending) {
-        self.anonymous.remove(&id);
-        let owner = pending.session_id.clone();
-        self.signed_in.insert(id, &owner, pending, PENDING_TTL);
-    }
-
-    /// The live request `id`.
-    pub(crate) fn get(&self, id: &str) -> Option<Pending> {
-        self.signed_in.get(id).or_else(|| self.anonymous.get(id))
-    }
-
-    /// Removes the request `id`; the request if it was live.
-    pub(crate) fn remove(&self, id: &str) -> Option<Pending> {
-        let signed_in = self.signed_in.remove(id);
-        let anonymous = self.anonymous.remove(id);
-        signed_in.or(anonymous)
+    /// The request stored as `bytes`, if every field parses as it did in the request.
+    pub(crate) fn from_stored(bytes: &[u8]) -> Option<Self> {
+        let stored: StoredPending = serde_json::from_slice(bytes).ok()?;
+        Some(Self {
+            browser: stored.browser.parse().ok()?,
+            csrf: stored.csrf,
+            client_id: ClientId::parse(&stored.client_id).ok()?,
+            client_name: stored.client_name,
+            provenance: match stored.provenance {
+                StoredProvenance::Operator => Provenance::Operator,
+                StoredProvenance::MetadataDocument { host } => {
+                    Provenance::MetadataDocument { host }
+                }
+                StoredProvenance::Dynamic => Provenance::Dynamic,
+            },
+            localhost_warning: stored.localhost_warning,
+            redirect_uri: RedirectUri::parse(&stored.redirect_uri).ok()?,
+            state: match stored.state {
+                Some(state) => Some(State::parse(&state).ok()?),
+                None => None,
+            },
+            code_challenge: stored.code_challenge.parse().ok()?,
+            resources: stored
+                .resources
+                .iter()
+                .map(|r| ResourceUri::parse(r).ok())
+                .collect::<Option<Vec<_>>>()?,
+            scope: Scope::parse(&stored.scope).ok()?,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn owned_map_bounds_each_owner_and_evicts_the_busiest() {
-        let map = OwnedMap::new(6, 3);
-        map.insert("victim".into(), "v", 0, Duration::from_secs(60));
-        for i in 0..100 {
-            map.insert(format!("flood{i}"), "attacker", i, Duration::from_secs(60));
-        }
-        assert_eq!(map.len(), 4);
-        assert_eq!(map.get("victim"), Some(0));
-        assert_eq!(map.get("flood99"), Some(99));
-        assert_eq!(map.get("flood0"), None);
-        // Many owners: the map stays bounded and the busiest owner pays.
-        for i in 0..20 {
-            map.insert(
-                format!("o{i}"),
-                &format!("owner{i}"),
-                i,
-                Duration::from_secs(60),
-            );
-        }
-        assert!(map.len() <= 6);
-        assert_eq!(map.remove("o19"), Some(19));
-        assert_eq!(map.remove("o19"), None);
-    }
 
     #[test]
     fn is_random_id_accepts_only_random_ids() {

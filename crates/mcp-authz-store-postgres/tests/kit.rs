@@ -5,3 +5,27 @@
 mod common;
 
 mcp_authz_store::testkit_tests!(common::kit_store());
+
+/// The browser-state part of the kit (not in `Store`: shared only on PostgreSQL).
+mod browser_states {
+    use mcp_authz_store::testkit;
+
+    use super::common;
+
+    #[test]
+    fn browser_states_round_trip() {
+        testkit::run(async { testkit::browser_states_round_trip(common::kit_store().await).await });
+    }
+
+    #[test]
+    fn browser_states_taken_once() {
+        testkit::run(async { testkit::browser_states_taken_once(common::kit_store().await).await });
+    }
+
+    #[test]
+    fn browser_states_bounded_per_owner() {
+        testkit::run(async {
+            testkit::browser_states_bounded_per_owner(common::kit_store().await).await;
+        });
+    }
+}

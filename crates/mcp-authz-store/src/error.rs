@@ -22,6 +22,8 @@ pub enum Entity {
     SigningKey,
     /// A local user ([`User`](crate::User)).
     User,
+    /// Browser-flow state ([`BrowserState`](crate::BrowserState)).
+    BrowserState,
 }
 
 impl fmt::Display for Entity {
@@ -35,6 +37,7 @@ impl fmt::Display for Entity {
             Self::Consent => "consent",
             Self::SigningKey => "signing key",
             Self::User => "user",
+            Self::BrowserState => "browser state",
         })
     }
 }

@@ -13,6 +13,7 @@
 //! | [`KeyStore`] | signing keys: published → active → retired | at most one active |
 //! | [`UserStore`] | local users | unique usernames |
 //! | [`PurgeStore`] | — | removes only what no operation would use anymore |
+//! | [`BrowserStateStore`] | sessions and pending requests of browser flows (not part of [`Store`]: shared by instances on PostgreSQL, in server memory otherwise) | taken once; bounded per owner |
 //!
 //! [`Store`] is all of them at once (blanket impl); the server holds an `Arc<dyn Store>`.
 //!
@@ -59,18 +60,18 @@ pub mod testkit;
 mod time;
 
 pub use aggregate::{
-    AuthorizationCode, ClientKind, ClientRecord, ClientStore, CodeConsumption, CodeExchange,
-    CodeStore, Consent, ConsentStore, Grant, GrantStore, KeyState, KeyStore, NewRefreshToken,
-    PurgeCounts, PurgeStore, RefreshLookup, RefreshStatus, RefreshToken, Revocation,
-    RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SigningKey, Store, User,
-    UserStore,
+    AuthorizationCode, BrowserState, BrowserStateKind, BrowserStateStore, ClientKind, ClientRecord,
+    ClientStore, CodeConsumption, CodeExchange, CodeStore, Consent, ConsentStore, Grant,
+    GrantStore, KeyState, KeyStore, NewRefreshToken, PurgeCounts, PurgeStore, RefreshLookup,
+    RefreshStatus, RefreshToken, Revocation, RevocationCounts, RevocationReason, RevokedTokenStore,
+    Rotation, SigningKey, Store, User, UserStore,
 };
 pub use error::{Entity, StoreError};
 pub use ids::{
     CounterIds, FamilyId, IdError, IdGenerator, KeyAlgorithm, KeyId, RandomIds, Subject, TokenId,
     Username,
 };
-pub use memory::MemoryStore;
+pub use memory::{MemoryBrowserStates, MemoryStore};
 pub use secret::{PrivateKeyMaterial, SecretFormatError, SecretHash, SecretHashString};
 #[allow(deprecated)]
 pub use time::UnixTime;

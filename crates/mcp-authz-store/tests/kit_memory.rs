@@ -26,3 +26,11 @@ fn kit_lists_every_test_once() {
         assert!(names.contains(&required), "{required} missing");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn browser_states_pass_on_memory() {
+    use mcp_authz_store::{MemoryBrowserStates, testkit};
+    testkit::browser_states_round_trip(MemoryBrowserStates::new(100)).await;
+    testkit::browser_states_taken_once(MemoryBrowserStates::new(100)).await;
+    testkit::browser_states_bounded_per_owner(MemoryBrowserStates::new(100)).await;
+}

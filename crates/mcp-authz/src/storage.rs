@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mcp_authz_store::Store;
+use mcp_authz_store::{BrowserStateStore, Store};
 use mcp_authz_store_postgres::PostgresStore;
 use mcp_authz_store_sqlite::SqliteStore;
 
@@ -28,20 +28,34 @@ pub(crate) enum Missing {
     Refuse,
 }
 
+/// Browser sessions and pending requests kept where every instance sees them: the PostgreSQL
+/// store's (REQUIREMENTS SC-1); `None` keeps them in the server's memory (SQLite: one instance).
+pub(crate) type SharedBrowserStates = Option<Arc<dyn BrowserStateStore>>;
+
 /// Opens (and migrates) the store at `location`.
-///
-/// A SQLite data directory is created mode 0700 and its database 0600; an existing one that other
-/// users may access is refused unless `sharing` allows it (see [`data_dir`]).
 pub(crate) async fn open(
     location: &StoreLocation,
     missing: Missing,
     sharing: Sharing,
 ) -> Result<SharedStore, CliError> {
+    Ok(open_for_serve(location, missing, sharing).await?.0)
+}
+
+/// [`open`], with where `serve` keeps browser state.
+///
+/// A SQLite data directory is created mode 0700 and its database 0600; an existing one that other
+/// users may access is refused unless `sharing` allows it (see [`data_dir`]).
+pub(crate) async fn open_for_serve(
+    location: &StoreLocation,
+    missing: Missing,
+    sharing: Sharing,
+) -> Result<(SharedStore, SharedBrowserStates), CliError> {
     let (dir, path) = match location {
         StoreLocation::Postgres(url) => {
             let store = PostgresStore::connect(url).await?;
             tracing::info!("using the PostgreSQL store");
-            return Ok(Arc::new(store));
+            let store = Arc::new(store);
+            return Ok((store.clone(), Some(store)));
         }
         StoreLocation::Sqlite(dir) => (dir.clone(), dir.join(DATABASE_FILE)),
         // An application's own database: its directory is checked like a data directory.
@@ -81,7 +95,7 @@ pub(crate) async fn open(
     }
     let store = SqliteStore::open(&path).await?;
     tracing::info!(path = %path.display(), "using the SQLite store");
-    Ok(Arc::new(store))
+    Ok((Arc::new(store), None))
 }
 
 fn tempfile_probe(dir: &Path) -> PathBuf {

@@ -10,13 +10,12 @@
 
 mod common;
 
-use std::net::ToSocketAddrs as _;
 use std::time::{Duration, Instant};
 
+use common::pg::FreshDatabase;
 use common::proxy::{CutProxy, Link};
 use common::{ADMIN, Browser, Serve, oauth};
 use mcp_authz_pkce::CodeVerifier;
-use sqlx::Executor as _;
 
 /// No request may take longer than this during an outage (the store's acquire and statement
 /// timeouts are 5 s each); a hang guard, not a performance figure.
@@ -24,36 +23,6 @@ const BOUNDED: Duration = Duration::from_secs(20);
 
 /// How long the service may take to notice the database is back.
 const RECOVERY: Duration = Duration::from_secs(30);
-
-fn test_url() -> String {
-    std::env::var("MCP_AUTHZ_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A fresh database on the test server, or `None` outside CI when there is no server.
-async fn fresh_database() -> Option<(sqlx::PgPool, String, url::Url)> {
-    let url = url::Url::parse(&test_url()).unwrap();
-    let admin = match sqlx::PgPool::connect(url.as_str()).await {
-        Ok(pool) => pool,
-        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("CI=true but the test PostgreSQL at {url} is unreachable ({err})")
-        }
-        Err(err) => {
-            eprintln!("\n*** SKIPPED: PostgreSQL at {url} is unreachable ({err})\n");
-            return None;
-        }
-    };
-    let name = format!("mcp_authz_outage_{}", std::process::id());
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    Some((admin, name, url))
-}
 
 /// The status and `Retry-After` of a request, panicking past [`BOUNDED`].
 async fn bounded(what: &str, request: reqwest::RequestBuilder) -> (u16, Option<String>, String) {
@@ -74,22 +43,12 @@ async fn bounded(what: &str, request: reqwest::RequestBuilder) -> (u16, Option<S
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
-    let Some((admin, name, test_url)) = fresh_database().await else {
+    let Some(database) = FreshDatabase::create("outage").await else {
         return;
     };
-    let upstream = (
-        test_url.host_str().unwrap(),
-        test_url.port().unwrap_or(5432),
-    )
-        .to_socket_addrs()
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = CutProxy::start(upstream).await;
-    let mut store_url = test_url.clone();
-    store_url.set_port(Some(proxy.addr.port())).unwrap();
-    store_url.set_host(Some("127.0.0.1")).unwrap();
-    store_url.set_path(&name);
+    let name = database.name.clone();
+    let proxy = CutProxy::start(database.server_addr()).await;
+    let store_url = database.url_via(Some(proxy.addr));
 
     let dir = tempfile::tempdir().unwrap();
     let serve = Serve::start(&dir.path().join("data"), &["--store", store_url.as_str()]);
@@ -210,8 +169,5 @@ async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
 
     drop(serve);
     drop(proxy);
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
+    database.drop_now().await;
 }

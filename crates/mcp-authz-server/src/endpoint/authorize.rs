@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{ClientId, GrantType, RedirectUri};
-use mcp_authz_store::ClientRecord;
+use mcp_authz_store::{ClientRecord, SecretHash};
 use mcp_authz_token::AuthorizationRequest;
 
 use crate::browser::Browsers;
@@ -155,7 +155,7 @@ impl AuthorizeEndpoint {
             let subject = auto.subject().clone();
             tracing::warn!(subject = %subject, "dangerous auto-approve: skipping login and consent");
             let pending = Pending {
-                session_id: String::new(),
+                browser: SecretHash::of(""),
                 csrf: String::new(),
                 client_id: client.client_id.clone(),
                 client_name: String::new(),
@@ -173,14 +173,14 @@ impl AuthorizeEndpoint {
                 .await;
         }
         // SEC-17: no server-side session for an anonymous browser, only a random id in its cookie.
-        let signed_in = self.browsers.session_of(request);
+        let signed_in = self.browsers.session_of(request).await?;
         let (browser, fresh) = match (&signed_in, self.browsers.browser_of(request)) {
             (Some((id, _)), _) => (id.clone(), false),
             (None, Some(id)) => (id, false),
             (None, None) => (random_id().ok_or_else(EndpointError::randomness)?, true),
         };
         let pending = Pending {
-            session_id: browser.clone(),
+            browser: SecretHash::of(&browser),
             csrf: random_id().ok_or_else(EndpointError::randomness)?,
             client_name: client
                 .client_name
@@ -199,14 +199,14 @@ impl AuthorizeEndpoint {
         let session = match signed_in {
             Some((_, session)) => {
                 self.browsers
-                    .pending
-                    .insert_signed_in(request_id.clone(), pending.clone());
+                    .insert_signed_in(&request_id, &pending)
+                    .await?;
                 Some(session)
             }
             None => {
                 self.browsers
-                    .pending
-                    .insert_anonymous(request_id.clone(), &peer, pending.clone());
+                    .insert_anonymous(&request_id, &peer, &pending)
+                    .await?;
                 None
             }
         };

@@ -50,12 +50,15 @@ impl ConsentEndpoint {
             request_id,
             pending,
             ..
-        } = self.browsers.checked_form(request)?;
+        } = self.browsers.checked_form(request).await?;
         let Some(Session { subject, .. }) = session else {
             return Err(PageError::NotSignedIn.into());
         };
-        // Single use from here on, whatever the decision.
-        self.browsers.pending.remove(&request_id);
+        // Single use from here on, whatever the decision: of two submissions (a double click, or
+        // two instances), one takes the request and the other finds it gone.
+        if self.browsers.take_pending(&request_id).await?.is_none() {
+            return Err(PageError::FormExpired.into());
+        }
         if form.get("decision").map(String::as_str) != Some("approve") {
             return Err(self.flow.error_redirect(
                 pending,

@@ -92,7 +92,7 @@ impl LoginEndpoint {
             request_id,
             pending,
             ..
-        } = self.browsers.checked_form(request)?;
+        } = self.browsers.checked_form(request).await?;
         let username = form.get("username").map(String::as_str).unwrap_or_default();
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = self.paths.resume_of(&request_id);
@@ -125,8 +125,13 @@ impl LoginEndpoint {
         };
         self.lockout.succeeded(&peer, username, self.clock.now());
         // A new session id on login: no session fixation.
-        let session_id = self.browsers.sign_in(&old_browser, subject, username)?;
-        self.browsers.adopt(request_id, pending, &session_id)?;
+        let session_id = self
+            .browsers
+            .sign_in(&old_browser, subject, username)
+            .await?;
+        self.browsers
+            .adopt(&request_id, pending, &session_id)
+            .await?;
         let mut response = respond::redirect(StatusCode::SEE_OTHER, &resume);
         self.browsers.set_cookie(&mut response, &session_id);
         Ok(response)
@@ -135,24 +140,25 @@ impl LoginEndpoint {
     /// `POST /authorize/signout`: "Not you? Sign out" on the consent page (SEC-4: the page's CSRF
     /// token), then 303 to the login page of the same request.
     pub(crate) async fn sign_out(&self, request: Request<Bytes>) -> Response<Bytes> {
-        wire::finish(self.end_session(&request))
+        wire::finish(self.end_session(&request).await)
     }
 
-    fn end_session(&self, request: &Request<Bytes>) -> Handled {
+    async fn end_session(&self, request: &Request<Bytes>) -> Handled {
         let CheckedForm {
             browser,
             session,
             request_id,
             pending,
             ..
-        } = self.browsers.checked_form(request)?;
+        } = self.browsers.checked_form(request).await?;
         if session.is_none() {
             return Err(PageError::NotSignedIn.into());
         }
         let peer = peer_key(request);
         let anonymous = self
             .browsers
-            .sign_out(&browser, request_id.clone(), pending, &peer)?;
+            .sign_out(&browser, &request_id, pending, &peer)
+            .await?;
         let mut response =
             respond::redirect(StatusCode::SEE_OTHER, &self.paths.resume_of(&request_id));
         self.browsers.set_cookie(&mut response, &anonymous);
@@ -172,8 +178,9 @@ impl LoginEndpoint {
         let (browser, pending) = self
             .browsers
             .owned_pending(request, request_id)
+            .await?
             .ok_or_else(invalid)?;
-        let session = self.browsers.sessions.get(&browser);
+        let session = self.browsers.session(&browser).await?;
         let failed = params.contains_key("failed");
         self.flow
             .next_step(

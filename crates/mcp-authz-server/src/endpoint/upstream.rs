@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use subtle::ConstantTimeEq;
+use mcp_authz_store::SecretHash;
 use url::Url;
 
 use crate::browser::{Browsers, owns};
@@ -16,7 +16,7 @@ use crate::error::{EndpointError, Handled, PageError, wire};
 use crate::paths::Paths;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, peer_key};
-use crate::session::{PENDING_TTL, random_id};
+use crate::session::random_id;
 
 /// The upstream login endpoints' dependencies.
 pub(crate) struct UpstreamEndpoint {
@@ -51,14 +51,14 @@ impl UpstreamEndpoint {
         if let Err(wait) = self.limiter.check(&peer_key(&request)) {
             return wire::response(EndpointError::RateLimited(wait));
         }
-        wire::finish(self.start(&request))
+        wire::finish(self.start(&request).await)
     }
 
     fn callback_url(&self) -> Url {
         Paths::url(&self.issuer, &self.paths.upstream_callback)
     }
 
-    fn start(&self, request: &Request<Bytes>) -> Handled {
+    async fn start(&self, request: &Request<Bytes>) -> Handled {
         let invalid = || PageError::RequestExpired;
         let upstream = self.upstream.as_ref().ok_or_else(invalid)?;
         let query = request.uri().query().unwrap_or_default();
@@ -67,14 +67,12 @@ impl UpstreamEndpoint {
         let (browser, _) = self
             .browsers
             .owned_pending(request, request_id)
+            .await?
             .ok_or_else(invalid)?;
         let state = random_id().ok_or_else(EndpointError::randomness)?;
-        self.browsers.upstream_states.insert(
-            state.clone(),
-            &peer_key(request),
-            (browser, request_id.clone()),
-            PENDING_TTL,
-        );
+        self.browsers
+            .start_upstream_login(&state, &peer_key(request), &browser, request_id)
+            .await?;
         let url = upstream.login_url(&self.callback_url(), &state);
         Ok(respond::redirect(StatusCode::FOUND, url.as_str()))
     }
@@ -93,16 +91,21 @@ impl UpstreamEndpoint {
             .map(|(_, v)| v.into_owned())
             .ok_or_else(invalid)?;
         // Single use, and only in the browser that started it.
-        let (bound_browser, request_id) = self
+        let login = self
             .browsers
-            .upstream_states
-            .remove(&state)
+            .take_upstream_login(&state)
+            .await?
             .ok_or_else(invalid)?;
         let browser = self.browsers.browser_of(request).ok_or_else(invalid)?;
-        if !bool::from(bound_browser.as_bytes().ct_eq(browser.as_bytes())) {
+        if SecretHash::of(&browser) != login.browser {
             return Err(invalid().into());
         }
-        let pending = self.browsers.pending.get(&request_id).ok_or_else(invalid)?;
+        let request_id = login.request_id;
+        let pending = self
+            .browsers
+            .pending(&request_id)
+            .await?
+            .ok_or_else(invalid)?;
         if !owns(&pending, &browser) {
             return Err(invalid().into());
         }
@@ -111,9 +114,11 @@ impl UpstreamEndpoint {
         };
         let session_id = self
             .browsers
-            .sign_in(&browser, subject.clone(), subject.as_str())?;
+            .sign_in(&browser, subject.clone(), subject.as_str())
+            .await?;
         self.browsers
-            .adopt(request_id.clone(), pending, &session_id)?;
+            .adopt(&request_id, pending, &session_id)
+            .await?;
         let mut response =
             respond::redirect(StatusCode::SEE_OTHER, &self.paths.resume_of(&request_id));
         self.browsers.set_cookie(&mut response, &session_id);

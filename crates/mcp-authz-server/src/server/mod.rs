@@ -15,7 +15,7 @@ use std::time::Duration;
 
 pub use health::NotReady;
 use mcp_authz_metadata::AuthorizationServerMetadata;
-use mcp_authz_store::Store;
+use mcp_authz_store::{BrowserStateStore, MemoryBrowserStates, Store};
 pub use operator::OperatorRevocation;
 
 use crate::browser::Browsers;
@@ -123,10 +123,15 @@ impl AuthorizationServer {
             store.clone(),
             keys.clone(),
         ));
+        let browser_states: Arc<dyn BrowserStateStore> = match &config.browser_states {
+            Some(shared) => shared.clone(),
+            None => Arc::new(MemoryBrowserStates::new(cap)),
+        };
         let browsers = Arc::new(Browsers::new(
             config.insecure_cookies(),
-            cap,
             config.max_pending_per_peer,
+            browser_states.clone(),
+            config.clock.clone(),
         ));
         let flow = Arc::new(AuthorizationFlow::new(
             config.clone(),
@@ -183,7 +188,7 @@ impl AuthorizationServer {
                 tokens.clone(),
             ),
         };
-        let purger = Purger::new(store.clone(), config.clock.clone());
+        let purger = Purger::new(store.clone(), browser_states, config.clock.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config,

@@ -1,5 +1,6 @@
 //! One module per aggregate: its records, its outcomes and its storage trait.
 
+mod browser_states;
 mod clients;
 mod codes;
 mod consents;
@@ -10,6 +11,7 @@ mod revoked;
 mod store;
 mod users;
 
+pub use browser_states::{BrowserState, BrowserStateKind, BrowserStateStore};
 pub use clients::{ClientKind, ClientRecord, ClientStore};
 pub use codes::{AuthorizationCode, CodeConsumption, CodeExchange, CodeStore};
 pub use consents::{Consent, ConsentStore};

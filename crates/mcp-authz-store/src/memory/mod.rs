@@ -1,7 +1,10 @@
 //! The in-memory store: every trait, one mutex, for tests and single-process deployments.
 
 mod accounts;
+mod browser_states;
 mod tokens;
+
+pub use browser_states::MemoryBrowserStates;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};

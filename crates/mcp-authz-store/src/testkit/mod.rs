@@ -29,6 +29,7 @@
 )]
 
 mod accounts;
+mod browser_states;
 mod codes;
 mod fixtures;
 mod grants;
@@ -39,6 +40,9 @@ use std::future::Future;
 pub use accounts::{
     clients_crud, consent_resources_round_trip, consents_remembered, purge_counts,
     revoked_access_tokens, signing_key_lifecycle, users_unique_usernames,
+};
+pub use browser_states::{
+    browser_states_bounded_per_owner, browser_states_round_trip, browser_states_taken_once,
 };
 pub use codes::{
     code_concurrent_consume_exactly_once, code_consume_conflict_changes_nothing,

@@ -11,7 +11,9 @@
 )] // test helpers: failing loudly is the point
 
 pub mod oauth;
+pub mod pg;
 pub mod proxy;
+pub mod round_robin;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -254,6 +256,19 @@ impl Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A browser that opens a new connection for every request: behind a round-robin balancer,
+    /// consecutive steps reach different instances.
+    pub fn without_keep_alive() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .pool_max_idle_per_host(0)
                 .build()
                 .unwrap(),
         }

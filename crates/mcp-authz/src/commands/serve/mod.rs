@@ -104,7 +104,7 @@ async fn serve(
     tls: Option<tls::Tls>,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let store = storage::open(
+    let (store, browser_states) = storage::open_for_serve(
         &args.storage.location()?,
         Missing::Create,
         args.storage.sharing(),
@@ -133,6 +133,10 @@ async fn serve(
             reason: format!("{token}: {e}"),
         })?;
         config = config.scope_description(token, text);
+    }
+    if let Some(states) = browser_states {
+        // Any instance on this database can serve any step of a browser flow (SC-1).
+        config = config.shared_browser_state(states);
     }
     if let Some(seconds) = args.access_token_ttl {
         config = config.access_token_lifetime(std::time::Duration::from_secs(seconds));
