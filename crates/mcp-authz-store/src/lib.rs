@@ -12,6 +12,7 @@
 //! | [`ConsentStore`] | remembered consents | one per (user, client) |
 //! | [`KeyStore`] | signing keys: published → active → retired | at most one active |
 //! | [`UserStore`] | local users | unique usernames |
+//! | [`AuditStore`] | audit events (OB-1) | append-only; purged by age, never by expiry |
 //! | [`PurgeStore`] | — | removes only what no operation would use anymore |
 //!
 //! [`Store`] is all of them at once (blanket impl); the server holds an `Arc<dyn Store>`.
@@ -59,6 +60,7 @@ pub mod testkit;
 mod time;
 
 pub use aggregate::{
+    AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery, AuditReason, AuditStore,
     AuthorizationCode, ClientKind, ClientRecord, ClientStore, CodeConsumption, CodeExchange,
     CodeStore, Consent, ConsentStore, Grant, GrantStore, KeyState, KeyStore, NewRefreshToken,
     PurgeCounts, PurgeStore, RefreshLookup, RefreshStatus, RefreshToken, Revocation,

@@ -1,5 +1,6 @@
 //! One module per aggregate: its records, its outcomes and its storage trait.
 
+mod audit;
 mod clients;
 mod codes;
 mod consents;
@@ -10,6 +11,9 @@ mod revoked;
 mod store;
 mod users;
 
+pub use audit::{
+    AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery, AuditReason, AuditStore,
+};
 pub use clients::{ClientKind, ClientRecord, ClientStore};
 pub use codes::{AuthorizationCode, CodeConsumption, CodeExchange, CodeStore};
 pub use consents::{Consent, ConsentStore};

@@ -29,6 +29,7 @@
 )]
 
 mod accounts;
+mod audit;
 mod codes;
 mod fixtures;
 mod grants;
@@ -40,6 +41,7 @@ pub use accounts::{
     clients_crud, consent_resources_round_trip, consents_remembered, purge_counts,
     revoked_access_tokens, signing_key_lifecycle, users_unique_usernames,
 };
+pub use audit::audit_events_round_trip;
 pub use codes::{
     code_concurrent_consume_exactly_once, code_consume_conflict_changes_nothing,
     code_duplicate_hash_conflicts, code_expiry_follows_clock, code_replay_revokes_issued_tokens,
@@ -114,6 +116,7 @@ macro_rules! __testkit_for_each {
             revoked_access_tokens,
             purge_counts,
             operator_listings,
+            audit_events_round_trip,
         }
     };
 }
