@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod audit;
 mod builder;
 mod codes;
 mod decode;
