@@ -73,8 +73,9 @@ impl AuditStore for PostgresStore {
         let rows = sqlx::query(
             "SELECT at, kind, outcome, reason, client_id, subject, username, scope, resources, \
              peer FROM audit_events \
-             WHERE ($1::TEXT IS NULL OR client_id = $1) AND ($2::TEXT IS NULL OR subject = $2) \
-             AND ($3::TEXT IS NULL OR username = $3) AND ($4::BIGINT IS NULL OR at >= $4) \
+             WHERE ($1::TEXT IS NULL OR client_id = $1) \
+             AND (($2::TEXT IS NULL AND $3::TEXT IS NULL) OR subject = $2 OR username = $3) \
+             AND ($4::BIGINT IS NULL OR at >= $4) \
              ORDER BY id DESC LIMIT $5",
         )
         .bind(query.client_id.as_ref().map(ClientId::as_str))

@@ -80,8 +80,9 @@ impl AuditStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT at, kind, outcome, reason, client_id, subject, username, scope, resources, \
              peer FROM audit_events \
-             WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR subject = ?2) \
-             AND (?3 IS NULL OR username = ?3) AND (?4 IS NULL OR at >= ?4) \
+             WHERE (?1 IS NULL OR client_id = ?1) \
+             AND ((?2 IS NULL AND ?3 IS NULL) OR subject = ?2 OR username = ?3) \
+             AND (?4 IS NULL OR at >= ?4) \
              ORDER BY id DESC LIMIT ?5",
         )
         .bind(query.client_id.as_ref().map(ClientId::as_str))

@@ -221,14 +221,16 @@ impl AuditEvent {
     }
 }
 
-/// Which events [`AuditStore::audit_events`] returns: those matching every given field.
+/// Which events [`AuditStore::audit_events`] returns: those matching every given field, where
+/// `subject` and `username` together name one user: when both are set, an event with either matches
+/// (a failed sign-in knows only the username typed, a token only the subject).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Only events of this client.
     pub client_id: Option<ClientId>,
-    /// Only events of this subject.
+    /// Only events of this subject (or of `username`, when set too).
     pub subject: Option<Subject>,
-    /// Only events with this username.
+    /// Only events with this username (or of `subject`, when set too).
     pub username: Option<Username>,
     /// Only events at or after this time.
     pub since: Option<NumericDate>,
@@ -255,9 +257,15 @@ impl AuditQuery {
         fn same<T: PartialEq>(wanted: &Option<T>, got: &Option<T>) -> bool {
             wanted.is_none() || wanted == got
         }
+        let user = match (&self.subject, &self.username) {
+            (None, None) => true,
+            (subject, username) => {
+                (subject.is_some() && *subject == event.subject)
+                    || (username.is_some() && *username == event.username)
+            }
+        };
         same(&self.client_id, &event.client_id)
-            && same(&self.subject, &event.subject)
-            && same(&self.username, &event.username)
+            && user
             && self.since.is_none_or(|since| event.at >= since)
     }
 }

@@ -12,7 +12,7 @@ fn at(secs: u64) -> crate::NumericDate {
     T0.saturating_add(Duration::from_secs(secs))
 }
 
-/// Every field of an event round-trips; queries filter by client, subject, username and time and
+/// Every field of an event round-trips; queries filter by client, user (subject or username) and time and
 /// return the latest `limit` events oldest first (insertion order within a second); the purge
 /// removes exactly the events older than the cutoff.
 pub async fn audit_events_round_trip<S: Store>(store: S) {
@@ -75,6 +75,14 @@ pub async fn audit_events_round_trip<S: Store>(store: S) {
     assert_eq!(
         store.audit_events(&by_username).await.unwrap(),
         [full.clone(), failure.clone()]
+    );
+    let either = query(|q| {
+        q.subject = Some(subject("user-2"));
+        q.username = Some(Username::parse("alice").unwrap());
+    });
+    assert_eq!(
+        store.audit_events(&either).await.unwrap(),
+        [full.clone(), failure.clone(), later.clone()]
     );
     let since = query(|q| q.since = Some(at(10)));
     assert_eq!(
