@@ -60,6 +60,7 @@ pub(crate) struct LoginEndpoint {
 
 impl LoginEndpoint {
     /// The endpoint over these parts.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: &ServerConfig,
         paths: Arc<Paths>,
