@@ -110,7 +110,7 @@ async fn failed_sign_in(authorization: &str) {
 async fn every_act_is_audited_and_no_secret_is_stored_or_logged() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let serve = Serve::start(&data_dir, &[]);
+    let serve = Serve::start(&data_dir, &["--metrics-bind", "127.0.0.1:0"]);
     let base = serve.base.clone();
     let password = serve.admin_password();
     let http = reqwest::Client::new();
@@ -324,6 +324,26 @@ async fn every_act_is_audited_and_no_secret_is_stored_or_logged() {
     let table = audit(&data_dir, &[]);
     assert!(table.starts_with("TIME"), "{table}");
     assert!(table.contains("refresh_reused"), "{table}");
+
+    // The counters: three token responses, one reuse, refusals by reason.
+    let metrics = http
+        .get(serve.metrics.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "mcp_authz_tokens_issued_total 3",
+        "mcp_authz_refresh_reuse_detected_total 1",
+        "mcp_authz_validation_failures_total{reason=\"refresh_token_reused\"} 1",
+        "mcp_authz_validation_failures_total{reason=\"code_replayed\"} 1",
+        "mcp_authz_validation_failures_total{reason=\"wrong_credentials\"} 1",
+        "mcp_authz_validation_failures_total{reason=\"wrong_password\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
 
     // No secret anywhere: not in an event, not in the database files, not in the log.
     // The one line that shows the first user's generated password at first start is the operator's
