@@ -359,6 +359,9 @@ async fn every_act_is_audited_and_no_secret_is_stored_or_logged() {
         "audit events are logged: {log}"
     );
     let database = raw_bytes(&data_dir);
+    // The searches read what they should: the events are in these files and in this log.
+    assert!(contains(&database, "refresh_token_reused"));
+    assert!(log.contains(&confidential));
     let listing = format!("{table}{}", serde_json::to_string(&events).unwrap());
     for secret in &secrets {
         assert!(secret.len() >= 16, "a real secret: {secret}");
