@@ -119,6 +119,7 @@ impl LoginEndpoint {
             event
         };
         if let Err(wait) = self.lockout.attempt(&peer, username, now) {
+            self.audit.count_failure("locked_out");
             self.audit
                 .record(audited(
                     AuditKind::LockedOut,

@@ -253,8 +253,28 @@ impl AuthorizationServer {
     /// [`AUDIT_TARGET`](crate::AUDIT_TARGET), INFO), for acts outside this server's endpoints (an
     /// application revoking a consent, an operator's change). A store failure is logged at WARN, never
     /// returned: auditing never fails the act it records. Build the event from identifiers only.
+    ///
+    /// ```no_run
+    /// # async fn demo(server: mcp_authz_server::AuthorizationServer, subject: mcp_authz_store::Subject, client: mcp_authz_server::ClientId) {
+    /// use mcp_authz_server::{AuditKind, AuditOutcome};
+    /// let mut event = server.audit_event(AuditKind::ConsentRevoked, AuditOutcome::Success);
+    /// event.subject = Some(subject);
+    /// event.client_id = Some(client);
+    /// server.record_audit_event(event).await;
+    /// # }
+    /// ```
     pub async fn record_audit_event(&self, event: mcp_authz_store::AuditEvent) {
         self.inner.audit.record(event).await;
+    }
+
+    /// A new audit event of `kind` and `outcome` at this server's clock's now, every other field
+    /// empty: fill in what is known, then [`record_audit_event`](Self::record_audit_event).
+    pub fn audit_event(
+        &self,
+        kind: mcp_authz_store::AuditKind,
+        outcome: mcp_authz_store::AuditOutcome,
+    ) -> mcp_authz_store::AuditEvent {
+        mcp_authz_store::AuditEvent::new(kind, outcome, self.now())
     }
 
     /// Spawns the background purge of this server's store with this server's clock, every
