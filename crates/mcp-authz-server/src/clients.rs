@@ -8,9 +8,13 @@ use bytes::Bytes;
 use http::Request;
 use http::header::AUTHORIZATION;
 use mcp_authz_metadata::{ClientId, TokenEndpointAuthMethod};
-use mcp_authz_store::{ClientKind, ClientRecord, NumericDate, SecretHash, Store};
+use mcp_authz_store::{
+    AuditKind, AuditOutcome, AuditReason, ClientKind, ClientRecord, NumericDate, SecretHash, Store,
+};
+use mcp_authz_token::fetch::FetchError;
 use mcp_authz_token::{BodyClientCredentials, ClientAuthentication, TokenRequest};
 
+use crate::audit::{Auditor, client_label};
 use crate::cimd::{CimdError, MetadataFetcher};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, InvalidClient};
@@ -81,6 +85,8 @@ pub(crate) struct ClientDirectory {
     fetcher: Option<MetadataFetcher>,
     /// The server's bound on Argon2 work (operator-configured Argon2 client secrets).
     checks: Arc<PasswordChecks>,
+    /// Records first metadata-document fetches, refused fetches and failed authentications.
+    audit: Arc<Auditor>,
 }
 
 impl ClientDirectory {
@@ -90,8 +96,10 @@ impl ClientDirectory {
         store: Arc<dyn Store>,
         fetcher: Option<MetadataFetcher>,
         checks: Arc<PasswordChecks>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             checks,
             config,
             store,
@@ -160,6 +168,15 @@ impl ClientDirectory {
         match fetcher.fetch(client_id, now, peer).await {
             Ok(record) => {
                 self.store.upsert_client(record.clone()).await?;
+                if stored.is_none() {
+                    let mut event = self.audit.event_from(
+                        AuditKind::MetadataDocumentFetched,
+                        AuditOutcome::Success,
+                        peer.parse().ok(),
+                    );
+                    event.client_id = Some(client_id.clone());
+                    self.audit.record(event).await;
+                }
                 Ok(Some(record))
             }
             Err(e @ (CimdError::Throttled | CimdError::RecentlyFailed(_))) => {
@@ -168,6 +185,24 @@ impl ClientDirectory {
             }
             Err(e) => {
                 tracing::warn!(client_id = %loggable(client_id.as_str()), error = %loggable(&e.to_string()), "client metadata document refused");
+                let (kind, label) = match &e {
+                    CimdError::Fetch(FetchError::Policy(_)) => {
+                        (AuditKind::FetchRefused, "address_policy")
+                    }
+                    e if e.is_host_failure() => {
+                        (AuditKind::FetchRefused, "host_unreachable_or_guarded")
+                    }
+                    CimdError::Invalid(_) => {
+                        (AuditKind::MetadataDocumentFetched, "invalid_document")
+                    }
+                    _ => (AuditKind::MetadataDocumentFetched, "fetch_failed"),
+                };
+                let mut event =
+                    self.audit
+                        .event_from(kind, AuditOutcome::Failure, peer.parse().ok());
+                event.client_id = Some(client_id.clone());
+                event.reason = AuditReason::lossy(label);
+                self.audit.record(event).await;
                 Ok(None)
             }
         }
@@ -206,15 +241,44 @@ impl ClientDirectory {
         require_secret: bool,
         grant: Option<&TokenRequest>,
     ) -> Result<ClientRecord, EndpointError> {
-        let auth = ClientAuthentication::resolve(request.headers().get(AUTHORIZATION), body)?
-            .ok_or(InvalidClient::Missing)?;
+        let auth = match ClientAuthentication::resolve(request.headers().get(AUTHORIZATION), body) {
+            Ok(Some(auth)) => auth,
+            Ok(None) => {
+                let label = client_label(&InvalidClient::Missing);
+                self.audit.client_auth_failed(request, None, label).await;
+                return Err(InvalidClient::Missing.into());
+            }
+            Err(e) => {
+                self.audit
+                    .client_auth_failed(request, None, "unreadable_credentials")
+                    .await;
+                return Err(e.into());
+            }
+        };
+        let result = self.check(request, &auth, require_secret, grant).await;
+        if let Err(EndpointError::Client(cause)) = &result {
+            self.audit
+                .client_auth_failed(request, Some(auth.client_id()), client_label(cause))
+                .await;
+        }
+        result
+    }
+
+    /// Checks the credentials `auth` of `request` (see [`authenticate`](Self::authenticate)).
+    async fn check(
+        &self,
+        request: &Request<Bytes>,
+        auth: &ClientAuthentication,
+        require_secret: bool,
+        grant: Option<&TokenRequest>,
+    ) -> Result<ClientRecord, EndpointError> {
         let peer = peer_key(request);
         let lookup = Lookup::Known { peer: &peer, grant };
         let client = self
             .find(auth.client_id(), lookup)
             .await?
             .ok_or(InvalidClient::Unknown)?;
-        let secret = match &auth {
+        let secret = match auth {
             ClientAuthentication::None { .. } => None,
             ClientAuthentication::SecretBasic(basic) => Some(&basic.client_secret),
             ClientAuthentication::SecretPost { client_secret, .. } => Some(client_secret),

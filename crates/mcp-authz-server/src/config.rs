@@ -135,6 +135,8 @@ pub struct ServerConfig {
     pub(crate) code_lifetime: Duration,
     pub(crate) refresh_token_lifetime: Duration,
     pub(crate) grant_lifetime: Duration,
+    /// How long audit events are kept (REQUIREMENTS OB-1).
+    pub(crate) audit_retention: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) authenticator: Option<Arc<dyn UserAuthenticator>>,
@@ -194,6 +196,7 @@ impl ServerConfig {
             code_lifetime: Duration::from_secs(60),
             refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
             grant_lifetime: Duration::from_secs(90 * 24 * 3600),
+            audit_retention: DEFAULT_AUDIT_RETENTION,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
             authenticator: None,
@@ -275,6 +278,7 @@ pub struct ServerConfigBuilder {
     code_lifetime: Duration,
     refresh_token_lifetime: Duration,
     grant_lifetime: Duration,
+    audit_retention: Duration,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     authenticator: Option<Arc<dyn UserAuthenticator>>,
@@ -361,6 +365,14 @@ impl ServerConfigBuilder {
     /// Absolute lifetime of a grant (refresh-token family). Default 90 days.
     pub fn grant_lifetime(mut self, lifetime: Duration) -> Self {
         self.grant_lifetime = lifetime;
+        self
+    }
+
+    /// How long audit events are kept before the background purge
+    /// ([`AuthorizationServer::spawn_purge`](crate::AuthorizationServer::spawn_purge)) removes them:
+    /// from 1 second to [`MAX_AUDIT_RETENTION`]. Default [`DEFAULT_AUDIT_RETENTION`] (90 days).
+    pub fn audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention;
         self
     }
 
@@ -558,6 +570,7 @@ impl ServerConfigBuilder {
         let year = Duration::from_secs(366 * 24 * 3600);
         check_lifetime("refresh_token_lifetime", self.refresh_token_lifetime, year)?;
         check_lifetime("grant_lifetime", self.grant_lifetime, year)?;
+        check_lifetime("audit_retention", self.audit_retention, MAX_AUDIT_RETENTION)?;
         if self.auto_approve.is_some() && !issuer.is_insecure_loopback() {
             return Err(ConfigError::AutoApproveNotLoopback);
         }
@@ -570,6 +583,7 @@ impl ServerConfigBuilder {
             code_lifetime: self.code_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,
             grant_lifetime: self.grant_lifetime,
+            audit_retention: self.audit_retention,
             clock: self.clock,
             ids: self.ids,
             authenticator: self.authenticator,
@@ -589,6 +603,12 @@ impl ServerConfigBuilder {
         })
     }
 }
+
+/// How long audit events are kept by default: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// The longest audit retention accepted: 10 years.
+pub const MAX_AUDIT_RETENTION: Duration = Duration::from_secs(3660 * 24 * 3600);
 
 fn check_lifetime(name: &'static str, value: Duration, max: Duration) -> Result<(), ConfigError> {
     if value.as_secs() == 0 || value > max {

@@ -5,10 +5,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
-use mcp_authz_store::{AuthorizationCode as StoredCode, SecretHash, Store, Subject};
+use http::{Request, Response, StatusCode};
+use mcp_authz_store::{
+    AuditKind, AuditOutcome, AuthorizationCode as StoredCode, SecretHash, Store, Subject, Username,
+};
 use mcp_authz_token::{AuthorizationCode, AuthorizationResponse};
 
+use crate::audit::Auditor;
 use crate::browser::Browsers;
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError};
@@ -23,6 +26,7 @@ pub(crate) struct AuthorizationFlow {
     store: Arc<dyn Store>,
     browsers: Arc<Browsers>,
     paths: Arc<Paths>,
+    audit: Arc<Auditor>,
 }
 
 impl AuthorizationFlow {
@@ -32,12 +36,14 @@ impl AuthorizationFlow {
         store: Arc<dyn Store>,
         browsers: Arc<Browsers>,
         paths: Arc<Paths>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
             config,
             store,
             browsers,
             paths,
+            audit,
         }
     }
 
@@ -72,6 +78,7 @@ impl AuthorizationFlow {
     /// Login page, consent page, or (consent remembered) the code redirect.
     pub(crate) async fn next_step(
         &self,
+        request: &Request<Bytes>,
         request_id: &str,
         pending: &Pending,
         session: Option<&Session>,
@@ -97,7 +104,13 @@ impl AuthorizationFlow {
                 return Err(PageError::RequestExpired.into());
             }
             return self
-                .issue_code(pending, subject.clone(), redirect_status)
+                .issue_code(
+                    request,
+                    pending,
+                    subject.clone(),
+                    Some(name),
+                    redirect_status,
+                )
                 .await;
         }
         Ok(respond::html(
@@ -114,11 +127,14 @@ impl AuthorizationFlow {
         ))
     }
 
-    /// Stores a fresh code and redirects to the client with `code`, `state` and `iss`.
+    /// Stores a fresh code and redirects to the client with `code`, `state` and `iss`; audited with
+    /// the user's `name` (the username typed at sign-in, when it is one).
     pub(crate) async fn issue_code(
         &self,
+        request: &Request<Bytes>,
         pending: &Pending,
         subject: Subject,
+        name: Option<&str>,
         status: StatusCode,
     ) -> Handled {
         let now = self.config.clock.now();
@@ -130,13 +146,22 @@ impl AuthorizationFlow {
             code_challenge: pending.code_challenge.clone(),
             resources: pending.resources.clone(),
             scope: pending.scope.clone(),
-            subject,
+            subject: subject.clone(),
             family_id: self.config.ids.family_id()?,
             issued_at: now,
             expires_at: now.saturating_add(self.config.code_lifetime),
             consumed_at: None,
         };
         self.store.insert_code(stored).await?;
+        let mut event = self
+            .audit
+            .event(AuditKind::CodeIssued, AuditOutcome::Success, request);
+        event.client_id = Some(pending.client_id.clone());
+        event.subject = Some(subject);
+        event.username = name.and_then(|name| Username::parse(name).ok());
+        event.scope = pending.scope.clone();
+        event.resources = pending.resources.clone();
+        self.audit.record(event).await;
         let url = AuthorizationResponse {
             code,
             state: pending.state.clone(),

@@ -67,6 +67,7 @@ mod respond;
 mod token_status;
 
 // Lower building blocks: configuration, keys, storage-side helpers.
+mod audit;
 mod cimd;
 mod cimd_error;
 mod config;
@@ -86,13 +87,14 @@ mod session;
 mod signing;
 mod users;
 
+pub use audit::AUDIT_TARGET;
 pub use cimd::{CimdError, GuardedResolver, is_public_address};
 // What a user needs to call this crate's API, so that depending on this crate (and a store backend)
 // is enough.
 pub use config::{
-    ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN,
-    MAX_SERVICE_NAME_LEN, MetadataDocumentConfig, ResourcePolicy, ServerConfig,
-    ServerConfigBuilder,
+    ConfigError, DEFAULT_AUDIT_RETENTION, MAX_ACCESS_TOKEN_LIFETIME, MAX_AUDIT_RETENTION,
+    MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN, MAX_SERVICE_NAME_LEN, MetadataDocumentConfig,
+    ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use forwarded::{IpNet, TrustedProxies};
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
@@ -101,7 +103,8 @@ pub use mcp_authz_metadata::{
     ClientId, ClientSecret, GrantType, Issuer, RedirectUri, ResourceUri, Scope, ScopeToken, Url,
 };
 pub use mcp_authz_store::{
-    Clock, IdGenerator, ManualClock, MemoryStore, RandomIds, Store, StoreError, SystemClock,
+    AuditEvent, AuditKind, AuditOutcome, AuditQuery, AuditReason, Clock, IdGenerator, ManualClock,
+    MemoryStore, RandomIds, Store, StoreError, SystemClock,
 };
 /// The shared fetch error ([`mcp_authz_token::fetch`]) a [`CimdError::Fetch`] carries.
 pub use mcp_authz_token::fetch::FetchError;

@@ -1,11 +1,12 @@
 //! The background purge of expired records: authorization codes, grants and their refresh tokens,
 //! revoked access-token ids, cached metadata documents, retired signing keys
-//! ([`PurgeStore::purge_expired`]).
+//! ([`PurgeStore::purge_expired`]); and, for a server, audit events older than its retention
+//! ([`AuditStore::purge_audit_events`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_authz_store::{BrowserStateStore, Clock, PurgeCounts, PurgeStore};
+use mcp_authz_store::{AuditStore, BrowserStateStore, Clock, PurgeCounts, PurgeStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -25,6 +26,14 @@ pub struct PurgeProgress {
     pub last: Option<PurgeCounts>,
     /// Records removed by every pass so far.
     pub removed: u64,
+    /// Audit events removed by every pass so far (past the server's audit retention).
+    pub audit_events_removed: u64,
+}
+
+/// Audit events to purge with each pass: those older than `retention`.
+struct AuditRetention {
+    store: Arc<dyn AuditStore>,
+    retention: Duration,
 }
 
 /// A running background purge: every `interval` it calls the store's
@@ -58,12 +67,14 @@ impl PurgeTask {
     /// # Panics
     /// Outside a Tokio runtime (as `tokio::spawn` does).
     pub fn spawn(store: Arc<dyn PurgeStore>, clock: Arc<dyn Clock>, interval: Duration) -> Self {
-        Self::spawn_with(store, None, clock, interval)
+        Self::spawn_with(store, None, None, clock, interval)
     }
 
-    /// [`spawn`](Self::spawn), also purging expired browser sessions and requests of `browser`.
+    /// [`spawn`](Self::spawn), also purging audit events past `audit`'s retention and expired
+    /// browser sessions and requests of `browser`.
     fn spawn_with(
         store: Arc<dyn PurgeStore>,
+        audit: Option<AuditRetention>,
         browser: Option<Arc<dyn BrowserStateStore>>,
         clock: Arc<dyn Clock>,
         interval: Duration,
@@ -81,12 +92,27 @@ impl PurgeTask {
                     match browser.purge_browser_states(now).await {
                         Ok(0) => {}
                         Ok(n) => {
-                            tracing::debug!(browser_states = n, "purged expired browser state")
+                            tracing::debug!(browser_states = n, "purged expired browser state");
                         }
                         Err(error) => tracing::warn!(%error, "purge of browser state failed"),
                     }
                 }
+                let audited = match &audit {
+                    Some(audit) => Some(
+                        audit
+                            .store
+                            .purge_audit_events(now.saturating_sub(audit.retention))
+                            .await,
+                    ),
+                    None => None,
+                };
                 publish.send_modify(|p| {
+                    if let Some(Ok(n)) = audited {
+                        p.audit_events_removed = p.audit_events_removed.saturating_add(n);
+                    }
+                    if let Some(Err(_)) = audited {
+                        p.failures += 1;
+                    }
                     p.passes += 1;
                     match outcome {
                         Ok(counts) => {
@@ -96,6 +122,17 @@ impl PurgeTask {
                         Err(_) => p.failures += 1,
                     }
                 });
+                match audited {
+                    Some(Ok(n)) if n > 0 => {
+                        tracing::info!(audit_events = n, "purged audit events past retention");
+                    }
+                    Some(Err(error)) => tracing::warn!(
+                        %error,
+                        retry_in = ?interval,
+                        "purge of old audit events failed; retrying at the next tick"
+                    ),
+                    _ => {}
+                }
                 match outcome {
                     Ok(counts) if counts.total() > 0 => tracing::info!(
                         codes = counts.codes,
@@ -146,32 +183,42 @@ impl Drop for PurgeTask {
     }
 }
 
-/// What the purge needs from a server, and nothing else: its stores and its clock.
+/// What the purge needs from a server, and nothing else: its store, its clock and its audit
+/// retention.
 #[derive(Clone)]
 pub(crate) struct Purger {
-    store: Arc<dyn PurgeStore>,
+    store: Arc<dyn Store>,
     browser: Arc<dyn BrowserStateStore>,
     clock: Arc<dyn Clock>,
+    audit_retention: Duration,
 }
 
 impl Purger {
-    /// The purge of `store` and `browser` at `clock`'s time.
+    /// The purge of `store` and `browser` at `clock`'s time, audit events kept for
+    /// `audit_retention`.
     pub(crate) fn new(
-        store: Arc<dyn PurgeStore>,
+        store: Arc<dyn Store>,
         browser: Arc<dyn BrowserStateStore>,
         clock: Arc<dyn Clock>,
+        audit_retention: Duration,
     ) -> Self {
         Self {
             store,
             browser,
             clock,
+            audit_retention,
         }
     }
 
     /// Spawns the purge every `interval`; see [`PurgeTask::spawn`].
     pub(crate) fn spawn(&self, interval: Duration) -> PurgeTask {
+        let audit = AuditRetention {
+            store: self.store.clone(),
+            retention: self.audit_retention,
+        };
         PurgeTask::spawn_with(
             self.store.clone(),
+            Some(audit),
             Some(self.browser.clone()),
             self.clock.clone(),
             interval,

@@ -324,4 +324,29 @@ async fn ssrf_guard_refuses_loopback_targets_by_default() {
         0,
         "no connection reached the loopback server"
     );
+    // OB-1: each refusal is an audit event naming the client id (the URL) and the guard.
+    let refused: Vec<(String, String)> = server
+        .store
+        .audit_events(&mcp_authz_store::AuditQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == mcp_authz_store::AuditKind::FetchRefused)
+        .map(|e| {
+            assert_eq!(e.outcome, mcp_authz_store::AuditOutcome::Failure);
+            (
+                e.client_id.unwrap().as_str().to_owned(),
+                e.reason.unwrap().as_str().to_owned(),
+            )
+        })
+        .collect();
+    for url in [
+        "https://169.254.169.254/latest/meta-data.json",
+        "https://10.0.0.1/client.json",
+    ] {
+        assert!(
+            refused.iter().any(|(client, _)| client == url),
+            "{url} in {refused:?}"
+        );
+    }
 }

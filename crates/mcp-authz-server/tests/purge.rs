@@ -182,3 +182,50 @@ async fn purge_task_survives_store_failures_and_stops_when_dropped() {
         "the purge task still runs after its handle was dropped"
     );
 }
+
+/// OB-1: audit events stay for the server's audit retention, then a purge pass removes them, and only
+/// those older than the retention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_task_removes_audit_events_past_the_retention() {
+    use mcp_authz_server::{AuditEvent, AuditKind, AuditOutcome, AuditQuery};
+    use mcp_authz_store::AuditStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let clock = Arc::new(ManualClock::new(T0));
+    let day = Duration::from_secs(86_400);
+    let config = ServerConfig::builder_from_str("http://127.0.0.1:1")
+        .unwrap()
+        .allow_http_loopback()
+        .resource(
+            ResourceUri::parse("https://mcp.example.com/mcp").unwrap(),
+            Scope::parse("tools:read").unwrap(),
+        )
+        .clock(clock.clone())
+        .audit_retention(day * 7)
+        .build()
+        .unwrap();
+    let server = AuthorizationServer::new(config, store.clone()).unwrap();
+    let event = |at| AuditEvent::new(AuditKind::SignIn, AuditOutcome::Failure, at);
+    server.record_audit_event(event(T0)).await;
+    server
+        .record_audit_event(event(T0.saturating_add(day * 2)))
+        .await;
+
+    let task = server.spawn_purge(Duration::ZERO);
+    let mut progress = task.progress();
+    let seen = wait_passes(&mut progress, 2).await;
+    assert_eq!(seen.audit_events_removed, 0, "{seen:?}");
+
+    // Eight days on: the first event is older than seven days, the second is not.
+    clock.set(T0.saturating_add(day * 8));
+    let seen = two_more_passes(&mut progress).await;
+    assert_eq!(
+        (seen.failures, seen.audit_events_removed),
+        (0, 1),
+        "{seen:?}"
+    );
+    let left = store.audit_events(&AuditQuery::default()).await.unwrap();
+    assert_eq!(left, [event(T0.saturating_add(day * 2))]);
+    task.stop().await;
+}

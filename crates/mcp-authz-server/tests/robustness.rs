@@ -99,6 +99,11 @@ forward!(UserStore {
 forward!(PurgeStore {
     fn purge_expired(&self, now: NumericDate) -> PurgeCounts;
 });
+forward!(AuditStore {
+    fn append_audit_event(&self, event: AuditEvent) -> ();
+    fn audit_events(&self, query: &AuditQuery) -> Vec<AuditEvent>;
+    fn purge_audit_events(&self, before: NumericDate) -> u64;
+});
 
 #[tokio::test]
 async fn storage_outage_is_503_with_retry_after_everywhere() {

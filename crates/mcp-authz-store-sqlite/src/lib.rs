@@ -48,6 +48,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod audit;
 mod clients;
 mod codec;
 mod columns;

@@ -22,6 +22,8 @@ pub enum Entity {
     SigningKey,
     /// A local user ([`User`](crate::User)).
     User,
+    /// An audit event ([`AuditEvent`](crate::AuditEvent)).
+    AuditEvent,
     /// Browser-flow state ([`BrowserState`](crate::BrowserState)).
     BrowserState,
 }
@@ -37,6 +39,7 @@ impl fmt::Display for Entity {
             Self::Consent => "consent",
             Self::SigningKey => "signing key",
             Self::User => "user",
+            Self::AuditEvent => "audit event",
             Self::BrowserState => "browser state",
         })
     }

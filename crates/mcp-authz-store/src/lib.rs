@@ -12,6 +12,7 @@
 //! | [`ConsentStore`] | remembered consents | one per (user, client) |
 //! | [`KeyStore`] | signing keys: published → active → retired | at most one active |
 //! | [`UserStore`] | local users | unique usernames |
+//! | [`AuditStore`] | audit events (OB-1) | append-only; purged by age, never by expiry |
 //! | [`PurgeStore`] | — | removes only what no operation would use anymore |
 //! | [`BrowserStateStore`] | sessions and pending requests of browser flows (not part of [`Store`]: shared by instances on PostgreSQL, in server memory otherwise) | taken once; bounded per owner |
 //!
@@ -60,6 +61,7 @@ pub mod testkit;
 mod time;
 
 pub use aggregate::{
+    AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery, AuditReason, AuditStore,
     AuthorizationCode, BrowserState, BrowserStateKind, BrowserStateStore, ClientKind, ClientRecord,
     ClientStore, CodeConsumption, CodeExchange, CodeStore, Consent, ConsentStore, Grant,
     GrantStore, KeyState, KeyStore, NewRefreshToken, PurgeCounts, PurgeStore, RefreshLookup,

@@ -26,7 +26,7 @@ const ABOUT: &str = "OAuth 2.1 authorization for the Model Context Protocol: run
 
 /// The command groups, below the command list.
 const AFTER_HELP: &str = "\
-Run a server:        serve; clients, users, keys, tokens administer its store
+Run a server:        serve; clients, users, keys, tokens administer its store; audit lists its events
 Use an MCP server:   login URL, tools URL, call URL TOOL, status, logout URL
 Check and explain:   inspect URL, challenge, check-as-metadata, check-resource-metadata, canonical, pkce
 Shell completions:   completions bash|zsh|fish|elvish|powershell
@@ -88,6 +88,8 @@ pub(crate) enum Command {
     Keys(admin::KeysArgs),
     /// Revoke tokens: one by value, or every grant of a client or a user.
     Tokens(admin::TokensArgs),
+    /// List audit events (sign-ins, consents, tokens, refusals): by --client, --user, --since.
+    Audit(admin::AuditArgs),
     /// Print the canonical form of an MCP server URI (RFC 8707 §2, MCP "Canonical Server URI") and the
     /// well-known URLs a client tries for it.
     Canonical {
@@ -123,6 +125,7 @@ impl Command {
             Command::Users(args) => admin::users(args, out),
             Command::Keys(args) => admin::keys(args, out),
             Command::Tokens(args) => admin::tokens(args, out),
+            Command::Audit(args) => admin::audit(args, out),
         }
     }
 }

@@ -16,11 +16,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use mcp_authz_metadata::{ClientId, Scope};
 use mcp_authz_store::{
-    AuthorizationCode, ClientRecord, ClientStore, CodeConsumption, CodeExchange, CodeStore,
-    Consent, ConsentStore, FamilyId, Grant, GrantStore, KeyId, KeyStore, NewRefreshToken,
-    NumericDate, PurgeCounts, PurgeStore, RefreshLookup, RevocationCounts, RevocationReason,
-    RevokedTokenStore, Rotation, SecretHash, SecretHashString, SigningKey, StoreError, Subject,
-    TokenId, User, UserStore, Username,
+    AuditEvent, AuditQuery, AuditStore, AuthorizationCode, ClientRecord, ClientStore,
+    CodeConsumption, CodeExchange, CodeStore, Consent, ConsentStore, FamilyId, Grant, GrantStore,
+    KeyId, KeyStore, NewRefreshToken, NumericDate, PurgeCounts, PurgeStore, RefreshLookup,
+    RevocationCounts, RevocationReason, RevokedTokenStore, Rotation, SecretHash, SecretHashString,
+    SigningKey, StoreError, Subject, TokenId, User, UserStore, Username,
 };
 
 /// One change the authorization server made: the operation and the record it names (never a
@@ -306,5 +306,22 @@ impl<S: PurgeStore> PurgeStore for AuditedStore<S> {
     async fn purge_expired(&self, now: NumericDate) -> Result<PurgeCounts, StoreError> {
         let outcome = self.inner.purge_expired(now).await;
         self.audit("purge_expired", "", outcome)
+    }
+}
+
+/// The server's own audit trail passes through unchanged (this wrapper's log is of storage
+/// operations; the audit events are already a record of acts).
+#[async_trait]
+impl<S: AuditStore> AuditStore for AuditedStore<S> {
+    async fn append_audit_event(&self, event: AuditEvent) -> Result<(), StoreError> {
+        self.inner.append_audit_event(event).await
+    }
+
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        self.inner.audit_events(query).await
+    }
+
+    async fn purge_audit_events(&self, before: NumericDate) -> Result<u64, StoreError> {
+        self.inner.purge_audit_events(before).await
     }
 }

@@ -1,8 +1,10 @@
 //! `GET /authorize`: the authorization endpoint (REQUIREMENTS AS-2..AS-6, AS-11, SEC-1, SEC-17).
 
+use crate::audit::Auditor;
 use crate::config::{ResourcePolicy, ServerConfig};
 use crate::dangerous::AutoApprove;
 use mcp_authz_metadata::Issuer;
+use mcp_authz_store::AuditKind;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -32,6 +34,7 @@ pub(crate) struct AuthorizeEndpoint {
     flow: Arc<AuthorizationFlow>,
     /// Shared with the login and upstream endpoints, per peer (SEC-8).
     limiter: Arc<RateLimiter>,
+    audit: Arc<Auditor>,
 }
 
 impl AuthorizeEndpoint {
@@ -42,8 +45,10 @@ impl AuthorizeEndpoint {
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
         limiter: Arc<RateLimiter>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             issuer: config.issuer.clone(),
             auto_approve: config.auto_approve.clone(),
             resources: config.resources.clone(),
@@ -58,7 +63,11 @@ impl AuthorizeEndpoint {
     /// with `error`, `state` and `iss`; else login, consent, or the code.
     pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         if let Err(wait) = self.limiter.check(&peer_key(&request)) {
-            return wire::response(EndpointError::RateLimited(wait));
+            let refusal = EndpointError::RateLimited(wait);
+            self.audit
+                .refused(AuditKind::RateLimited, &request, None, &refusal)
+                .await;
+            return wire::response(refusal);
         }
         wire::finish(self.authorize(&request).await)
     }
@@ -169,7 +178,7 @@ impl AuthorizeEndpoint {
             };
             return self
                 .flow
-                .issue_code(&pending, subject, StatusCode::FOUND)
+                .issue_code(request, &pending, subject, None, StatusCode::FOUND)
                 .await;
         }
         // SEC-17: no server-side session for an anonymous browser, only a random id in its cookie.
@@ -213,6 +222,7 @@ impl AuthorizeEndpoint {
         let mut response = self
             .flow
             .next_step(
+                request,
                 &request_id,
                 &pending,
                 session.as_ref(),

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use mcp_authz_store::{Consent, Store};
+use mcp_authz_store::{AuditKind, AuditOutcome, Consent, Store, Username};
 
+use crate::audit::Auditor;
 use crate::browser::{Browsers, CheckedForm};
 use crate::config::ServerConfig;
 use crate::error::{Handled, PageError, RedirectCause, wire};
@@ -20,6 +21,7 @@ pub(crate) struct ConsentEndpoint {
     store: Arc<dyn Store>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
+    audit: Arc<Auditor>,
 }
 
 impl ConsentEndpoint {
@@ -29,8 +31,10 @@ impl ConsentEndpoint {
         store: Arc<dyn Store>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             clock: config.clock.clone(),
             store,
             browsers,
@@ -51,7 +55,7 @@ impl ConsentEndpoint {
             pending,
             ..
         } = self.browsers.checked_form(request).await?;
-        let Some(Session { subject, .. }) = session else {
+        let Some(Session { subject, name }) = session else {
             return Err(PageError::NotSignedIn.into());
         };
         // Single use from here on, whatever the decision: of two submissions (a double click, or
@@ -59,7 +63,20 @@ impl ConsentEndpoint {
         if self.browsers.take_pending(&request_id).await?.is_none() {
             return Err(PageError::FormExpired.into());
         }
-        if form.get("decision").map(String::as_str) != Some("approve") {
+        let approved = form.get("decision").map(String::as_str) == Some("approve");
+        let (kind, outcome) = if approved {
+            (AuditKind::ConsentGiven, AuditOutcome::Success)
+        } else {
+            (AuditKind::ConsentDenied, AuditOutcome::Failure)
+        };
+        let mut event = self.audit.event(kind, outcome, request);
+        event.client_id = Some(pending.client_id.clone());
+        event.subject = Some(subject.clone());
+        event.username = Username::parse(&name).ok();
+        event.scope = pending.scope.clone();
+        event.resources = pending.resources.clone();
+        if !approved {
+            self.audit.record(event).await;
             return Err(self.flow.error_redirect(
                 pending,
                 StatusCode::SEE_OTHER,
@@ -81,8 +98,15 @@ impl ConsentEndpoint {
                 granted_at: now,
             })
             .await?;
+        self.audit.record(event).await;
         self.flow
-            .issue_code(&pending, subject, StatusCode::SEE_OTHER)
+            .issue_code(
+                request,
+                &pending,
+                subject,
+                Some(&name),
+                StatusCode::SEE_OTHER,
+            )
             .await
     }
 }

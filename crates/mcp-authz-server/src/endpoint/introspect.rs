@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use mcp_authz_store::ClientRecord;
+use mcp_authz_metadata::ClientId;
+use mcp_authz_store::{AuditKind, AuditOutcome, AuditReason, ClientRecord};
 use mcp_authz_token::{
     ActiveToken, Audience, IntrospectionRequest, IntrospectionResponse, NumericDate, TokenType,
 };
 
+use crate::audit::Auditor;
 use crate::client_limits::ClientLimits;
 use crate::clients::ClientDirectory;
 use crate::config::ServerConfig;
@@ -37,6 +39,7 @@ pub(crate) struct IntrospectEndpoint {
     /// Shared with the token and revocation endpoints (SEC-11).
     limits: Arc<ClientLimits>,
     tokens: Arc<TokenStatus>,
+    audit: Arc<Auditor>,
 }
 
 impl IntrospectEndpoint {
@@ -46,8 +49,10 @@ impl IntrospectEndpoint {
         clients: Arc<ClientDirectory>,
         limits: Arc<ClientLimits>,
         tokens: Arc<TokenStatus>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             clock: config.clock.clone(),
             issuer: config.issuer.clone(),
             clients,
@@ -58,19 +63,30 @@ impl IntrospectEndpoint {
 
     /// `POST /introspect`: client-authenticated (confidential clients only).
     pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        wire::finish(
-            self.limits
-                .limited_by_peer(&request, self.introspect(&request))
-                .await,
-        )
+        let mut caller = None;
+        let result = self
+            .limits
+            .limited_by_peer(&request, self.introspect(&request, &mut caller))
+            .await;
+        if let Err(error) = &result {
+            self.audit
+                .refused(AuditKind::Introspection, &request, caller.as_ref(), error)
+                .await;
+        }
+        wire::finish(result)
     }
 
-    async fn introspect(&self, request: &Request<Bytes>) -> Handled {
+    async fn introspect(
+        &self,
+        request: &Request<Bytes>,
+        caller_id: &mut Option<ClientId>,
+    ) -> Handled {
         let parsed = IntrospectionRequest::parse_form(request.body())?;
         let caller = self
             .clients
             .authenticate(request, parsed.client, true, None)
             .await?;
+        *caller_id = Some(caller.client_id.clone());
         self.limits.charge_confidential(&caller)?;
         let now = self.clock.now();
         let response = match self
@@ -116,6 +132,13 @@ impl IntrospectEndpoint {
             }
             _ => IntrospectionResponse::Inactive,
         };
+        let mut event = self
+            .audit
+            .event(AuditKind::Introspection, AuditOutcome::Success, request);
+        event.client_id = Some(caller.client_id.clone());
+        let active = matches!(response, IntrospectionResponse::Active(_));
+        event.reason = AuditReason::lossy(if active { "active" } else { "inactive" });
+        self.audit.record(event).await;
         Ok(respond::json_value(StatusCode::OK, &response))
     }
 }

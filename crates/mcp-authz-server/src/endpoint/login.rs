@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use mcp_authz_store::{AuditKind, AuditOutcome, AuditReason, Username};
 
+use crate::audit::Auditor;
 use crate::browser::{Browsers, CheckedForm};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError, wire};
@@ -53,10 +55,12 @@ pub(crate) struct LoginEndpoint {
     lockout: Lockout,
     /// Shared with the authorization and upstream endpoints, per peer (SEC-8).
     limiter: Arc<RateLimiter>,
+    audit: Arc<Auditor>,
 }
 
 impl LoginEndpoint {
     /// The endpoint over these parts.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: &ServerConfig,
         paths: Arc<Paths>,
@@ -65,8 +69,10 @@ impl LoginEndpoint {
         authenticator: Authenticator,
         lockout: Lockout,
         limiter: Arc<RateLimiter>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             clock: config.clock.clone(),
             paths,
             browsers,
@@ -80,7 +86,11 @@ impl LoginEndpoint {
     /// `POST /authorize/login`: checks the credentials, then 303 to the next step.
     pub(crate) async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
         if let Err(wait) = self.limiter.check(&peer_key(&request)) {
-            return wire::response(EndpointError::RateLimited(wait));
+            let refusal = EndpointError::RateLimited(wait);
+            self.audit
+                .refused(AuditKind::RateLimited, &request, None, &refusal)
+                .await;
+            return wire::response(refusal);
         }
         wire::finish(self.sign_in(&request).await)
     }
@@ -101,7 +111,22 @@ impl LoginEndpoint {
         // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
         // guesses cannot all pass before the first failure is counted.
         let peer = peer_key(request);
+        let audited = |kind, outcome, reason: Option<&str>| {
+            let mut event = self.audit.event(kind, outcome, request);
+            event.client_id = Some(pending.client_id.clone());
+            event.username = Username::parse(username).ok();
+            event.reason = reason.and_then(AuditReason::lossy);
+            event
+        };
         if let Err(wait) = self.lockout.attempt(&peer, username, now) {
+            self.audit.count_failure("locked_out");
+            self.audit
+                .record(audited(
+                    AuditKind::LockedOut,
+                    AuditOutcome::Failure,
+                    Some("locked_out"),
+                ))
+                .await;
             // The upstream identity provider, if any, stays offered: it does not check passwords here.
             let page = self.flow.login_page(
                 &request_id,
@@ -118,12 +143,23 @@ impl LoginEndpoint {
             self.lockout.refund(&peer, username);
         }
         let Some(subject) = judged? else {
+            self.audit.count_failure("wrong_password");
+            self.audit
+                .record(audited(
+                    AuditKind::SignIn,
+                    AuditOutcome::Failure,
+                    Some("wrong_password"),
+                ))
+                .await;
             return Ok(respond::redirect(
                 StatusCode::SEE_OTHER,
                 &format!("{resume}&failed=1"),
             ));
         };
         self.lockout.succeeded(&peer, username, self.clock.now());
+        let mut event = audited(AuditKind::SignIn, AuditOutcome::Success, None);
+        event.subject = Some(subject.clone());
+        self.audit.record(event).await;
         // A new session id on login: no session fixation.
         let session_id = self
             .browsers
@@ -184,6 +220,7 @@ impl LoginEndpoint {
         let failed = params.contains_key("failed");
         self.flow
             .next_step(
+                request,
                 request_id,
                 &pending,
                 session.as_ref(),

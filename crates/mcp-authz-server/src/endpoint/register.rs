@@ -10,8 +10,9 @@ use mcp_authz_metadata::{
     ApplicationType, ClientId, ClientMetadata, ClientRegistrationResponse, ClientSecret, GrantType,
     TokenEndpointAuthMethod,
 };
-use mcp_authz_store::{ClientKind, ClientRecord, Store};
+use mcp_authz_store::{AuditKind, AuditOutcome, AuditReason, ClientKind, ClientRecord, Store};
 
+use crate::audit::Auditor;
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, NotFound, RegistrationRefusal, wire};
 use crate::rate_limit::RateLimiter;
@@ -42,12 +43,19 @@ pub(crate) struct RegisterEndpoint {
     store: Arc<dyn Store>,
     /// Registrations per peer (SEC-8).
     limiter: RateLimiter,
+    audit: Arc<Auditor>,
 }
 
 impl RegisterEndpoint {
     /// The endpoint over these parts.
-    pub(crate) fn new(config: &ServerConfig, store: Arc<dyn Store>, limiter: RateLimiter) -> Self {
+    pub(crate) fn new(
+        config: &ServerConfig,
+        store: Arc<dyn Store>,
+        limiter: RateLimiter,
+        audit: Arc<Auditor>,
+    ) -> Self {
         Self {
+            audit,
             clock: config.clock.clone(),
             registration_enabled: config.registration_enabled,
             scopes: config.all_scopes(),
@@ -62,9 +70,19 @@ impl RegisterEndpoint {
             return wire::response(NotFound::RegistrationDisabled.into());
         }
         if let Err(wait) = self.limiter.check(&peer_key(&request)) {
-            return wire::response(EndpointError::RateLimited(wait));
+            let refusal = EndpointError::RateLimited(wait);
+            self.audit
+                .refused(AuditKind::RateLimited, &request, None, &refusal)
+                .await;
+            return wire::response(refusal);
         }
-        wire::finish(self.register(&request).await)
+        let result = self.register(&request).await;
+        if let Err(error) = &result {
+            self.audit
+                .refused(AuditKind::ClientRegistered, &request, None, error)
+                .await;
+        }
+        wire::finish(result)
     }
 
     async fn register(&self, request: &Request<Bytes>) -> Handled {
@@ -147,7 +165,18 @@ impl RegisterEndpoint {
             metadata_json: serde_json::to_string(&metadata).unwrap_or_default(),
             created_at: now,
         };
+        let (scope, kind) = (
+            record.allowed_scope.clone(),
+            record.token_endpoint_auth_method.clone(),
+        );
         self.store.insert_client(record).await?;
+        let mut event =
+            self.audit
+                .event(AuditKind::ClientRegistered, AuditOutcome::Success, request);
+        event.client_id = Some(client_id.clone());
+        event.scope = scope.unwrap_or_default();
+        event.reason = AuditReason::lossy(kind.as_str());
+        self.audit.record(event).await;
         let mut response = ClientRegistrationResponse::new(client_id, metadata);
         response.client_id_issued_at = Some(now.as_secs());
         if secret.is_some() {

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use mcp_authz_store::{RevocationReason, Store, TokenId};
+use mcp_authz_metadata::ClientId;
+use mcp_authz_store::{AuditKind, AuditOutcome, AuditReason, RevocationReason, Store, TokenId};
 use mcp_authz_token::RevocationRequest;
 
+use crate::audit::Auditor;
 use crate::client_limits::ClientLimits;
 use crate::clients::{ClientDirectory, is_confidential};
 use crate::config::ServerConfig;
@@ -23,6 +25,7 @@ pub(crate) struct RevokeEndpoint {
     /// Shared with the token and introspection endpoints (SEC-11).
     limits: Arc<ClientLimits>,
     tokens: Arc<TokenStatus>,
+    audit: Arc<Auditor>,
 }
 
 impl RevokeEndpoint {
@@ -33,8 +36,10 @@ impl RevokeEndpoint {
         clients: Arc<ClientDirectory>,
         limits: Arc<ClientLimits>,
         tokens: Arc<TokenStatus>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             clock: config.clock.clone(),
             store,
             clients,
@@ -46,19 +51,27 @@ impl RevokeEndpoint {
     /// `POST /revoke`: 200 for every well-formed request from an authenticated client, whether or not
     /// the token was known (RFC 7009 §2.2).
     pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        wire::finish(
-            self.limits
-                .limited_by_peer(&request, self.revoke(&request))
-                .await,
-        )
+        let mut caller = None;
+        let result = self
+            .limits
+            .limited_by_peer(&request, self.revoke(&request, &mut caller))
+            .await;
+        if let Err(error) = &result {
+            self.audit
+                .refused(AuditKind::TokenRevoked, &request, caller.as_ref(), error)
+                .await;
+        }
+        wire::finish(result)
     }
 
-    async fn revoke(&self, request: &Request<Bytes>) -> Handled {
+    /// Revokes the token; `caller` is set once the client authenticated.
+    async fn revoke(&self, request: &Request<Bytes>, caller_id: &mut Option<ClientId>) -> Handled {
         let parsed = RevocationRequest::parse_form(request.body())?;
         let caller = self
             .clients
             .authenticate(request, parsed.client, false, None)
             .await?;
+        *caller_id = Some(caller.client_id.clone());
         // SEC-11: a public client proves nothing by revoking (unknown tokens answer 200 too), so its
         // revocations count against its peer, never against the client named.
         if is_confidential(&caller) {
@@ -67,7 +80,11 @@ impl RevokeEndpoint {
             self.limits.charge_peer(request)?;
         }
         let now = self.clock.now();
-        match self
+        let mut event = self
+            .audit
+            .event(AuditKind::TokenRevoked, AuditOutcome::Success, request);
+        event.client_id = Some(caller.client_id.clone());
+        let what = match self
             .tokens
             .examine(parsed.request.token.secret(), now)
             .await?
@@ -77,14 +94,23 @@ impl RevokeEndpoint {
                     let expires = claims.exp;
                     self.store.revoke_access_token(&jti, expires).await?;
                 }
+                event.subject = mcp_authz_store::Subject::parse(&claims.sub).ok();
+                event.scope = claims.scope.unwrap_or_default();
+                "access_token"
             }
             Known::Refresh(lookup) if lookup.grant.client_id == caller.client_id => {
                 self.store
                     .revoke_grant(&lookup.grant.id, RevocationReason::Requested, now)
                     .await?;
+                event.subject = Some(lookup.grant.subject.clone());
+                event.scope = lookup.grant.scope.clone();
+                event.resources = lookup.grant.resources.clone();
+                "refresh_token"
             }
-            _ => {}
-        }
+            _ => "unknown_token",
+        };
+        event.reason = AuditReason::lossy(what);
+        self.audit.record(event).await;
         Ok(respond::json(StatusCode::OK, Bytes::new()))
     }
 }

@@ -12,14 +12,15 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::{ClientId, GrantType, ResourceUri, Scope};
 use mcp_authz_store::{
-    ClientRecord, CodeConsumption, CodeExchange, NewRefreshToken, RefreshStatus, Rotation,
-    SecretHash, Store,
+    AuditKind, AuditOutcome, AuditReason, ClientRecord, CodeConsumption, CodeExchange,
+    NewRefreshToken, RefreshStatus, Rotation, SecretHash, Store, Subject,
 };
 use mcp_authz_token::{
     AccessToken, Audience, AuthorizationCodeGrant, ClientCredentialsGrant, JwtAccessTokenClaims,
     NumericDate, RefreshToken, RefreshTokenGrant, TokenRequest, TokenResponse,
 };
 
+use crate::audit::Auditor;
 use crate::client_limits::ClientLimits;
 use crate::clients::{ClientDirectory, is_confidential, may_act_without_user};
 use crate::error::{EndpointError, Handled, InvalidGrant, UnauthorizedClient, wire};
@@ -31,6 +32,25 @@ use crate::token_status::jti_of_family;
 
 fn randomness() -> EndpointError {
     EndpointError::randomness()
+}
+
+/// What the audit of one token request learns while it is handled.
+#[derive(Default)]
+struct Note {
+    /// The authenticated client.
+    client_id: Option<ClientId>,
+    /// What was issued, once the response is ready.
+    issued: Option<Issued>,
+}
+
+/// Tokens issued: by which act, for whom, with what scope and resources.
+struct Issued {
+    /// `CodeRedeemed`, `RefreshRotated`, or `TokensIssued` alone (client credentials).
+    act: AuditKind,
+    grant_type: &'static str,
+    subject: Option<Subject>,
+    scope: Scope,
+    resources: Vec<ResourceUri>,
 }
 
 /// The token endpoint's dependencies.
@@ -47,6 +67,7 @@ pub(crate) struct TokenEndpoint {
     clients: Arc<ClientDirectory>,
     /// Shared with the revocation and introspection endpoints (SEC-11).
     limits: Arc<ClientLimits>,
+    audit: Arc<Auditor>,
 }
 
 impl TokenEndpoint {
@@ -57,8 +78,10 @@ impl TokenEndpoint {
         keys: Arc<Keys>,
         clients: Arc<ClientDirectory>,
         limits: Arc<ClientLimits>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             clock: config.clock.clone(),
             issuer: config.issuer.clone(),
             resources: config.resources.clone(),
@@ -78,20 +101,50 @@ impl TokenEndpoint {
 
     /// `POST /token`.
     pub(crate) async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        wire::finish(
-            self.limits
-                .limited_by_peer(&request, self.token(&request))
-                .await,
-        )
+        let mut note = Note::default();
+        let result = self
+            .limits
+            .limited_by_peer(&request, self.token(&request, &mut note))
+            .await;
+        match (&result, note.issued) {
+            (Ok(_), Some(issued)) => {
+                let mut event = self
+                    .audit
+                    .event(issued.act, AuditOutcome::Success, &request);
+                event.client_id = note.client_id;
+                event.subject = issued.subject;
+                event.scope = issued.scope;
+                event.resources = issued.resources;
+                if issued.act != AuditKind::TokensIssued {
+                    self.audit.record(event.clone()).await;
+                }
+                event.kind = AuditKind::TokensIssued;
+                event.reason = AuditReason::lossy(issued.grant_type);
+                self.audit.record(event).await;
+            }
+            (Err(error), _) => {
+                self.audit
+                    .refused(
+                        AuditKind::TokensIssued,
+                        &request,
+                        note.client_id.as_ref(),
+                        error,
+                    )
+                    .await;
+            }
+            (Ok(_), None) => {}
+        }
+        wire::finish(result)
     }
 
-    async fn token(&self, request: &Request<Bytes>) -> Handled {
+    async fn token(&self, request: &Request<Bytes>, note: &mut Note) -> Handled {
         let parsed = TokenRequest::parse_form(request.body())?;
         let grant = parsed.request.require_supported()?;
         let client = self
             .clients
             .authenticate(request, parsed.client, false, Some(&grant))
             .await?;
+        note.client_id = Some(client.client_id.clone());
         let grant_type = grant.grant_type();
         if !client.grant_types.contains(&grant_type) {
             return Err(UnauthorizedClient::GrantType.into());
@@ -103,25 +156,30 @@ impl TokenEndpoint {
         } else {
             self.limits.charge_confidential(&client)?;
         }
-        let result = self.grant(&client, grant).await;
+        let result = self.grant(&client, grant, note).await;
         if public {
             self.limits.charge_public_success(&client, request, &result);
         }
         result
     }
 
-    async fn grant(&self, client: &ClientRecord, grant: TokenRequest) -> Handled {
+    async fn grant(&self, client: &ClientRecord, grant: TokenRequest, note: &mut Note) -> Handled {
         match grant {
-            TokenRequest::AuthorizationCode(grant) => self.code_grant(client, grant).await,
-            TokenRequest::RefreshToken(grant) => self.refresh_grant(client, grant).await,
+            TokenRequest::AuthorizationCode(grant) => self.code_grant(client, grant, note).await,
+            TokenRequest::RefreshToken(grant) => self.refresh_grant(client, grant, note).await,
             TokenRequest::ClientCredentials(grant) => {
-                self.client_credentials_grant(client, grant).await
+                self.client_credentials_grant(client, grant, note).await
             }
             _ => Err(EndpointError::UnsupportedGrantType),
         }
     }
 
-    async fn code_grant(&self, client: &ClientRecord, grant: AuthorizationCodeGrant) -> Handled {
+    async fn code_grant(
+        &self,
+        client: &ClientRecord,
+        grant: AuthorizationCodeGrant,
+        note: &mut Note,
+    ) -> Handled {
         let now = self.now();
         let hash = SecretHash::of(grant.code.secret());
         let invalid = |cause: InvalidGrant| EndpointError::from(cause);
@@ -164,16 +222,25 @@ impl TokenEndpoint {
                 grant: stored,
             } => {
                 let jti = jti_of_family(&stored.id, &random_id().ok_or_else(randomness)?);
-                self.token_response(
-                    code.subject.as_str(),
-                    &client.client_id,
-                    &resources,
-                    &code.scope,
-                    jti,
-                    refresh,
-                    now,
-                )
-                .await
+                let response = self
+                    .token_response(
+                        code.subject.as_str(),
+                        &client.client_id,
+                        &resources,
+                        &code.scope,
+                        jti,
+                        refresh,
+                        now,
+                    )
+                    .await?;
+                note.issued = Some(Issued {
+                    act: AuditKind::CodeRedeemed,
+                    grant_type: "authorization_code",
+                    subject: Some(code.subject),
+                    scope: code.scope,
+                    resources,
+                });
+                Ok(response)
             }
             CodeConsumption::AlreadyConsumed { family_id, .. } => {
                 tracing::warn!(family = %family_id, "authorization code replayed: grant revoked");
@@ -191,7 +258,12 @@ impl TokenEndpoint {
         }
     }
 
-    async fn refresh_grant(&self, client: &ClientRecord, grant: RefreshTokenGrant) -> Handled {
+    async fn refresh_grant(
+        &self,
+        client: &ClientRecord,
+        grant: RefreshTokenGrant,
+        note: &mut Note,
+    ) -> Handled {
         let now = self.now();
         let invalid = |cause: InvalidGrant| EndpointError::from(cause);
         let hash = SecretHash::of(grant.refresh_token.secret());
@@ -209,7 +281,7 @@ impl TokenEndpoint {
                 )
                 .await?;
             return self
-                .rotated(client, rotation, Vec::new(), None, next, now)
+                .rotated(client, rotation, Vec::new(), None, next, now, note)
                 .await;
         }
         let Some(lookup) = self.store.find_refresh_token(&hash, now).await? else {
@@ -228,7 +300,7 @@ impl TokenEndpoint {
                 .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
                 .await?;
             return self
-                .rotated(client, rotation, Vec::new(), None, next, now)
+                .rotated(client, rotation, Vec::new(), None, next, now, note)
                 .await;
         }
         let scope = narrow_scope(grant.scope.as_ref(), &granted)?;
@@ -240,12 +312,13 @@ impl TokenEndpoint {
             .store
             .rotate_refresh_token(&hash, self.new_refresh(&next, now), granted, now)
             .await?;
-        self.rotated(client, rotation, resources, Some(scope), next, now)
+        self.rotated(client, rotation, resources, Some(scope), next, now, note)
             .await
     }
 
     /// Answers a rotation: the token response for `Rotated` (with `resources` and `scope`, or the
     /// grant's own when `None` / empty), else `invalid_grant`.
+    #[allow(clippy::too_many_arguments)]
     async fn rotated(
         &self,
         client: &ClientRecord,
@@ -254,6 +327,7 @@ impl TokenEndpoint {
         scope: Option<Scope>,
         next: RefreshToken,
         now: NumericDate,
+        note: &mut Note,
     ) -> Handled {
         let invalid = |cause: InvalidGrant| EndpointError::from(cause);
         match rotation {
@@ -264,16 +338,26 @@ impl TokenEndpoint {
                 } else {
                     &resources
                 };
-                self.token_response(
-                    stored.subject.as_str(),
-                    &client.client_id,
-                    resources,
-                    scope.as_ref().unwrap_or(&stored.scope),
-                    jti,
-                    Some(next),
-                    now,
-                )
-                .await
+                let scope = scope.unwrap_or_else(|| stored.scope.clone());
+                let response = self
+                    .token_response(
+                        stored.subject.as_str(),
+                        &client.client_id,
+                        resources,
+                        &scope,
+                        jti,
+                        Some(next),
+                        now,
+                    )
+                    .await?;
+                note.issued = Some(Issued {
+                    act: AuditKind::RefreshRotated,
+                    grant_type: "refresh_token",
+                    subject: Some(stored.subject.clone()),
+                    scope,
+                    resources: resources.to_vec(),
+                });
+                Ok(response)
             }
             Rotation::Reused { family_id } => {
                 tracing::warn!(family = %family_id, "refresh token reused: family revoked");
@@ -290,6 +374,7 @@ impl TokenEndpoint {
         &self,
         client: &ClientRecord,
         grant: ClientCredentialsGrant,
+        note: &mut Note,
     ) -> Handled {
         if !is_confidential(client) {
             return Err(UnauthorizedClient::NotConfidential.into());
@@ -305,16 +390,25 @@ impl TokenEndpoint {
         )?;
         let now = self.now();
         let jti = random_id().ok_or_else(randomness)?;
-        self.token_response(
-            client.client_id.as_str(),
-            &client.client_id,
-            &resources,
-            &scope,
-            jti,
-            None,
-            now,
-        )
-        .await
+        let response = self
+            .token_response(
+                client.client_id.as_str(),
+                &client.client_id,
+                &resources,
+                &scope,
+                jti,
+                None,
+                now,
+            )
+            .await?;
+        note.issued = Some(Issued {
+            act: AuditKind::TokensIssued,
+            grant_type: "client_credentials",
+            subject: None,
+            scope,
+            resources,
+        });
+        Ok(response)
     }
 
     /// Signs an RFC 9068 access token and builds the token response.

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use mcp_authz_store::SecretHash;
+use mcp_authz_store::{AuditKind, AuditOutcome, AuditReason, SecretHash};
 use url::Url;
 
+use crate::audit::Auditor;
 use crate::browser::{Browsers, owns};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError, wire};
@@ -26,6 +27,7 @@ pub(crate) struct UpstreamEndpoint {
     browsers: Arc<Browsers>,
     /// Shared with the authorization and login endpoints, per peer (SEC-8).
     limiter: Arc<RateLimiter>,
+    audit: Arc<Auditor>,
 }
 
 impl UpstreamEndpoint {
@@ -35,8 +37,10 @@ impl UpstreamEndpoint {
         paths: Arc<Paths>,
         browsers: Arc<Browsers>,
         limiter: Arc<RateLimiter>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
+            audit,
             issuer: config.issuer.clone(),
             upstream: config.upstream.clone(),
             paths,
@@ -49,7 +53,11 @@ impl UpstreamEndpoint {
     /// a fresh `state` bound to this browser and pending request.
     pub(crate) async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
         if let Err(wait) = self.limiter.check(&peer_key(&request)) {
-            return wire::response(EndpointError::RateLimited(wait));
+            let refusal = EndpointError::RateLimited(wait);
+            self.audit
+                .refused(AuditKind::RateLimited, &request, None, &refusal)
+                .await;
+            return wire::response(refusal);
         }
         wire::finish(self.start(&request).await)
     }
@@ -109,9 +117,19 @@ impl UpstreamEndpoint {
         if !owns(&pending, &browser) {
             return Err(invalid().into());
         }
+        let mut event = self
+            .audit
+            .event(AuditKind::SignIn, AuditOutcome::Failure, request);
+        event.client_id = Some(pending.client_id.clone());
         let Some(subject) = upstream.complete(&self.callback_url(), query).await? else {
+            event.reason = AuditReason::lossy("upstream_refused");
+            self.audit.record(event).await;
             return Err(PageError::UpstreamRefused.into());
         };
+        event.outcome = AuditOutcome::Success;
+        event.subject = Some(subject.clone());
+        event.reason = AuditReason::lossy("upstream");
+        self.audit.record(event).await;
         let session_id = self
             .browsers
             .sign_in(&browser, subject.clone(), subject.as_str())

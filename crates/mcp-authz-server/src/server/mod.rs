@@ -18,6 +18,7 @@ use mcp_authz_metadata::AuthorizationServerMetadata;
 use mcp_authz_store::{BrowserStateStore, MemoryBrowserStates, Store};
 pub use operator::OperatorRevocation;
 
+use crate::audit::Auditor;
 use crate::browser::Browsers;
 use crate::cimd::MetadataFetcher;
 use crate::client_limits::ClientLimits;
@@ -66,6 +67,8 @@ pub(crate) struct Inner {
     password_checks: Arc<PasswordChecks>,
     /// The background purge's own dependencies.
     purger: Purger,
+    /// Records audit events and keeps the security counters.
+    pub(crate) audit: Arc<Auditor>,
 }
 
 /// An OAuth 2.1 authorization server for MCP over an `Arc<dyn Store>`.
@@ -112,11 +115,13 @@ impl AuthorizationServer {
             config.access_token_lifetime + std::time::Duration::from_secs(60),
         ));
         let config = Arc::new(config);
+        let audit = Arc::new(Auditor::new(store.clone(), config.clock.clone()));
         let clients = Arc::new(ClientDirectory::new(
             config.clone(),
             store.clone(),
             fetcher,
             password_checks.clone(),
+            audit.clone(),
         ));
         let tokens = Arc::new(TokenStatus::new(
             config.clone(),
@@ -138,6 +143,7 @@ impl AuthorizationServer {
             store.clone(),
             browsers.clone(),
             paths.clone(),
+            audit.clone(),
         ));
         let authorize_limiter = Arc::new(RateLimiter::new(config.authorize_limit, cap));
         let client_limits = Arc::new(ClientLimits::new(config.token_limit, cap));
@@ -150,6 +156,7 @@ impl AuthorizationServer {
                 browsers.clone(),
                 flow.clone(),
                 authorize_limiter.clone(),
+                audit.clone(),
             ),
             login: LoginEndpoint::new(
                 &config,
@@ -159,20 +166,35 @@ impl AuthorizationServer {
                 authenticator,
                 Lockout::new(config.login_lockout, cap),
                 authorize_limiter.clone(),
+                audit.clone(),
             ),
-            consent: ConsentEndpoint::new(&config, store.clone(), browsers.clone(), flow),
-            upstream: UpstreamEndpoint::new(&config, paths.clone(), browsers, authorize_limiter),
+            consent: ConsentEndpoint::new(
+                &config,
+                store.clone(),
+                browsers.clone(),
+                flow,
+                audit.clone(),
+            ),
+            upstream: UpstreamEndpoint::new(
+                &config,
+                paths.clone(),
+                browsers,
+                authorize_limiter,
+                audit.clone(),
+            ),
             token: TokenEndpoint::new(
                 &config,
                 store.clone(),
                 keys.clone(),
                 clients.clone(),
                 client_limits.clone(),
+                audit.clone(),
             ),
             register: RegisterEndpoint::new(
                 &config,
                 store.clone(),
                 RateLimiter::new(config.register_limit, cap),
+                audit.clone(),
             ),
             revoke: RevokeEndpoint::new(
                 &config,
@@ -180,15 +202,22 @@ impl AuthorizationServer {
                 clients.clone(),
                 client_limits.clone(),
                 tokens.clone(),
+                audit.clone(),
             ),
             introspect: IntrospectEndpoint::new(
                 &config,
                 clients.clone(),
                 client_limits,
                 tokens.clone(),
+                audit.clone(),
             ),
         };
-        let purger = Purger::new(store.clone(), browser_states, config.clock.clone());
+        let purger = Purger::new(
+            store.clone(),
+            browser_states,
+            config.clock.clone(),
+            config.audit_retention,
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -201,6 +230,7 @@ impl AuthorizationServer {
                 endpoints,
                 password_checks,
                 purger,
+                audit,
             }),
         })
     }
@@ -209,6 +239,52 @@ impl AuthorizationServer {
     /// (0 when metadata documents are disabled), for monitoring (REQUIREMENTS SEC-12).
     pub fn metadata_document_fetches(&self) -> u64 {
         self.inner.clients.fetches_started()
+    }
+
+    /// Access tokens this server issued since it was created, for monitoring (REQUIREMENTS OB-2).
+    pub fn tokens_issued(&self) -> u64 {
+        self.inner.audit.tokens_issued()
+    }
+
+    /// Reused refresh tokens this server detected (each revoked its family, AS-8) since it was
+    /// created, for monitoring.
+    pub fn refresh_reuse_detected(&self) -> u64 {
+        self.inner.audit.refresh_reuse_detected()
+    }
+
+    /// Refused token, revocation, introspection, registration and sign-in requests since this
+    /// server was created, by reason (a short fixed label such as `pkce_failed`,
+    /// `wrong_credentials` or `rate_limited`: a closed set), ordered by reason.
+    pub fn validation_failures(&self) -> Vec<(&'static str, u64)> {
+        self.inner.audit.validation_failures()
+    }
+
+    /// Records an audit event (REQUIREMENTS OB-1) in the store and in the log (target
+    /// [`AUDIT_TARGET`](crate::AUDIT_TARGET), INFO), for acts outside this server's endpoints (an
+    /// application revoking a consent, an operator's change). A store failure is logged at WARN, never
+    /// returned: auditing never fails the act it records. Build the event from identifiers only.
+    ///
+    /// ```no_run
+    /// # async fn demo(server: mcp_authz_server::AuthorizationServer, subject: mcp_authz_store::Subject, client: mcp_authz_server::ClientId) {
+    /// use mcp_authz_server::{AuditKind, AuditOutcome};
+    /// let mut event = server.audit_event(AuditKind::ConsentRevoked, AuditOutcome::Success);
+    /// event.subject = Some(subject);
+    /// event.client_id = Some(client);
+    /// server.record_audit_event(event).await;
+    /// # }
+    /// ```
+    pub async fn record_audit_event(&self, event: mcp_authz_store::AuditEvent) {
+        self.inner.audit.record(event).await;
+    }
+
+    /// A new audit event of `kind` and `outcome` at this server's clock's now, every other field
+    /// empty: fill in what is known, then [`record_audit_event`](Self::record_audit_event).
+    pub fn audit_event(
+        &self,
+        kind: mcp_authz_store::AuditKind,
+        outcome: mcp_authz_store::AuditOutcome,
+    ) -> mcp_authz_store::AuditEvent {
+        mcp_authz_store::AuditEvent::new(kind, outcome, self.now())
     }
 
     /// Spawns the background purge of this server's store with this server's clock, every

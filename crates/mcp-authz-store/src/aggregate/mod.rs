@@ -1,5 +1,6 @@
 //! One module per aggregate: its records, its outcomes and its storage trait.
 
+mod audit;
 mod browser_states;
 mod clients;
 mod codes;
@@ -11,6 +12,9 @@ mod revoked;
 mod store;
 mod users;
 
+pub use audit::{
+    AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery, AuditReason, AuditStore,
+};
 pub use browser_states::{BrowserState, BrowserStateKind, BrowserStateStore};
 pub use clients::{ClientKind, ClientRecord, ClientStore};
 pub use codes::{AuthorizationCode, CodeConsumption, CodeExchange, CodeStore};

@@ -1,8 +1,8 @@
 //! The umbrella trait.
 
 use crate::{
-    ClientStore, CodeStore, ConsentStore, GrantStore, KeyStore, PurgeStore, RevokedTokenStore,
-    UserStore,
+    AuditStore, ClientStore, CodeStore, ConsentStore, GrantStore, KeyStore, PurgeStore,
+    RevokedTokenStore, UserStore,
 };
 
 /// Every storage trait at once: what a backend implements and what the server holds as
@@ -21,6 +21,7 @@ pub trait Store:
     + KeyStore
     + UserStore
     + PurgeStore
+    + AuditStore
     + Send
     + Sync
 {
@@ -35,6 +36,7 @@ impl<T> Store for T where
         + KeyStore
         + UserStore
         + PurgeStore
+        + AuditStore
         + Send
         + Sync
         + ?Sized

@@ -1,6 +1,7 @@
 //! The in-memory store: every trait, one mutex, for tests and single-process deployments.
 
 mod accounts;
+mod audit;
 mod browser_states;
 mod tokens;
 
@@ -13,9 +14,9 @@ use async_trait::async_trait;
 use mcp_authz_metadata::ClientId;
 
 use crate::{
-    AuthorizationCode, ClientKind, ClientRecord, Consent, FamilyId, Grant, KeyId, KeyState,
-    NumericDate, PurgeCounts, PurgeStore, RefreshToken, SecretHash, SigningKey, StoreError,
-    Subject, TokenId, User, Username,
+    AuditEvent, AuthorizationCode, ClientKind, ClientRecord, Consent, FamilyId, Grant, KeyId,
+    KeyState, NumericDate, PurgeCounts, PurgeStore, RefreshToken, SecretHash, SigningKey,
+    StoreError, Subject, TokenId, User, Username,
 };
 
 /// Every storage trait in memory.
@@ -61,6 +62,8 @@ struct Inner {
     keys: BTreeMap<KeyId, SigningKey>,
     users: HashMap<Subject, User>,
     usernames: HashMap<Username, Subject>,
+    /// Audit events in the order they were appended.
+    audit: Vec<AuditEvent>,
 }
 
 impl MemoryStore {

@@ -29,6 +29,7 @@
 )]
 
 mod accounts;
+mod audit;
 mod browser_states;
 mod codes;
 mod fixtures;
@@ -41,6 +42,7 @@ pub use accounts::{
     clients_crud, consent_resources_round_trip, consents_remembered, purge_counts,
     revoked_access_tokens, signing_key_lifecycle, users_unique_usernames,
 };
+pub use audit::audit_events_round_trip;
 pub use browser_states::{
     browser_states_bounded_per_owner, browser_states_round_trip, browser_states_taken_once,
 };
@@ -118,6 +120,7 @@ macro_rules! __testkit_for_each {
             revoked_access_tokens,
             purge_counts,
             operator_listings,
+            audit_events_round_trip,
         }
     };
 }

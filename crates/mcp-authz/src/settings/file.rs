@@ -26,6 +26,7 @@ pub(crate) struct FileSettings {
     pub(crate) authorization_server: Option<String>,
     pub(crate) resources: Option<Vec<String>>,
     pub(crate) access_token_ttl: Option<u64>,
+    pub(crate) audit_retention_days: Option<u64>,
     pub(crate) service_name: Option<String>,
     /// Scope token -> what it allows, shown on the consent page (over the demo's own).
     pub(crate) scope_descriptions: Option<std::collections::BTreeMap<String, String>>,
@@ -148,6 +149,7 @@ mod tests {
         let file = parse(&uncommented).unwrap();
         assert_eq!(file.bind, Some("127.0.0.1:8400".parse().unwrap()));
         assert_eq!(file.access_token_ttl, Some(600));
+        assert_eq!(file.audit_retention_days, Some(90));
         assert_eq!(file.signing_alg, Some(SigningAlg::Es256));
         assert!(file.tls_cert.is_some() && file.tls_key.is_some());
         assert_eq!(file.resources.map(|r| r.len()), Some(1));

@@ -1,7 +1,8 @@
-//! The admin commands — `clients`, `users`, `keys`, `tokens` — on the store `serve` uses, found by the
+//! The admin commands — `clients`, `users`, `keys`, `tokens`, `audit` — on the store `serve` uses, found by the
 //! same `--config`, `--data-dir` and `--store` resolution. A running server sees their changes at once
 //! (new signing keys within seconds: see `keys`).
 
+mod audit;
 mod clients;
 mod keys;
 mod time;
@@ -13,6 +14,7 @@ use std::io::Write;
 use mcp_authz_metadata::{ResourceUri, Scope};
 use mcp_authz_server::{AuthorizationServer, MAX_ACCESS_TOKEN_LIFETIME, ServerConfig};
 
+pub(crate) use audit::AuditArgs;
 pub(crate) use clients::ClientsArgs;
 pub(crate) use keys::KeysArgs;
 pub(crate) use tokens::TokensArgs;
@@ -91,6 +93,11 @@ pub(crate) fn users(args: UsersArgs, out: &mut impl Write) -> Result<(), CliErro
 /// `mcp-authz keys …`.
 pub(crate) fn keys(args: KeysArgs, out: &mut impl Write) -> Result<(), CliError> {
     block_on(keys::run(args, out))
+}
+
+/// `mcp-authz audit …`.
+pub(crate) fn audit(args: AuditArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(audit::run(args, out))
 }
 
 /// `mcp-authz tokens …`.

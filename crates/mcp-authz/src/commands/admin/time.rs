@@ -46,6 +46,71 @@ pub(super) fn rfc3339(time: NumericDate) -> String {
     )
 }
 
+/// A point in time from the command line: RFC 3339 UTC (`2026-01-31T12:00:00Z`, or a date
+/// `2026-01-31` for its midnight), or a duration before `now` (`24h`, `7d`, at most a year).
+pub(super) fn parse_since(text: &str, now: NumericDate) -> Result<NumericDate, String> {
+    if let Ok(ago) = parse_duration(text) {
+        return Ok(now.saturating_sub(ago));
+    }
+    parse_rfc3339(text).ok_or_else(|| {
+        format!(
+            "{text:?}: expected an RFC 3339 UTC time (2026-01-31T12:00:00Z) or a duration (24h, 7d)"
+        )
+    })
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (also with a lowercase `t`/`z` or a space), UTC only.
+fn parse_rfc3339(text: &str) -> Option<NumericDate> {
+    let number = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let (date, time) = match text.find(['T', 't', ' ']) {
+        Some(at) => (text.get(..at)?, Some(text.get(at + 1..)?)),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let (y, m, d) = (
+        number(parts.next()?)?,
+        number(parts.next()?)?,
+        number(parts.next()?)?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let of_day = match time {
+        None => 0,
+        Some(time) => {
+            let time = time.strip_suffix(['Z', 'z'])?;
+            let mut parts = time.split(':');
+            let (h, min, s) = (
+                number(parts.next()?)?,
+                number(parts.next()?)?,
+                number(parts.next()?)?,
+            );
+            if parts.next().is_some() || h > 23 || min > 59 || s > 60 {
+                return None;
+            }
+            h * 3600 + min * 60 + s
+        }
+    };
+    let days = days_from_civil(y, m, d);
+    if civil_from_days(days) != (y, m, d) {
+        return None;
+    }
+    NumericDate::from_i64(days.checked_mul(86_400)?.checked_add(of_day)?)
+}
+
+/// (year, month, day) to days since 1970-01-01: H. Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day): H. Hinnant's `civil_from_days`.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -63,6 +128,34 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_takes_rfc3339_dates_and_durations() {
+        let now = NumericDate::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_since("2023-11-14T22:13:20Z", now),
+            Ok(NumericDate::from_secs(1_700_000_000))
+        );
+        assert_eq!(
+            parse_since("1970-01-02", now),
+            Ok(NumericDate::from_secs(86_400))
+        );
+        assert_eq!(
+            parse_since("24h", now),
+            Ok(NumericDate::from_secs(1_700_000_000 - 86_400))
+        );
+        for bad in [
+            "2023-02-30",
+            "2023-11-14T25:00:00Z",
+            "2023-11-14T22:13:20",
+            "yesterday",
+            "",
+        ] {
+            assert!(parse_since(bad, now).is_err(), "{bad:?}");
+        }
+        let t = NumericDate::from_secs(1_234_567_890);
+        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+    }
 
     #[test]
     fn durations() {

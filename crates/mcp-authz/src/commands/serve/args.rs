@@ -59,6 +59,10 @@ pub(crate) struct ServeArgs {
     /// exercising refresh in tests and demos.
     #[arg(long, env = "MCP_AUTHZ_ACCESS_TOKEN_TTL", value_name = "SECONDS")]
     pub(crate) access_token_ttl: Option<u64>,
+    /// Days audit events are kept before the background purge removes them (default 90, 1 to
+    /// 3660); `mcp-authz audit` lists them.
+    #[arg(long, env = "MCP_AUTHZ_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
+    pub(crate) audit_retention_days: Option<u64>,
     /// The algorithm of the signing keys the server creates (its first key, and rotations). Existing
     /// keys keep theirs: after a change, `keys rotate` switches. Default: es256.
     #[arg(long, env = "MCP_AUTHZ_SIGNING_ALG", value_enum)]

@@ -131,6 +131,26 @@ impl Metrics {
                 server.metadata_document_fetches(),
                 server.password_checks_peak()
             );
+            let _ = write!(
+                text,
+                "# HELP mcp_authz_tokens_issued_total Access tokens issued.\n\
+                 # TYPE mcp_authz_tokens_issued_total counter\n\
+                 mcp_authz_tokens_issued_total {}\n\
+                 # HELP mcp_authz_refresh_reuse_detected_total Reused refresh tokens detected (each revoked its grant).\n\
+                 # TYPE mcp_authz_refresh_reuse_detected_total counter\n\
+                 mcp_authz_refresh_reuse_detected_total {}\n\
+                 # HELP mcp_authz_validation_failures_total Refused requests (token, revocation, introspection, registration, sign-in), by reason.\n\
+                 # TYPE mcp_authz_validation_failures_total counter\n",
+                server.tokens_issued(),
+                server.refresh_reuse_detected()
+            );
+            // The reasons are a fixed set of labels chosen by the server, never request data.
+            for (reason, n) in server.validation_failures() {
+                let _ = writeln!(
+                    text,
+                    "mcp_authz_validation_failures_total{{reason=\"{reason}\"}} {n}"
+                );
+            }
         }
         text
     }

@@ -141,6 +141,10 @@ async fn serve(
     if let Some(seconds) = args.access_token_ttl {
         config = config.access_token_lifetime(std::time::Duration::from_secs(seconds));
     }
+    if let Some(days) = args.audit_retention_days {
+        let retention = std::time::Duration::from_secs(days.saturating_mul(86_400));
+        config = config.audit_retention(retention);
+    }
     if let Some(alg) = args.signing_alg {
         config = config.signing_algorithm(alg.algorithm());
     }
@@ -168,7 +172,8 @@ async fn serve(
         config = config.dangerous_auto_approve(AutoApprove::DevUser(subject));
     }
     let server = AuthorizationServer::new(config.build()?, store.clone())?;
-    // Expired codes, tokens and cached documents are purged every minute while serving.
+    // Expired codes, tokens and cached documents, and audit events past their retention, are purged
+    // every minute while serving.
     let _purge = server.spawn_purge(std::time::Duration::from_secs(60));
     if args.dev {
         tracing::warn!(

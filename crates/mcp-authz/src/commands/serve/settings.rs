@@ -96,6 +96,8 @@ pub(crate) struct ServeSettings {
     pub(crate) resources: Vec<ExtraResource>,
     /// The access-token lifetime in seconds.
     pub(crate) access_token_ttl: Option<u64>,
+    /// How many days audit events are kept (`None`: the server's default).
+    pub(crate) audit_retention_days: Option<u64>,
     /// The service name on the login and consent pages (`None`: the server's default).
     pub(crate) service_name: Option<String>,
     /// The settings file's scope descriptions (scope token -> text), over the demo's.
@@ -211,6 +213,7 @@ pub(crate) fn resolve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettin
         authorization_server,
         resources,
         access_token_ttl: args.access_token_ttl.or(file.access_token_ttl),
+        audit_retention_days: args.audit_retention_days.or(file.audit_retention_days),
         service_name: args.service_name.clone().or(file.service_name.clone()),
         scope_descriptions: file.scope_descriptions.clone().unwrap_or_default(),
         signing_alg: args.signing_alg.or(file.signing_alg),
