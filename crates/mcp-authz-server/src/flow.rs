@@ -58,10 +58,9 @@ impl AuthorizationFlow {
         respond::html(
             status,
             pages::login(
-                &self.config.service_name,
+                &self.config,
                 pending,
                 request_id,
-                &pending.csrf,
                 &self.paths.login,
                 notice,
                 upstream,
@@ -100,13 +99,12 @@ impl AuthorizationFlow {
         Ok(respond::html(
             StatusCode::OK,
             pages::consent(
-                &self.config.service_name,
+                &self.config,
                 pending,
                 request_id,
                 &self.paths,
                 name,
                 allowed.as_ref(),
-                &self.config.scope_descriptions,
             ),
         ))
     }

@@ -83,6 +83,7 @@ mod rate_limit;
 mod secrets;
 mod session;
 mod signing;
+mod templates;
 mod users;
 
 pub use cimd::{CimdError, GuardedResolver, is_public_address};
@@ -90,8 +91,8 @@ pub use cimd::{CimdError, GuardedResolver, is_public_address};
 // is enough.
 pub use config::{
     ConfigError, MAX_ACCESS_TOKEN_LIFETIME, MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN,
-    MAX_SERVICE_NAME_LEN, MetadataDocumentConfig, ResourcePolicy, ServerConfig,
-    ServerConfigBuilder,
+    MAX_SCOPE_DETAILS_LEN, MAX_SERVICE_NAME_LEN, MetadataDocumentConfig, ResourcePolicy,
+    ServerConfig, ServerConfigBuilder,
 };
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
 pub use lockout::LoginLockout;
@@ -114,4 +115,5 @@ pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
 pub use server::{AuthorizationServer, NotReady, OperatorRevocation};
 pub use signing::SigningAlgorithm;
+pub use templates::{MAX_TEMPLATE_LEN, PageTemplate, PageTemplates, TemplateError};
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};
