@@ -12,6 +12,7 @@ use crate::lockout::LoginLockout;
 use crate::password_checks::PasswordCheckLimits;
 use crate::rate_limit::RateLimit;
 use crate::signing::SigningAlgorithm;
+use crate::templates::PageTemplates;
 use crate::users::{UpstreamIdentityProvider, UserAuthenticator};
 
 /// The longest access-token lifetime the builder accepts (REQUIREMENTS AS-9).
@@ -52,7 +53,8 @@ pub enum ConfigError {
     /// The HTTP client for Client ID Metadata Documents could not be built (TLS backend).
     #[error("the HTTP client for metadata documents could not be built")]
     HttpClient,
-    /// [`ServerConfigBuilder::scope_description`] describes a scope no resource accepts.
+    /// [`ServerConfigBuilder::scope_description`] or [`ServerConfigBuilder::scope_details`]
+    /// describes a scope no resource accepts.
     #[error("a description is given for scope {0}, which no resource accepts")]
     UnknownScopeDescription(String),
     /// [`ServerConfigBuilder::scope_description`] was given an empty text or one over
@@ -61,6 +63,12 @@ pub enum ConfigError {
         "the description of scope {0} is empty or longer than {MAX_SCOPE_DESCRIPTION_LEN} bytes"
     )]
     ScopeDescriptionLength(String),
+    /// [`ServerConfigBuilder::scope_details`] was given an empty text or one over
+    /// [`MAX_SCOPE_DETAILS_LEN`] bytes.
+    #[error(
+        "the longer explanation of scope {0} is empty or longer than {MAX_SCOPE_DETAILS_LEN} bytes"
+    )]
+    ScopeDetailsLength(String),
     /// [`ServerConfigBuilder::service_name`] is empty or longer than [`MAX_SERVICE_NAME_LEN`] bytes.
     #[error("the service name is empty or longer than {MAX_SERVICE_NAME_LEN} bytes")]
     ServiceName,
@@ -72,6 +80,13 @@ pub enum ConfigError {
 
 /// The longest scope description, in bytes: a short sentence on the consent page.
 pub const MAX_SCOPE_DESCRIPTION_LEN: usize = 200;
+
+/// The longest explanation of a scope ([`ServerConfigBuilder::scope_details`]), in bytes: a
+/// paragraph, folded under the short description on the consent page.
+pub const MAX_SCOPE_DETAILS_LEN: usize = 2000;
+
+/// The service name of a configuration that does not set one.
+pub(crate) const DEFAULT_SERVICE_NAME: &str = "mcp-authz";
 
 /// The longest service name, in bytes.
 pub const MAX_SERVICE_NAME_LEN: usize = 100;
@@ -131,6 +146,10 @@ pub struct ServerConfig {
     pub(crate) service_name: String,
     /// What each scope allows, in the user's words, for the consent page.
     pub(crate) scope_descriptions: BTreeMap<ScopeToken, String>,
+    /// A longer explanation of a scope, folded under its description on the consent page.
+    pub(crate) scope_details: BTreeMap<ScopeToken, String>,
+    /// The login, consent and error pages' templates.
+    pub(crate) templates: PageTemplates,
     pub(crate) access_token_lifetime: Duration,
     pub(crate) code_lifetime: Duration,
     pub(crate) refresh_token_lifetime: Duration,
@@ -191,7 +210,9 @@ impl ServerConfig {
             allow_http_loopback: false,
             resources: Vec::new(),
             scope_descriptions: BTreeMap::new(),
-            service_name: "mcp-authz".to_owned(),
+            scope_details: BTreeMap::new(),
+            templates: PageTemplates::default(),
+            service_name: DEFAULT_SERVICE_NAME.to_owned(),
             access_token_lifetime: Duration::from_secs(600),
             code_lifetime: Duration::from_secs(60),
             refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -273,6 +294,8 @@ pub struct ServerConfigBuilder {
     allow_http_loopback: bool,
     resources: Vec<ResourcePolicy>,
     scope_descriptions: BTreeMap<ScopeToken, String>,
+    scope_details: BTreeMap<ScopeToken, String>,
+    templates: PageTemplates,
     service_name: String,
     access_token_lifetime: Duration,
     code_lifetime: Duration,
@@ -311,8 +334,8 @@ impl ServerConfigBuilder {
         self.resource_with_default(resource, scopes.clone(), scopes)
     }
 
-    /// The name of the service users sign in to, shown in the title and heading of the login and
-    /// consent pages; [`build`](Self::build) refuses an empty one or one over
+    /// The name of the service users sign in to, shown in the title, header and heading of the
+    /// login, consent and error pages; [`build`](Self::build) refuses an empty one or one over
     /// [`MAX_SERVICE_NAME_LEN`] bytes ([`ConfigError::ServiceName`]). Default: `mcp-authz`.
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = name.into();
@@ -326,6 +349,25 @@ impl ServerConfigBuilder {
     /// ([`ConfigError::ScopeDescriptionLength`]). Default: none.
     pub fn scope_description(mut self, scope: ScopeToken, text: impl Into<String>) -> Self {
         self.scope_descriptions.insert(scope, text.into());
+        self
+    }
+
+    /// Explains what `scope` (a scope of a configured resource) allows at more length than its
+    /// [description](Self::scope_description): the consent page folds it under the short one, in a
+    /// `<details>` the user can open. [`build`](Self::build) refuses a scope no resource accepts
+    /// ([`ConfigError::UnknownScopeDescription`]) and an empty text or one over
+    /// [`MAX_SCOPE_DETAILS_LEN`] bytes ([`ConfigError::ScopeDetailsLength`]). Default: none.
+    pub fn scope_details(mut self, scope: ScopeToken, text: impl Into<String>) -> Self {
+        self.scope_details.insert(scope, text.into());
+        self
+    }
+
+    /// The templates of the login, consent and error pages, for pages in the operator's own words
+    /// and look ([`PageTemplates::from_dir`], [`PageTemplates::with`]; the placeholders are in
+    /// `docs/pages.md`). Every value filled in is escaped or built from escaped text. Default: the
+    /// built-in templates ([`PageTemplate::builtin`](crate::PageTemplate::builtin)).
+    pub fn page_templates(mut self, templates: PageTemplates) -> Self {
+        self.templates = templates;
         self
     }
 
@@ -561,6 +603,16 @@ impl ServerConfigBuilder {
                 ));
             }
         }
+        for (scope, text) in &self.scope_details {
+            if !accepted.contains(scope.as_str()) {
+                return Err(ConfigError::UnknownScopeDescription(
+                    scope.as_str().to_owned(),
+                ));
+            }
+            if text.trim().is_empty() || text.len() > MAX_SCOPE_DETAILS_LEN {
+                return Err(ConfigError::ScopeDetailsLength(scope.as_str().to_owned()));
+            }
+        }
         check_lifetime(
             "access_token_lifetime",
             self.access_token_lifetime,
@@ -578,6 +630,8 @@ impl ServerConfigBuilder {
             issuer,
             resources: self.resources,
             scope_descriptions: self.scope_descriptions,
+            scope_details: self.scope_details,
+            templates: self.templates,
             service_name: self.service_name,
             access_token_lifetime: self.access_token_lifetime,
             code_lifetime: self.code_lifetime,

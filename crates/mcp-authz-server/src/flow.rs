@@ -64,10 +64,9 @@ impl AuthorizationFlow {
         respond::html(
             status,
             pages::login(
-                &self.config.service_name,
+                &self.config,
                 pending,
                 request_id,
-                &pending.csrf,
                 &self.paths.login,
                 notice,
                 upstream,
@@ -116,13 +115,12 @@ impl AuthorizationFlow {
         Ok(respond::html(
             StatusCode::OK,
             pages::consent(
-                &self.config.service_name,
+                &self.config,
                 pending,
                 request_id,
                 &self.paths,
                 name,
                 allowed.as_ref(),
-                &self.config.scope_descriptions,
             ),
         ))
     }

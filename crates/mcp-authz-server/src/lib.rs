@@ -85,6 +85,7 @@ mod rate_limit;
 mod secrets;
 mod session;
 mod signing;
+mod templates;
 mod users;
 
 pub use audit::AUDIT_TARGET;
@@ -93,8 +94,8 @@ pub use cimd::{CimdError, GuardedResolver, is_public_address};
 // is enough.
 pub use config::{
     ConfigError, DEFAULT_AUDIT_RETENTION, MAX_ACCESS_TOKEN_LIFETIME, MAX_AUDIT_RETENTION,
-    MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN, MAX_SERVICE_NAME_LEN, MetadataDocumentConfig,
-    ResourcePolicy, ServerConfig, ServerConfigBuilder,
+    MAX_CODE_LIFETIME, MAX_SCOPE_DESCRIPTION_LEN, MAX_SCOPE_DETAILS_LEN, MAX_SERVICE_NAME_LEN,
+    MetadataDocumentConfig, ResourcePolicy, ServerConfig, ServerConfigBuilder,
 };
 pub use forwarded::{IpNet, TrustedProxies};
 pub use keys::{DEFAULT_KEY_PUBLICATION_DELAY, JWKS_MAX_AGE, KeyError, KeyRotation};
@@ -119,4 +120,5 @@ pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
 pub use server::{AuthorizationServer, NotReady, OperatorRevocation};
 pub use signing::SigningAlgorithm;
+pub use templates::{MAX_TEMPLATE_LEN, PageTemplate, PageTemplates, TemplateError};
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

@@ -1,26 +1,30 @@
-//! The HTML pages: login, consent, error. Plain forms, no JavaScript (REQUIREMENTS AS-11).
-
-use std::collections::BTreeMap;
+//! The HTML pages: login, consent, error. Plain forms, no JavaScript (REQUIREMENTS AS-11). This
+//! module builds what the pages say, escaped; the [templates](crate::templates) (built-in or the
+//! operator's) say where it goes.
 
 use mcp_authz_metadata::{ResourceUri, Scope, ScopeToken};
 use mcp_authz_store::Consent;
 
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+use crate::config::{DEFAULT_SERVICE_NAME, ServerConfig};
 use crate::paths::Paths;
 use crate::provenance::Provenance;
-use crate::respond::escape;
+use crate::respond::{self, escape};
 use crate::session::Pending;
+use crate::templates::{PageTemplate, PageTemplates, STYLE};
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}\
-.scope-token{font-family:monospace}.none{color:#555;font-style:italic}\
-.warn{background:#fff3cd;border:1px solid #e0b000;padding:.75rem}\
-label,input,button{display:block;margin:.5rem 0}button{padding:.5rem 1rem}";
-
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        title = escape(title),
+/// The page `title` with `content` in the layout (the same chrome on every page).
+fn page(templates: &PageTemplates, service: &str, title: &str, content: &str) -> String {
+    templates.fill(
+        PageTemplate::Layout,
+        &[
+            ("title", title),
+            ("service", service),
+            ("style", STYLE),
+            ("content", content),
+        ],
     )
 }
 
@@ -90,15 +94,14 @@ pub(crate) enum LoginNotice {
 
 /// The login page; `upstream` is (button label, start URL) of an upstream identity provider.
 pub(crate) fn login(
-    service: &str,
+    config: &ServerConfig,
     pending: &Pending,
     request_id: &str,
-    csrf: &str,
     action: &str,
     notice: LoginNotice,
     upstream: Option<(&str, &str)>,
 ) -> String {
-    let error = match notice {
+    let notice = match notice {
         LoginNotice::None => String::new(),
         LoginNotice::Failed => {
             "<p class=\"warn\" role=\"alert\">The username or password is not correct.</p>"
@@ -110,40 +113,59 @@ pub(crate) fn login(
             wait.as_secs().div_ceil(60).max(1)
         ),
     };
-    let body = format!(
-        "<h1>Sign in to <span id=\"service\">{service}</span></h1>{summary}{error}\
-         <form method=\"post\" action=\"{action}\">{hidden}\
-         <label for=\"username\">Username</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
-         <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>{upstream}",
-        upstream = upstream
-            .map(|(name, url)| format!(
+    let upstream = upstream
+        .map(|(name, url)| {
+            format!(
                 "<p><a id=\"upstream-login\" href=\"{}\">Sign in with {}</a></p>",
                 escape(url),
                 escape(name)
-            ))
-            .unwrap_or_default(),
-        service = escape(service),
-        summary = client_summary(pending),
-        action = escape(action),
-        hidden = hidden(request_id, csrf),
+            )
+        })
+        .unwrap_or_default();
+    let content = config.templates.fill(
+        PageTemplate::Login,
+        &[
+            ("service", &config.service_name),
+            ("client", &client_summary(pending)),
+            ("notice", &notice),
+            ("action", action),
+            ("hidden", &hidden(request_id, &pending.csrf)),
+            ("upstream", &upstream),
+        ],
     );
-    page(&format!("Sign in to {service}"), &body)
+    page(
+        &config.templates,
+        &config.service_name,
+        &format!("Sign in to {}", config.service_name),
+        &content,
+    )
 }
 
-/// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
-/// consent for this client, `allowed`, it lists what is new apart from what was allowed before; the
-/// consent remembered on approval is exactly what the page lists (SEC-13). One form: "Not you? Sign
-/// out" posts the same request id and CSRF token to the sign-out path (its `formaction`).
-pub(crate) fn consent(
-    service: &str,
-    pending: &Pending,
-    request_id: &str,
-    paths: &Paths,
-    user: &str,
-    allowed: Option<&Consent>,
-    descriptions: &BTreeMap<ScopeToken, String>,
-) -> String {
+/// One requested scope: its token, its short description (or that it has none), and its longer
+/// explanation, if any, folded in a `<details>`. `class` is "" or " new"/" allowed".
+fn scope_item(config: &ServerConfig, scope: &ScopeToken, class: &str) -> String {
+    let description = match config.scope_descriptions.get(scope) {
+        Some(text) => format!("<span class=\"scope-description\">{}</span>", escape(text)),
+        None => "<span class=\"scope-description none\">(no description)</span>".to_owned(),
+    };
+    let details = match config.scope_details.get(scope) {
+        Some(text) => format!(
+            "<details class=\"scope-details\"><summary>More about {token}</summary>\
+             <p>{}</p></details>",
+            escape(text),
+            token = escape(scope.as_str()),
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<li class=\"scope{class}\"><span class=\"scope-token\">{}</span>: {description}{details}</li>",
+        escape(scope.as_str())
+    )
+}
+
+/// What the consent page asks the user to allow: with a remembered consent, `allowed`, what is new
+/// apart from what was allowed before.
+fn permissions(config: &ServerConfig, pending: &Pending, allowed: Option<&Consent>) -> String {
     let (new_scope, new_resources): (Scope, Vec<&ResourceUri>) = match allowed {
         Some(c) => (
             pending.scope.difference(&c.scope),
@@ -155,25 +177,11 @@ pub(crate) fn consent(
         ),
         None => (pending.scope.clone(), pending.resources.iter().collect()),
     };
-    // `class` is "scope"/"resource", then "new" or "allowed" when there is a remembered consent.
     let scopes = |scope: &Scope, class: &str, none: &str| -> String {
         if scope.is_empty() {
             format!("<li>{none}</li>")
         } else {
-            scope
-                .iter()
-                .map(|s| {
-                    let description = match descriptions.get(s) {
-                        Some(text) => format!("<span class=\"scope-description\">{}</span>", escape(text)),
-                        None => "<span class=\"scope-description none\">(no description)</span>"
-                            .to_owned(),
-                    };
-                    format!(
-                        "<li class=\"scope{class}\"><span class=\"scope-token\">{}</span>: {description}</li>",
-                        escape(s.as_str())
-                    )
-                })
-                .collect()
+            scope.iter().map(|s| scope_item(config, s, class)).collect()
         }
     };
     let resources = |list: &[&ResourceUri], class: &str| -> String {
@@ -185,19 +193,21 @@ pub(crate) fn consent(
                 .collect()
         }
     };
-    let asks = match allowed {
+    match allowed {
         None => format!(
-            "<p>It asks for these permissions:</p><ul>{}</ul><p>on:</p><ul>{}</ul>",
+            "<h3>Permissions</h3><ul id=\"scopes\">{}</ul>\
+             <h3>On these resources</h3><ul id=\"resources\">{}</ul>",
             scopes(&new_scope, "", "(no specific permissions)"),
             resources(&new_resources, ""),
         ),
         Some(c) => {
             let old_resources: Vec<&ResourceUri> = c.resources.iter().collect();
             format!(
-                "<p>It asks for <strong>more</strong> than you allowed before. New permissions:</p>\
-                 <ul id=\"new-scopes\">{}</ul><p>New resources:</p><ul id=\"new-resources\">{}</ul>\
-                 <p>Already allowed permissions:</p><ul id=\"allowed-scopes\">{}</ul>\
-                 <p>Already allowed resources:</p><ul id=\"allowed-resources\">{}</ul>\
+                "<p>It asks for <strong>more</strong> than you allowed before.</p>\
+                 <h3>New permissions</h3><ul id=\"new-scopes\">{}</ul>\
+                 <h3>New resources</h3><ul id=\"new-resources\">{}</ul>\
+                 <h3>Already allowed permissions</h3><ul id=\"allowed-scopes\">{}</ul>\
+                 <h3>Already allowed resources</h3><ul id=\"allowed-resources\">{}</ul>\
                  <p>Allowing remembers all of the permissions and resources above for this \
                  application.</p>",
                 scopes(&new_scope, " new", "(no new permissions)"),
@@ -206,32 +216,80 @@ pub(crate) fn consent(
                 resources(&old_resources, " allowed"),
             )
         }
-    };
-    let body = format!(
-        "<h1><span id=\"service\">{service_html}</span>: authorize access</h1><form method=\"post\" action=\"{action}\">{hidden}\
-         <p>Signed in as <strong id=\"user\">{user}</strong>. \
-         <button type=\"submit\" id=\"sign-out\" formaction=\"{sign_out}\">Not you? Sign out</button></p>\
-         {summary}{asks}\
-         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        service_html = escape(service),
-        user = escape(user),
-        sign_out = escape(&paths.sign_out),
-        summary = client_summary(pending),
-        action = escape(&paths.consent),
-        hidden = hidden(request_id, &pending.csrf),
-    );
-    page(&format!("{service}: authorize access"), &body)
+    }
 }
 
-/// An error shown to the user instead of a redirect (SEC-1).
-pub(crate) fn error(message: &str) -> String {
+/// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
+/// consent for this client, `allowed`, it lists what is new apart from what was allowed before; the
+/// consent remembered on approval is exactly what the page lists (SEC-13). One form: "Not you? Sign
+/// out" posts the same request id and CSRF token to the sign-out path (its `formaction`).
+pub(crate) fn consent(
+    config: &ServerConfig,
+    pending: &Pending,
+    request_id: &str,
+    paths: &Paths,
+    user: &str,
+    allowed: Option<&Consent>,
+) -> String {
+    let content = config.templates.fill(
+        PageTemplate::Consent,
+        &[
+            ("service", &config.service_name),
+            ("user", user),
+            ("sign_out", &paths.sign_out),
+            ("client", &client_summary(pending)),
+            ("permissions", &permissions(config, pending, allowed)),
+            ("action", &paths.consent),
+            ("hidden", &hidden(request_id, &pending.csrf)),
+        ],
+    );
     page(
-        "Authorization error",
-        &format!(
-            "<h1>Authorization error</h1><p id=\"error\">{}</p>\
-             <p>You were not redirected because the request could not be verified.</p>",
-            escape(message)
-        ),
+        &config.templates,
+        &config.service_name,
+        &format!("{}: authorize access", config.service_name),
+        &content,
+    )
+}
+
+/// The message of an error page, kept in its response's extensions: the error mapping
+/// ([`crate::error::wire`]) knows no configuration and renders the built-in page, which [`dress`]
+/// renders again in the operator's templates with the service name.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorPage(String);
+
+/// The built-in error page with `message` (SEC-1), to be [dressed](dress).
+pub(crate) fn error_response(status: StatusCode, message: &str) -> Response<Bytes> {
+    let mut response = respond::html(
+        status,
+        error(&PageTemplates::default(), DEFAULT_SERVICE_NAME, message),
+    );
+    response
+        .extensions_mut()
+        .insert(ErrorPage(message.to_owned()));
+    response
+}
+
+/// `response` with its error page, if it is one, in `config`'s templates and service name; any
+/// other response as it is. Every public page method of the server passes its answer through it.
+pub(crate) fn dress(config: &ServerConfig, mut response: Response<Bytes>) -> Response<Bytes> {
+    if let Some(ErrorPage(message)) = response.extensions_mut().remove::<ErrorPage>() {
+        *response.body_mut() =
+            Bytes::from(error(&config.templates, &config.service_name, &message));
+    }
+    response
+}
+
+/// An error shown to the user instead of a redirect (SEC-1), in the operator's chrome: `templates`
+/// and `service` name.
+fn error(templates: &PageTemplates, service: &str, message: &str) -> String {
+    let content = templates.fill(
+        PageTemplate::Error,
+        &[("service", service), ("message", message)],
+    );
+    page(
+        templates,
+        service,
+        &format!("Authorization error: {service}"),
+        &content,
     )
 }

@@ -2,7 +2,9 @@
 //! built `mcp-authz serve` without `--dev`: sign in (a new session id: no fixation) and approve
 //! (AS-11, AS-6: `code`, `state` and `iss` on the redirect; the code works at `/token`), deny
 //! (`access_denied`), and the authorization page framed by another origin, which the browser
-//! refuses to render (SEC-9).
+//! refuses to render (SEC-9); and what the pages are like to use (issue #24): labels, language,
+//! keyboard order and visible focus, the marked default button, contrast, a phone-sized window,
+//! with screenshots into `$MCP_AUTHZ_SCREENSHOTS` when it is set (docs/pages.md).
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian `chromium`, `chromium-driver`;
 //! `.ci/run` installs them). Without them the tests fail under `CI=true` and are skipped loudly
@@ -361,5 +363,204 @@ async fn chromium_refuses_to_render_the_authorization_page_framed_by_another_ori
         .unwrap();
     assert_eq!(location, "chrome-error://chromewebdata/");
     browser.switch_to_top().await.unwrap();
+    browser.quit().await.unwrap();
+}
+
+/// The contrast ratio (WCAG 2) of the least legible text of the page, and which element it is.
+const WORST_CONTRAST: &str = r"
+const lum = c => { const m = c.match(/[\d.]+/g).map(Number);
+  const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(m[0]) + 0.7152 * f(m[1]) + 0.0722 * f(m[2]); };
+const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+  const m = c.match(/[\d.]+/g); if (m && (m.length < 4 || Number(m[3]) > 0)) return c; }
+  return 'rgb(255, 255, 255)'; };
+let worst = [99, ''];
+for (const e of document.querySelectorAll('header,h1,h2,h3,p,li,label,button,summary,a,strong,code,span')) {
+  if (!e.textContent.trim() || e.offsetParent === null) continue;
+  const a = lum(getComputedStyle(e).color), b = lum(bg(e));
+  const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (r < worst[0]) worst = [r, e.tagName + '.' + e.className];
+}
+return worst;";
+
+/// What has the keyboard focus: its id, else its value, else its tag.
+const FOCUSED: &str = "const e = document.activeElement; \
+    return e.id || e.value || e.tagName.toLowerCase();";
+
+/// Checks the page has a language, a label for every visible input, readable contrast, and no
+/// horizontal scrolling in a phone-sized window (which it leaves at desktop size). Screenshots: the
+/// page as `name`, and in the phone-sized window too when `phone_shot`.
+async fn check_page(browser: &Session, name: &str, phone_shot: bool) {
+    let lang = browser
+        .execute("return document.documentElement.lang")
+        .await
+        .unwrap();
+    assert_eq!(lang, "en", "{name}");
+    let unlabelled = browser
+        .execute(
+            "return [...document.querySelectorAll('input:not([type=hidden])')]\
+             .filter(i => i.labels.length === 0 || !i.labels[0].textContent.trim()).length",
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlabelled, 0, "{name}");
+    let worst = browser.execute(WORST_CONTRAST).await.unwrap();
+    assert!(worst[0].as_f64().unwrap() >= 4.5, "{name}: {worst}");
+    browser.set_window_size(390, 844).await.unwrap();
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth - window.innerWidth")
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "{name} scrolls sideways on a phone"
+    );
+    if phone_shot {
+        save_screenshot(browser, &format!("{name}-phone")).await;
+    }
+    browser.set_window_size(900, 900).await.unwrap();
+    save_screenshot(browser, name).await;
+}
+
+/// With `MCP_AUTHZ_SCREENSHOTS=<dir>` (an explicit step, docs/pages.md), a PNG of the whole page
+/// as `<dir>/<name>.png`: the window is made as tall as the page first.
+async fn save_screenshot(browser: &Session, name: &str) {
+    let Some(dir) = std::env::var_os("MCP_AUTHZ_SCREENSHOTS") else {
+        return;
+    };
+    let size = browser
+        .execute(
+            "return [window.outerWidth, document.documentElement.scrollHeight \
+             + window.outerHeight - window.innerHeight]",
+        )
+        .await
+        .unwrap();
+    let (width, height) = (size[0].as_u64().unwrap(), size[1].as_u64().unwrap());
+    browser
+        .set_window_size(
+            u32::try_from(width).unwrap(),
+            u32::try_from(height).unwrap(),
+        )
+        .await
+        .unwrap();
+    let png = browser.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_pages_are_labelled_keyboard_usable_legible_and_fit_a_phone() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(driver) = Chromedriver::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&dir.path().join("data"), &["--service-name", "Acme Notes"]);
+    let site = Site::start().await;
+    let auth = Authorization::new(&server, &site).await;
+    let browser = driver.session().await;
+    browser.set_window_size(900, 900).await.unwrap();
+
+    // The login page: the service name, the client and where its name comes from, a labelled form.
+    browser.goto(&auth.url).await.unwrap();
+    assert_eq!(texts(&browser, "header").await, ["Acme Notes"]);
+    assert_eq!(texts(&browser, "h1").await, ["Sign in to Acme Notes"]);
+    assert_eq!(texts(&browser, "label[for=username]").await, ["Username"]);
+    assert_eq!(texts(&browser, "label[for=password]").await, ["Password"]);
+    assert_eq!(texts(&browser, "#provenance-dynamic").await.len(), 1);
+    check_page(&browser, "login", false).await;
+    // Keyboard: from the username, Tab reaches the password, then the one (default) button, and
+    // the focus is visible.
+    let username = browser.find("#username").await.unwrap();
+    browser.send_keys(&username, ADMIN).await.unwrap();
+    browser.press_key("\u{E004}").await.unwrap();
+    assert_eq!(browser.execute(FOCUSED).await.unwrap(), "password");
+    let outline = browser
+        .execute(
+            "const s = getComputedStyle(document.activeElement); \
+             return document.activeElement.matches(':focus-visible') + ' ' + s.outlineStyle + ' ' + s.outlineWidth",
+        )
+        .await
+        .unwrap();
+    assert_eq!(outline, "true solid 3px");
+    let password = browser.find("#password").await.unwrap();
+    browser
+        .send_keys(&password, &server.admin_password())
+        .await
+        .unwrap();
+    browser.press_key("\u{E004}").await.unwrap();
+    let focused = browser
+        .execute("return document.activeElement.matches('button.primary[type=submit]')")
+        .await
+        .unwrap();
+    assert_eq!(focused, true);
+    // Enter on the focused default button signs in.
+    browser.press_key("\u{E007}").await.unwrap();
+    browser
+        .wait_for_url("the consent page", |url| url.contains("/authorize/resume"))
+        .await
+        .unwrap();
+
+    // The consent page: service, user, client and provenance, each scope described (the demo's
+    // longer explanations folded in details), Allow marked as the main action and Deny not.
+    assert_eq!(
+        texts(&browser, "h1").await,
+        ["Acme Notes: authorize access"]
+    );
+    assert_eq!(texts(&browser, "#user").await, ["admin"]);
+    assert_eq!(
+        texts(&browser, "#provenance-dynamic").await,
+        ["Unverified: this name was chosen by the application itself."]
+    );
+    assert_eq!(
+        texts(&browser, ".scope-description").await,
+        ["List and call the demo server's tools", "Read your notes"]
+    );
+    assert_eq!(
+        texts(&browser, "details summary").await,
+        ["More about notes:read"]
+    );
+    assert_eq!(
+        texts(&browser, "h2").await,
+        ["Application", "Access it asks for"]
+    );
+    let colours = browser
+        .execute(
+            "return ['approve', 'deny'].map(v => getComputedStyle(\
+             document.querySelector(`[role=group] button[value=${v}]`)).backgroundColor)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(colours[0], "rgb(11, 87, 208)", "{colours}");
+    assert_ne!(colours[1], colours[0], "{colours}");
+    // Keyboard order: sign out, the explanation, Allow, Deny.
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        browser.press_key("\u{E004}").await.unwrap();
+        order.push(browser.execute(FOCUSED).await.unwrap());
+    }
+    assert_eq!(
+        order,
+        ["sign-out", "summary", "approve", "deny"],
+        "{order:?}"
+    );
+    let more = browser.find("details summary").await.unwrap();
+    browser.click(&more).await.unwrap();
+    assert!(
+        texts(&browser, "details p").await[0].starts_with("The read_notes tool"),
+        "the explanation opens"
+    );
+    check_page(&browser, "consent", true).await;
+
+    // The error page: the same chrome with the service name.
+    browser
+        .goto(&format!("{}/authorize?client_id=unknown", server.base))
+        .await
+        .unwrap();
+    assert_eq!(texts(&browser, "header").await, ["Acme Notes"]);
+    assert_eq!(texts(&browser, "h1").await, ["Authorization error"]);
+    check_page(&browser, "error", false).await;
     browser.quit().await.unwrap();
 }

@@ -66,10 +66,10 @@ fn render(error: &EndpointError) -> Response<Bytes> {
         E::UnsupportedGrantType => described(ErrorCode::UnsupportedGrantType, error),
         E::Registration(refusal) => registration(refusal),
         E::Page(page @ PageError::PasswordChecksBusy) => retry_after(
-            respond::html(page_status(page), pages::error(&page.to_string())),
+            pages::error_response(page_status(page), &page.to_string()),
             BUSY_RETRY_AFTER,
         ),
-        E::Page(page) => respond::html(page_status(page), pages::error(&page.to_string())),
+        E::Page(page) => pages::error_response(page_status(page), &page.to_string()),
         E::Redirect(redirect) => {
             let url = AuthorizationErrorResponse::new(redirect_code(&redirect.cause))
                 .with_description(redirect.cause.to_string())

@@ -6,6 +6,7 @@ use http::{Method, Request, Response};
 
 use super::AuthorizationServer;
 use crate::error::{EndpointError, NotFound, wire};
+use crate::pages;
 
 impl AuthorizationServer {
     /// Dispatches a request to its endpoint by path; 404 for unknown paths, 405 for wrong methods.
@@ -67,39 +68,39 @@ impl AuthorizationServer {
     /// `GET /authorize`: validates the request; bad client or redirect URI -> error page, other
     /// errors -> redirect with `error`, `state` and `iss`; else login, consent, or the code.
     pub async fn authorize(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.authorize.handle(request).await
+        self.dressed(self.inner.endpoints.authorize.handle(request).await)
     }
 
     /// `POST /authorize/login`: checks the credentials, then 303 to the next step.
     pub async fn login(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.login.login(request).await
+        self.dressed(self.inner.endpoints.login.login(request).await)
     }
 
     /// `GET /authorize/resume?request=…`: where login redirects (303) to.
     pub async fn resume(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.login.resume(request).await
+        self.dressed(self.inner.endpoints.login.resume(request).await)
     }
 
     /// `POST /authorize/signout`: ends the browser's session (CSRF-checked form of the consent page),
     /// then 303 to the login page of the same authorization request.
     pub async fn sign_out(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.login.sign_out(request).await
+        self.dressed(self.inner.endpoints.login.sign_out(request).await)
     }
 
     /// `POST /authorize/consent`: approve (remembered) or deny, then 303 to the client.
     pub async fn consent(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.consent.handle(request).await
+        self.dressed(self.inner.endpoints.consent.handle(request).await)
     }
 
     /// `GET /authorize/upstream?request=…`: sends the browser to the upstream identity provider with
     /// a fresh `state` bound to this session and pending request.
     pub async fn upstream_login(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.upstream.login(request).await
+        self.dressed(self.inner.endpoints.upstream.login(request).await)
     }
 
     /// `GET /authorize/upstream/callback`: completes an upstream login, then 303 to the next step.
     pub async fn upstream_callback(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.inner.endpoints.upstream.callback(request).await
+        self.dressed(self.inner.endpoints.upstream.callback(request).await)
     }
 
     /// `POST /token`.
@@ -121,6 +122,14 @@ impl AuthorizationServer {
     /// `POST /introspect`: client-authenticated (confidential clients only).
     pub async fn introspect(&self, request: Request<Bytes>) -> Response<Bytes> {
         self.inner.endpoints.introspect.handle(request).await
+    }
+}
+
+impl AuthorizationServer {
+    /// A page endpoint's answer with its error page, if any, in the configured templates and
+    /// service name.
+    fn dressed(&self, response: Response<Bytes>) -> Response<Bytes> {
+        pages::dress(&self.inner.config, response)
     }
 }
 

@@ -41,6 +41,20 @@ pub(crate) const SCOPE_DESCRIPTIONS: [(&str, &str); 3] = [
     ("notes:write", "Add notes (and read them)"),
 ];
 
+/// Longer explanations of the demo's scopes, folded under the description on the consent page.
+pub(crate) const SCOPE_DETAILS: [(&str, &str); 2] = [
+    (
+        "notes:read",
+        "The read_notes tool returns every note stored under your account. Notes are kept only \
+         while this demo server runs.",
+    ),
+    (
+        "notes:write",
+        "The add_note tool stores the text the application sends as a new note under your \
+         account. It cannot change or delete notes.",
+    ),
+];
+
 /// The scope `read_notes` needs.
 pub(crate) const READ_SCOPE: &str = "notes:read";
 

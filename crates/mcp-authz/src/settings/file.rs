@@ -30,6 +30,10 @@ pub(crate) struct FileSettings {
     pub(crate) service_name: Option<String>,
     /// Scope token -> what it allows, shown on the consent page (over the demo's own).
     pub(crate) scope_descriptions: Option<std::collections::BTreeMap<String, String>>,
+    /// Scope token -> a longer explanation, folded under the description on the consent page.
+    pub(crate) scope_details: Option<std::collections::BTreeMap<String, String>>,
+    /// A directory of page templates (docs/pages.md).
+    pub(crate) templates: Option<PathBuf>,
     pub(crate) signing_alg: Option<SigningAlg>,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) log_format: Option<LogFormat>,
@@ -71,6 +75,7 @@ impl FileSettings {
             &mut settings.data_dir,
             &mut settings.tls_cert,
             &mut settings.tls_key,
+            &mut settings.templates,
         ]
         .into_iter()
         .flatten()
@@ -168,6 +173,8 @@ mod tests {
             "Read <your> notes"
         );
         assert!(parse("scope_descriptions = 3\n").is_err());
+        let file = parse("[scope_details]\n\"notes:read\" = \"Longer\"\n").unwrap();
+        assert_eq!(file.scope_details.unwrap()["notes:read"], "Longer");
     }
 
     #[test]

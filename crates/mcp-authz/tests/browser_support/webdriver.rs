@@ -1,7 +1,7 @@
 //! The handful of W3C WebDriver commands the browser tests use
 //! (<https://www.w3.org/TR/webdriver2/>), as JSON over reqwest: new session, navigate, current URL,
 //! page source, find element(s), element text, send keys, click, switch to frame, cookies, execute
-//! script, delete session.
+//! script, key actions, window size, screenshot, delete session.
 
 use std::fmt;
 use std::path::Path;
@@ -203,6 +203,41 @@ impl Session {
     pub(crate) async fn execute(&self, script: &str) -> Result<Value, WebDriverError> {
         let body = json!({ "script": script, "args": [] });
         self.post("execute script", "/execute/sync", body).await
+    }
+
+    /// Presses and releases one key (a WebDriver key code such as `"\u{E004}"`, Tab) in whatever
+    /// has the focus, as a user would.
+    pub(crate) async fn press_key(&self, key: &str) -> Result<(), WebDriverError> {
+        let body = json!({ "actions": [{
+            "type": "key",
+            "id": "keyboard",
+            "actions": [{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }],
+        }]});
+        self.post("perform actions", "/actions", body)
+            .await
+            .map(drop)
+    }
+
+    /// Resizes the browser window (the viewport follows).
+    pub(crate) async fn set_window_size(
+        &self,
+        width: u32,
+        height: u32,
+    ) -> Result<(), WebDriverError> {
+        let body = json!({ "width": width, "height": height });
+        self.post("set window rect", "/window/rect", body)
+            .await
+            .map(drop)
+    }
+
+    /// A PNG of the top-level browsing context's viewport.
+    pub(crate) async fn screenshot(&self) -> Result<Vec<u8>, WebDriverError> {
+        use base64::Engine as _;
+        let value = self.get("take screenshot", "/screenshot").await?;
+        value
+            .as_str()
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .ok_or_else(|| malformed("take screenshot", &value))
     }
 
     /// Polls the top-level URL until `done` holds for it (at most about 30 s), and returns it.

@@ -55,6 +55,11 @@ pub(crate) struct ServeArgs {
     /// Default: mcp-authz.
     #[arg(long, env = "MCP_AUTHZ_SERVICE_NAME", value_name = "NAME")]
     pub(crate) service_name: Option<String>,
+    /// A directory of page templates replacing the built-in login, consent and error pages:
+    /// `layout.html`, `login.html`, `consent.html`, `error.html`, each optional (docs/pages.md).
+    /// Checked at start: an unknown file or placeholder refuses to start.
+    #[arg(long, env = "MCP_AUTHZ_TEMPLATES", value_name = "DIR")]
+    pub(crate) templates: Option<std::path::PathBuf>,
     /// Access-token lifetime in seconds (default 600, at most 3600). Short lifetimes are for
     /// exercising refresh in tests and demos.
     #[arg(long, env = "MCP_AUTHZ_ACCESS_TOKEN_TTL", value_name = "SECONDS")]

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 
 use mcp_authz_metadata::{Issuer, ResourceUri, Scope, ScopeToken};
 use mcp_authz_server::dangerous::AutoApprove;
-use mcp_authz_server::{AuthorizationServer, ServerConfig};
+use mcp_authz_server::{AuthorizationServer, PageTemplates, ServerConfig};
 use mcp_authz_store::Subject;
 
 use crate::demo;
@@ -137,6 +137,24 @@ async fn serve(
     if let Some(states) = browser_states {
         // Any instance on this database can serve any step of a browser flow (SC-1).
         config = config.shared_browser_state(states);
+    }
+    let details = demo::SCOPE_DETAILS
+        .iter()
+        .map(|(s, text)| ((*s).to_owned(), (*text).to_owned()))
+        .chain(args.scope_details.clone());
+    for (token, text) in details {
+        let token = ScopeToken::parse(&token).map_err(|e| CliError::InvalidArgument {
+            what: "scope_details",
+            reason: format!("{token}: {e}"),
+        })?;
+        config = config.scope_details(token, text);
+    }
+    if let Some(dir) = &args.templates {
+        let templates = PageTemplates::from_dir(dir).map_err(|e| CliError::InvalidArgument {
+            what: "--templates",
+            reason: e.to_string(),
+        })?;
+        config = config.page_templates(templates);
     }
     if let Some(seconds) = args.access_token_ttl {
         config = config.access_token_lifetime(std::time::Duration::from_secs(seconds));

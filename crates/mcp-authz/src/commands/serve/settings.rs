@@ -102,6 +102,10 @@ pub(crate) struct ServeSettings {
     pub(crate) service_name: Option<String>,
     /// The settings file's scope descriptions (scope token -> text), over the demo's.
     pub(crate) scope_descriptions: std::collections::BTreeMap<String, String>,
+    /// The settings file's longer scope explanations (scope token -> text), over the demo's.
+    pub(crate) scope_details: std::collections::BTreeMap<String, String>,
+    /// The operator's page template directory.
+    pub(crate) templates: Option<PathBuf>,
     /// The algorithm of new signing keys.
     pub(crate) signing_alg: Option<SigningAlg>,
     /// `--dangerous-allow-loopback-cimd` (command line only): the PEM roots to trust.
@@ -216,6 +220,8 @@ pub(crate) fn resolve(args: &ServeArgs, demo_scopes: &str) -> Result<ServeSettin
         audit_retention_days: args.audit_retention_days.or(file.audit_retention_days),
         service_name: args.service_name.clone().or(file.service_name.clone()),
         scope_descriptions: file.scope_descriptions.clone().unwrap_or_default(),
+        scope_details: file.scope_details.clone().unwrap_or_default(),
+        templates: args.templates.clone().or(file.templates.clone()),
         signing_alg: args.signing_alg.or(file.signing_alg),
         dangerous_loopback_cimd: args.dangerous_allow_loopback_cimd.clone(),
         limits: limits(args, &file)?,
