@@ -13,7 +13,8 @@ use subtle::ConstantTimeEq;
 use crate::error::{EndpointError, PageError};
 use crate::respond;
 use crate::session::{
-    BoundedMap, OwnedMap, Pending, PendingRequests, SESSION_TTL, Session, is_random_id, random_id,
+    BoundedMap, OwnedMap, PENDING_TTL, Pending, PendingRequests, SESSION_TTL, Session,
+    is_random_id, random_id,
 };
 
 /// The in-memory browser state of one server.
@@ -25,6 +26,9 @@ pub(crate) struct Browsers {
     pub(crate) pending: PendingRequests,
     /// Upstream login `state` -> (browser id, pending request id), bounded per peer.
     pub(crate) upstream_states: OwnedMap<(String, String)>,
+    /// The account pages' sign-in forms: anonymous browser id -> the form's CSRF token, bounded
+    /// per peer (SEC-4, SEC-17).
+    account_sign_ins: OwnedMap<String>,
 }
 
 /// A page POST whose browser, CSRF token and pending request were checked.
@@ -49,6 +53,7 @@ impl Browsers {
             sessions: BoundedMap::new(capacity),
             pending: PendingRequests::new(capacity, per_peer),
             upstream_states: OwnedMap::new(capacity, per_peer),
+            account_sign_ins: OwnedMap::new(capacity, per_peer),
         }
     }
 
@@ -105,6 +110,7 @@ impl Browsers {
         let session = Session {
             subject,
             name: name.to_owned(),
+            csrf: random_id().ok_or_else(EndpointError::randomness)?,
         };
         self.sessions.insert(id.clone(), session, SESSION_TTL);
         Ok(id)
@@ -171,6 +177,70 @@ impl Browsers {
             request_id,
             pending,
         })
+    }
+}
+
+impl Browsers {
+    /// The browser id of the request's cookie, or a new one (`true`: set the cookie).
+    pub(crate) fn browser_or_new(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, bool), EndpointError> {
+        match self.browser_of(request) {
+            Some(id) => Ok((id, false)),
+            None => Ok((random_id().ok_or_else(EndpointError::randomness)?, true)),
+        }
+    }
+
+    /// A fresh CSRF token for the account sign-in form of the anonymous browser `browser` at
+    /// `peer` (replacing any earlier one of that browser).
+    pub(crate) fn start_account_sign_in(
+        &self,
+        browser: &str,
+        peer: &str,
+    ) -> Result<String, EndpointError> {
+        let csrf = random_id().ok_or_else(EndpointError::randomness)?;
+        self.account_sign_ins
+            .insert(browser.to_owned(), peer, csrf.clone(), PENDING_TTL);
+        Ok(csrf)
+    }
+
+    /// The browser and form of an account sign-in POST whose CSRF token is the one this browser
+    /// was given (SEC-4); the token is spent.
+    pub(crate) fn checked_account_sign_in(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, HashMap<String, String>), PageError> {
+        let invalid = || PageError::AccountFormExpired;
+        let form = respond::simple_form(request.body()).ok_or_else(invalid)?;
+        let browser = self.browser_of(request).ok_or_else(invalid)?;
+        let presented = form.get("csrf").ok_or_else(invalid)?;
+        let expected = self.account_sign_ins.remove(&browser).ok_or_else(invalid)?;
+        if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(invalid());
+        }
+        Ok((browser, form))
+    }
+
+    /// The session and form of an account page POST of a signed-in browser, with the session's
+    /// CSRF token (SEC-4).
+    pub(crate) fn checked_session_form(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, Session, HashMap<String, String>), PageError> {
+        let form = respond::simple_form(request.body()).ok_or(PageError::AccountFormExpired)?;
+        let (id, session) = self.session_of(request).ok_or(PageError::NotSignedIn)?;
+        let presented = form.get("csrf").ok_or(PageError::AccountFormExpired)?;
+        if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_bytes())) {
+            return Err(PageError::AccountFormExpired);
+        }
+        Ok((id, session, form))
+    }
+
+    /// Ends the signed-in session `id`; a new anonymous browser id for the cookie.
+    pub(crate) fn end_session(&self, id: &str) -> Result<String, EndpointError> {
+        self.sessions.remove(id);
+        random_id().ok_or_else(EndpointError::randomness)
     }
 }
 

@@ -11,11 +11,12 @@ use mcp_authz_token::{AuthorizationCode, AuthorizationResponse};
 
 use crate::browser::Browsers;
 use crate::config::ServerConfig;
-use crate::error::{EndpointError, Handled};
+use crate::error::{EndpointError, Handled, PageError};
 use crate::pages::{self, LoginNotice};
 use crate::paths::Paths;
 use crate::respond;
 use crate::session::{Pending, Session};
+use crate::sign_in::is_disabled;
 
 /// What the steps after an accepted authorization request need.
 pub(crate) struct AuthorizationFlow {
@@ -78,7 +79,7 @@ impl AuthorizationFlow {
         login_failed: bool,
         redirect_status: StatusCode,
     ) -> Handled {
-        let Some(Session { subject, name }) = session else {
+        let Some(Session { subject, name, .. }) = session else {
             let notice = if login_failed {
                 LoginNotice::Failed
             } else {
@@ -118,6 +119,10 @@ impl AuthorizationFlow {
         subject: Subject,
         status: StatusCode,
     ) -> Handled {
+        // A user the operator disabled after signing in gets no more codes (OB-4).
+        if is_disabled(&self.store, &subject).await? {
+            return Err(PageError::NotSignedIn.into());
+        }
         let now = self.config.clock.now();
         let code = AuthorizationCode::generate().map_err(|_| EndpointError::randomness())?;
         let stored = StoredCode {

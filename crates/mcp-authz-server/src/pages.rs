@@ -15,7 +15,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margi
 .warn{background:#fff3cd;border:1px solid #e0b000;padding:.75rem}\
 label,input,button{display:block;margin:.5rem 0}button{padding:.5rem 1rem}";
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -98,6 +98,25 @@ pub(crate) fn login(
     notice: LoginNotice,
     upstream: Option<(&str, &str)>,
 ) -> String {
+    let body = format!(
+        "<h1>Sign in to <span id=\"service\">{service}</span></h1>{summary}{form}{upstream}",
+        upstream = upstream
+            .map(|(name, url)| format!(
+                "<p><a id=\"upstream-login\" href=\"{}\">Sign in with {}</a></p>",
+                escape(url),
+                escape(name)
+            ))
+            .unwrap_or_default(),
+        service = escape(service),
+        summary = client_summary(pending),
+        form = login_form(action, &hidden(request_id, csrf), notice),
+    );
+    page(&format!("Sign in to {service}"), &body)
+}
+
+/// The notice and the username and password form posting to `action` with `hidden` fields: the
+/// login page's and the account pages' sign-in.
+pub(crate) fn login_form(action: &str, hidden: &str, notice: LoginNotice) -> String {
     let error = match notice {
         LoginNotice::None => String::new(),
         LoginNotice::Failed => {
@@ -110,25 +129,13 @@ pub(crate) fn login(
             wait.as_secs().div_ceil(60).max(1)
         ),
     };
-    let body = format!(
-        "<h1>Sign in to <span id=\"service\">{service}</span></h1>{summary}{error}\
-         <form method=\"post\" action=\"{action}\">{hidden}\
+    format!(
+        "{error}<form method=\"post\" action=\"{action}\">{hidden}\
          <label for=\"username\">Username</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
          <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>{upstream}",
-        upstream = upstream
-            .map(|(name, url)| format!(
-                "<p><a id=\"upstream-login\" href=\"{}\">Sign in with {}</a></p>",
-                escape(url),
-                escape(name)
-            ))
-            .unwrap_or_default(),
-        service = escape(service),
-        summary = client_summary(pending),
+         <button type=\"submit\">Sign in</button></form>",
         action = escape(action),
-        hidden = hidden(request_id, csrf),
-    );
-    page(&format!("Sign in to {service}"), &body)
+    )
 }
 
 /// The consent page: client name, redirect host, scopes, resources (AS-11). With a remembered
@@ -213,10 +220,13 @@ pub(crate) fn consent(
          <button type=\"submit\" id=\"sign-out\" formaction=\"{sign_out}\">Not you? Sign out</button></p>\
          {summary}{asks}\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>\
+         <p id=\"revoke-later\">You can revoke this access later at \
+         <a href=\"{applications}\">connected applications</a>.</p>",
         service_html = escape(service),
         user = escape(user),
         sign_out = escape(&paths.sign_out),
+        applications = escape(&paths.account_applications),
         summary = client_summary(pending),
         action = escape(&paths.consent),
         hidden = hidden(request_id, &pending.csrf),

@@ -47,6 +47,9 @@ pub(crate) struct Session {
     /// What the pages call the user: the username typed at sign-in, or the upstream identity
     /// provider's subject; never shown as anything but escaped text.
     pub(crate) name: String,
+    /// The CSRF token of the forms of the account pages (revoke an application, sign out), made
+    /// at sign-in; the authorization pages' forms carry their pending request's own (SEC-4).
+    pub(crate) csrf: String,
 }
 
 /// A validated authorization request waiting for login and consent.

@@ -88,10 +88,7 @@ async fn health_readiness_and_the_access_log() {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_requests_on_their_own_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(
-        &dir.path().join("data"),
-        &["--metrics-bind", "127.0.0.1:0"],
-    );
+    let serve = Serve::start(&dir.path().join("data"), &["--metrics-bind", "127.0.0.1:0"]);
     let metrics_url = serve.metrics.clone().unwrap();
     let http = reqwest::Client::new();
     let scrape = || async {

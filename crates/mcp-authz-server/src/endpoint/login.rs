@@ -11,36 +11,11 @@ use crate::browser::{Browsers, CheckedForm};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError, wire};
 use crate::flow::AuthorizationFlow;
-use crate::lockout::Lockout;
 use crate::pages::LoginNotice;
 use crate::paths::Paths;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, peer_key};
-use crate::users::{CheckError, LocalUsers, UserAuthenticator};
-
-/// How the login form checks credentials.
-pub(crate) enum Authenticator {
-    /// The store's users, within the server's bound on password checks.
-    Local(LocalUsers),
-    /// The operator's [`UserAuthenticator`].
-    Custom(Arc<dyn UserAuthenticator>),
-}
-
-impl Authenticator {
-    async fn authenticate(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<mcp_authz_store::Subject>, EndpointError> {
-        match self {
-            Self::Local(users) => users.check(username, password).await.map_err(|e| match e {
-                CheckError::Store(e) => e.into(),
-                CheckError::Busy => PageError::PasswordChecksBusy.into(),
-            }),
-            Self::Custom(custom) => Ok(custom.authenticate(username, password).await?),
-        }
-    }
-}
+use crate::sign_in::{Attempt, PasswordSignIn};
 
 /// The login and resume endpoints' dependencies.
 pub(crate) struct LoginEndpoint {
@@ -48,9 +23,8 @@ pub(crate) struct LoginEndpoint {
     paths: Arc<Paths>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
-    authenticator: Authenticator,
-    /// Failed logins per address and account, and per account (SEC-19).
-    lockout: Lockout,
+    /// The credential check and lockout, shared with the account pages.
+    sign_in: Arc<PasswordSignIn>,
     /// Shared with the authorization and upstream endpoints, per peer (SEC-8).
     limiter: Arc<RateLimiter>,
 }
@@ -62,8 +36,7 @@ impl LoginEndpoint {
         paths: Arc<Paths>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
-        authenticator: Authenticator,
-        lockout: Lockout,
+        sign_in: Arc<PasswordSignIn>,
         limiter: Arc<RateLimiter>,
     ) -> Self {
         Self {
@@ -71,8 +44,7 @@ impl LoginEndpoint {
             paths,
             browsers,
             flow,
-            authenticator,
-            lockout,
+            sign_in,
             limiter,
         }
     }
@@ -96,34 +68,31 @@ impl LoginEndpoint {
         let username = form.get("username").map(String::as_str).unwrap_or_default();
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = self.paths.resume_of(&request_id);
-        let now = self.clock.now();
-        // SEC-19: a locked (address, account) or account gets no password check at all, whether
-        // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
-        // guesses cannot all pass before the first failure is counted.
         let peer = peer_key(request);
-        if let Err(wait) = self.lockout.attempt(&peer, username, now) {
-            // The upstream identity provider, if any, stays offered: it does not check passwords here.
-            let page = self.flow.login_page(
-                &request_id,
-                &pending,
-                LoginNotice::Locked(wait),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            return Ok(wire::retry_after(page, wait));
-        }
-        let judged = self.authenticator.authenticate(username, password).await;
-        if judged.is_err() {
-            // Not a failure of the user: the backend could not answer, or had no turn for the
-            // password check (503).
-            self.lockout.refund(&peer, username);
-        }
-        let Some(subject) = judged? else {
-            return Ok(respond::redirect(
-                StatusCode::SEE_OTHER,
-                &format!("{resume}&failed=1"),
-            ));
+        let subject = match self
+            .sign_in
+            .attempt(&peer, username, password, self.clock.now())
+            .await?
+        {
+            Attempt::SignedIn(subject) => subject,
+            Attempt::Failed => {
+                return Ok(respond::redirect(
+                    StatusCode::SEE_OTHER,
+                    &format!("{resume}&failed=1"),
+                ));
+            }
+            Attempt::Locked(wait) => {
+                // The upstream identity provider, if any, stays offered: it does not check
+                // passwords here.
+                let page = self.flow.login_page(
+                    &request_id,
+                    &pending,
+                    LoginNotice::Locked(wait),
+                    StatusCode::TOO_MANY_REQUESTS,
+                );
+                return Ok(wire::retry_after(page, wait));
+            }
         };
-        self.lockout.succeeded(&peer, username, self.clock.now());
         // A new session id on login: no session fixation.
         let session_id = self.browsers.sign_in(&old_browser, subject, username)?;
         self.browsers.adopt(request_id, pending, &session_id)?;

@@ -3,8 +3,10 @@
 //! - `mod.rs`: construction and accessors;
 //! - [`dispatch`]: one method per endpoint and the path dispatcher;
 //! - [`admin`]: operator actions (pre-registering clients, key rotation, the revocation check);
-//! - [`operator`]: revocation by token value for the operator's command line.
+//! - [`operator`]: revocation by token value for the operator's command line;
+//! - [`accounts`]: users, grants and consents for the operator (OB-3, OB-4).
 
+mod accounts;
 mod admin;
 mod dispatch;
 mod health;
@@ -13,18 +15,20 @@ mod operator;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use accounts::{SetPasswordError, UserExport, UserRevocation};
 pub use health::NotReady;
 use mcp_authz_metadata::AuthorizationServerMetadata;
 use mcp_authz_store::Store;
 pub use operator::OperatorRevocation;
 
+use crate::applications::Applications;
 use crate::browser::Browsers;
 use crate::cimd::MetadataFetcher;
 use crate::client_limits::ClientLimits;
 use crate::clients::ClientDirectory;
 use crate::config::{ConfigError, ServerConfig};
 use crate::endpoint::{
-    Authenticator, AuthorizeEndpoint, ConsentEndpoint, IntrospectEndpoint, JwksEndpoint,
+    AccountEndpoint, AuthorizeEndpoint, ConsentEndpoint, IntrospectEndpoint, JwksEndpoint,
     LoginEndpoint, MetadataEndpoint, RegisterEndpoint, RevokeEndpoint, TokenEndpoint,
     UpstreamEndpoint, metadata_document,
 };
@@ -35,6 +39,7 @@ use crate::password_checks::PasswordChecks;
 use crate::paths::Paths;
 use crate::purge::{PurgeTask, Purger};
 use crate::rate_limit::RateLimiter;
+use crate::sign_in::{Authenticator, PasswordSignIn};
 use crate::token_status::TokenStatus;
 use crate::users::LocalUsers;
 
@@ -50,6 +55,7 @@ struct Endpoints {
     register: RegisterEndpoint,
     revoke: RevokeEndpoint,
     introspect: IntrospectEndpoint,
+    account: AccountEndpoint,
 }
 
 pub(crate) struct Inner {
@@ -58,6 +64,8 @@ pub(crate) struct Inner {
     keys: Arc<Keys>,
     clients: Arc<ClientDirectory>,
     tokens: Arc<TokenStatus>,
+    /// The applications users authorized (the account page and the operator API).
+    applications: Arc<Applications>,
     metadata: AuthorizationServerMetadata,
     paths: Arc<Paths>,
     endpoints: Endpoints,
@@ -135,6 +143,11 @@ impl AuthorizationServer {
             paths.clone(),
         ));
         let authorize_limiter = Arc::new(RateLimiter::new(config.authorize_limit, cap));
+        let sign_in = Arc::new(PasswordSignIn::new(
+            authenticator,
+            Lockout::new(config.login_lockout, cap),
+        ));
+        let applications = Arc::new(Applications::new(store.clone()));
         let client_limits = Arc::new(ClientLimits::new(config.token_limit, cap));
         let endpoints = Endpoints {
             metadata: metadata_endpoint,
@@ -151,12 +164,16 @@ impl AuthorizationServer {
                 paths.clone(),
                 browsers.clone(),
                 flow.clone(),
-                authenticator,
-                Lockout::new(config.login_lockout, cap),
+                sign_in.clone(),
                 authorize_limiter.clone(),
             ),
             consent: ConsentEndpoint::new(&config, store.clone(), browsers.clone(), flow),
-            upstream: UpstreamEndpoint::new(&config, paths.clone(), browsers, authorize_limiter),
+            upstream: UpstreamEndpoint::new(
+                &config,
+                paths.clone(),
+                browsers.clone(),
+                authorize_limiter.clone(),
+            ),
             token: TokenEndpoint::new(
                 &config,
                 store.clone(),
@@ -182,6 +199,15 @@ impl AuthorizationServer {
                 client_limits,
                 tokens.clone(),
             ),
+            account: AccountEndpoint::new(
+                config.clone(),
+                store.clone(),
+                paths.clone(),
+                browsers,
+                applications.clone(),
+                sign_in,
+                authorize_limiter,
+            ),
         };
         let purger = Purger::new(store.clone(), config.clock.clone());
         Ok(Self {
@@ -191,6 +217,7 @@ impl AuthorizationServer {
                 keys,
                 clients,
                 tokens,
+                applications,
                 metadata,
                 paths,
                 endpoints,

@@ -50,7 +50,7 @@ pub use grants::{
     refresh_reuse_revokes_family, refresh_rotation_chain, revoke_by_client_cascades,
     revoke_by_subject_cascades, revoke_single_grant_and_list, rotation_conflict_changes_nothing,
 };
-pub use operator::operator_listings;
+pub use operator::{operator_grant_and_consent_listings, operator_listings};
 
 use crate::Store;
 
@@ -114,6 +114,7 @@ macro_rules! __testkit_for_each {
             revoked_access_tokens,
             purge_counts,
             operator_listings,
+            operator_grant_and_consent_listings,
         }
     };
 }
