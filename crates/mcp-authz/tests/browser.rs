@@ -472,7 +472,11 @@ async fn chromium_revokes_an_application_on_the_connected_applications_page() {
         .await
         .unwrap();
     assert_eq!(
-        browser.find_all("input[name=password]").await.unwrap().len(),
+        browser
+            .find_all("input[name=password]")
+            .await
+            .unwrap()
+            .len(),
         1
     );
     browser.quit().await.unwrap();
