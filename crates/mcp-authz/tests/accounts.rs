@@ -4,14 +4,15 @@
 //! no secret, `users remove` takes back everything the user granted.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
-mod common;
 mod operator_support;
 
 use std::path::Path;
 
-use common::oauth::{authorization_url, callback_listener, code_of, exchange, refresh, register};
-use common::{ADMIN, Browser, Serve, hidden_inputs};
 use mcp_authz_pkce::CodeVerifier;
+use operator_support::common::oauth::{
+    authorization_url, callback_listener, code_of, exchange, refresh, register,
+};
+use operator_support::common::{ADMIN, Browser, Serve, hidden_inputs};
 use operator_support::{command, mcp_initialize, run};
 
 fn admin(home: &Path, data: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
