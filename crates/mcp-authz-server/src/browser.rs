@@ -143,6 +143,7 @@ impl Browsers {
         let session = Session {
             subject,
             name: name.to_owned(),
+            csrf: random_id().ok_or_else(EndpointError::randomness)?,
         };
         let record = BrowserState {
             kind: BrowserStateKind::Session,
@@ -362,6 +363,92 @@ impl Browsers {
                 });
             decoded(parsed)
         }))
+    }
+}
+
+impl Browsers {
+    /// The browser id of the request's cookie, or a new one (`true`: set the cookie).
+    pub(crate) fn browser_or_new(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, bool), EndpointError> {
+        match self.browser_of(request) {
+            Some(id) => Ok((id, false)),
+            None => Ok((random_id().ok_or_else(EndpointError::randomness)?, true)),
+        }
+    }
+
+    /// A fresh CSRF token for the account sign-in form of the anonymous browser `browser` at
+    /// `peer` (replacing any earlier one of that browser).
+    pub(crate) async fn start_account_sign_in(
+        &self,
+        browser: &str,
+        peer: &str,
+    ) -> Result<String, EndpointError> {
+        let csrf = random_id().ok_or_else(EndpointError::randomness)?;
+        let now = self.now();
+        let record = BrowserState {
+            kind: BrowserStateKind::AccountSignIn,
+            key: SecretHash::of(browser),
+            owner: peer.to_owned(),
+            value: csrf.clone().into_bytes(),
+            expires_at: now.saturating_add(PENDING_TTL),
+        };
+        self.states
+            .put_browser_state(record, Some(self.per_owner), now)
+            .await?;
+        Ok(csrf)
+    }
+
+    /// The browser and form of an account sign-in POST whose CSRF token is the one this browser
+    /// was given (SEC-4); the token is spent.
+    pub(crate) async fn checked_account_sign_in(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, HashMap<String, String>), EndpointError> {
+        let invalid = || EndpointError::Page(PageError::AccountFormExpired);
+        let form = respond::simple_form(request.body()).ok_or_else(invalid)?;
+        let browser = self.browser_of(request).ok_or_else(invalid)?;
+        let presented = form.get("csrf").ok_or_else(invalid)?;
+        let expected = self
+            .states
+            .take_browser_state(
+                BrowserStateKind::AccountSignIn,
+                &SecretHash::of(&browser),
+                self.now(),
+            )
+            .await?
+            .ok_or_else(invalid)?;
+        if !bool::from(presented.as_bytes().ct_eq(expected.as_slice())) {
+            return Err(invalid());
+        }
+        Ok((browser, form))
+    }
+
+    /// The session and form of an account page POST of a signed-in browser, with the session's
+    /// CSRF token (SEC-4).
+    pub(crate) async fn checked_session_form(
+        &self,
+        request: &Request<Bytes>,
+    ) -> Result<(String, Session, HashMap<String, String>), EndpointError> {
+        let form = respond::simple_form(request.body()).ok_or(PageError::AccountFormExpired)?;
+        let (id, session) = self
+            .session_of(request)
+            .await?
+            .ok_or(PageError::NotSignedIn)?;
+        let presented = form.get("csrf").ok_or(PageError::AccountFormExpired)?;
+        if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_bytes())) {
+            return Err(PageError::AccountFormExpired.into());
+        }
+        Ok((id, session, form))
+    }
+
+    /// Ends the signed-in session `id`; a new anonymous browser id for the cookie.
+    pub(crate) async fn end_session(&self, id: &str) -> Result<String, EndpointError> {
+        self.states
+            .take_browser_state(BrowserStateKind::Session, &SecretHash::of(id), self.now())
+            .await?;
+        random_id().ok_or_else(EndpointError::randomness)
     }
 }
 

@@ -19,6 +19,7 @@ use crate::pages::{self, LoginNotice};
 use crate::paths::Paths;
 use crate::respond;
 use crate::session::{Pending, Session};
+use crate::sign_in::is_disabled;
 
 /// What the steps after an accepted authorization request need.
 pub(crate) struct AuthorizationFlow {
@@ -84,7 +85,7 @@ impl AuthorizationFlow {
         login_failed: bool,
         redirect_status: StatusCode,
     ) -> Handled {
-        let Some(Session { subject, name }) = session else {
+        let Some(Session { subject, name, .. }) = session else {
             let notice = if login_failed {
                 LoginNotice::Failed
             } else {
@@ -135,6 +136,10 @@ impl AuthorizationFlow {
         name: Option<&str>,
         status: StatusCode,
     ) -> Handled {
+        // A user the operator disabled after signing in gets no more codes (OB-4).
+        if is_disabled(&self.store, &subject).await? {
+            return Err(PageError::NotSignedIn.into());
+        }
         let now = self.config.clock.now();
         let code = AuthorizationCode::generate().map_err(|_| EndpointError::randomness())?;
         let stored = StoredCode {

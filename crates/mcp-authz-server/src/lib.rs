@@ -11,6 +11,7 @@
 //! | token: `authorization_code`, `refresh_token`, `client_credentials` | `/token` | AS-5, AS-7..AS-9, AS-13, AS-14 |
 //! | dynamic registration (RFC 7591) | `/register` | AS-12 |
 //! | revocation (RFC 7009), introspection (RFC 7662) | `/revoke`, `/introspect` | AS-15 |
+//! | the signed-in user's connected applications, with revocation | `/account/applications`, `/account/signin`, `/account/applications/revoke`, `/account/signout` | OB-3 |
 //!
 //! URL client ids are resolved as Client ID Metadata Documents behind an SSRF guard (AS-10, SEC-6).
 //! Access tokens are RFC 9068 JWTs signed with keys kept in the store: ES256 by default, EdDSA
@@ -55,6 +56,8 @@ mod server;
 mod endpoint;
 
 // Shared by the endpoints (endpoints depend on these, never on each other).
+mod account_pages;
+mod applications;
 mod browser;
 mod client_limits;
 mod clients;
@@ -84,10 +87,12 @@ mod purge;
 mod rate_limit;
 mod secrets;
 mod session;
+mod sign_in;
 mod signing;
 mod templates;
 mod users;
 
+pub use applications::{ApplicationRevocation, ConnectedApplication};
 pub use audit::AUDIT_TARGET;
 pub use cimd::{CimdError, GuardedResolver, is_public_address};
 // What a user needs to call this crate's API, so that depending on this crate (and a store backend)
@@ -118,7 +123,9 @@ pub use purge::{MIN_PURGE_INTERVAL, PurgeProgress, PurgeTask};
 pub use rate_limit::{MAX_RATE, RateLimit, RateLimitParseError};
 pub use respond::ClientAddr;
 pub use secrets::{HashError, hash_client_secret, hash_password, verify_secret};
-pub use server::{AuthorizationServer, NotReady, OperatorRevocation};
+pub use server::{
+    AuthorizationServer, NotReady, OperatorRevocation, SetPasswordError, UserExport, UserRevocation,
+};
 pub use signing::SigningAlgorithm;
 pub use templates::{MAX_TEMPLATE_LEN, PageTemplate, PageTemplates, TemplateError};
 pub use users::{CreateUserError, LocalUsers, UpstreamIdentityProvider, UserAuthenticator};

@@ -16,7 +16,7 @@ use crate::session::Pending;
 use crate::templates::{PageTemplate, PageTemplates, STYLE};
 
 /// The page `title` with `content` in the layout (the same chrome on every page).
-fn page(templates: &PageTemplates, service: &str, title: &str, content: &str) -> String {
+pub(crate) fn page(templates: &PageTemplates, service: &str, title: &str, content: &str) -> String {
     templates.fill(
         PageTemplate::Layout,
         &[
@@ -101,18 +101,7 @@ pub(crate) fn login(
     notice: LoginNotice,
     upstream: Option<(&str, &str)>,
 ) -> String {
-    let notice = match notice {
-        LoginNotice::None => String::new(),
-        LoginNotice::Failed => {
-            "<p class=\"warn\" role=\"alert\">The username or password is not correct.</p>"
-                .to_owned()
-        }
-        LoginNotice::Locked(wait) => format!(
-            "<p class=\"warn\" role=\"alert\" id=\"locked\">Too many failed sign-in attempts. \
-             Try again in {} minute(s).</p>",
-            wait.as_secs().div_ceil(60).max(1)
-        ),
-    };
+    let notice = login_notice(notice);
     let upstream = upstream
         .map(|(name, url)| {
             format!(
@@ -138,6 +127,37 @@ pub(crate) fn login(
         &config.service_name,
         &format!("Sign in to {}", config.service_name),
         &content,
+    )
+}
+
+/// The notice of a sign-in form.
+fn login_notice(notice: LoginNotice) -> String {
+    match notice {
+        LoginNotice::None => String::new(),
+        LoginNotice::Failed => {
+            "<p class=\"warn\" role=\"alert\">The username or password is not correct.</p>"
+                .to_owned()
+        }
+        LoginNotice::Locked(wait) => format!(
+            "<p class=\"warn\" role=\"alert\" id=\"locked\">Too many failed sign-in attempts. \
+             Try again in {} minute(s).</p>",
+            wait.as_secs().div_ceil(60).max(1)
+        ),
+    }
+}
+
+/// The notice and a username and password form posting to `action` with `hidden` fields (the
+/// account pages' sign-in; the login page's own is its template).
+pub(crate) fn login_form(action: &str, hidden: &str, notice: LoginNotice) -> String {
+    format!(
+        "{error}<form method=\"post\" action=\"{action}\">{hidden}\
+         <label for=\"username\">Username</label>\
+         <input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required>\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <div class=\"actions\"><button type=\"submit\" class=\"primary\">Sign in</button></div></form>",
+        error = login_notice(notice),
+        action = escape(action),
     )
 }
 
@@ -237,6 +257,7 @@ pub(crate) fn consent(
             ("service", &config.service_name),
             ("user", user),
             ("sign_out", &paths.sign_out),
+            ("applications", &paths.account_applications),
             ("client", &client_summary(pending)),
             ("permissions", &permissions(config, pending, allowed)),
             ("action", &paths.consent),

@@ -33,6 +33,14 @@ pub(crate) struct Paths {
     pub(crate) revoke: String,
     /// The introspection endpoint.
     pub(crate) introspect: String,
+    /// The signed-in user's connected applications page (OB-3).
+    pub(crate) account_applications: String,
+    /// Its sign-in form's target.
+    pub(crate) account_sign_in: String,
+    /// Its revoke forms' target.
+    pub(crate) account_revoke: String,
+    /// Its sign-out form's target.
+    pub(crate) account_sign_out: String,
 }
 
 impl Paths {
@@ -53,6 +61,10 @@ impl Paths {
             register: format!("{base}/register"),
             revoke: format!("{base}/revoke"),
             introspect: format!("{base}/introspect"),
+            account_applications: format!("{base}/account/applications"),
+            account_sign_in: format!("{base}/account/signin"),
+            account_revoke: format!("{base}/account/applications/revoke"),
+            account_sign_out: format!("{base}/account/signout"),
         }
     }
 

@@ -49,6 +49,9 @@ pub(crate) struct Session {
     /// What the pages call the user: the username typed at sign-in, or the upstream identity
     /// provider's subject; never shown as anything but escaped text.
     pub(crate) name: String,
+    /// The CSRF token of the forms of the account pages (revoke an application, sign out), made
+    /// at sign-in; the authorization pages' forms carry their pending request's own (SEC-4).
+    pub(crate) csrf: String,
 }
 
 /// A validated authorization request waiting for login and consent.
@@ -146,6 +149,7 @@ impl<V: Clone> BoundedMap<V> {
 struct StoredSession {
     subject: String,
     name: String,
+    csrf: String,
 }
 
 impl Session {
@@ -154,6 +158,7 @@ impl Session {
         serde_json::to_vec(&StoredSession {
             subject: self.subject.as_str().to_owned(),
             name: self.name.clone(),
+            csrf: self.csrf.clone(),
         })
         .unwrap_or_default()
     }
@@ -164,6 +169,7 @@ impl Session {
         Some(Self {
             subject: Subject::parse(&stored.subject).ok()?,
             name: stored.name,
+            csrf: stored.csrf,
         })
     }
 }

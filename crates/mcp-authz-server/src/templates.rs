@@ -64,6 +64,7 @@ const CONSENT: &[Slot] = &[
     slot("service", Kind::Text, false),
     slot("user", Kind::Text, true),
     slot("sign_out", Kind::Text, false),
+    slot("applications", Kind::Text, false),
     slot("client", Kind::Html, true),
     slot("permissions", Kind::Html, true),
     slot("action", Kind::Text, true),

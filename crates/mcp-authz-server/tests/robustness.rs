@@ -65,6 +65,8 @@ forward!(GrantStore {
     fn find_refresh_token(&self, hash: &SecretHash, now: NumericDate) -> Option<RefreshLookup>;
     fn get_grant(&self, family_id: &FamilyId) -> Option<Grant>;
     fn subject_grants(&self, subject: &Subject) -> Vec<Grant>;
+    fn list_grants(&self, subject: Option<&Subject>, client_id: Option<&ClientId>) -> Vec<Grant>;
+    fn family_last_used(&self, family_id: &FamilyId) -> Option<NumericDate>;
     fn revoke_grant(&self, family_id: &FamilyId, reason: RevocationReason, now: NumericDate) -> bool;
     fn revoke_client_grants(&self, client_id: &ClientId, now: NumericDate) -> RevocationCounts;
     fn revoke_subject_grants(&self, subject: &Subject, now: NumericDate) -> RevocationCounts;
@@ -77,6 +79,7 @@ forward!(ConsentStore {
     fn put_consent(&self, consent: Consent) -> ();
     fn get_consent(&self, subject: &Subject, client_id: &ClientId) -> Option<Consent>;
     fn subject_consents(&self, subject: &Subject) -> Vec<Consent>;
+    fn list_consents(&self, subject: Option<&Subject>, client_id: Option<&ClientId>) -> Vec<Consent>;
     fn revoke_consent(&self, subject: &Subject, client_id: &ClientId) -> bool;
 });
 forward!(KeyStore {

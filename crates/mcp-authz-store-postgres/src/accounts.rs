@@ -272,6 +272,24 @@ impl ConsentStore for PostgresStore {
         .await
     }
 
+    async fn list_consents(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
+             WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR client_id = $2) \
+             ORDER BY subject, client_id",
+        )
+        .bind(subject.map(Subject::as_str))
+        .bind(client_id.map(ClientId::as_str))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|err| store_error(&err, Entity::Consent))?;
+        rows.iter().map(consent_at).collect()
+    }
+
     async fn revoke_consent(
         &self,
         subject: &Subject,

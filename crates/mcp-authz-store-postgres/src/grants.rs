@@ -231,6 +231,39 @@ impl GrantStore for PostgresStore {
         .await
     }
 
+    async fn list_grants(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Grant>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, client_id, subject, scope, resources, created_at, expires_at, \
+             revoked_at, revoked_reason FROM grants \
+             WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR client_id = $2) \
+             ORDER BY created_at, id",
+        )
+        .bind(subject.map(Subject::as_str))
+        .bind(client_id.map(ClientId::as_str))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|err| store_error(&err, Entity::Grant))?;
+        rows.iter().map(|row| grant_at(row, 0)).collect()
+    }
+
+    async fn family_last_used(
+        &self,
+        family_id: &FamilyId,
+    ) -> Result<Option<NumericDate>, StoreError> {
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(issued_at) FROM refresh_tokens WHERE family_id = $1")
+                .bind(family_id.as_str())
+                .fetch_one(self.pool())
+                .await
+                .map_err(|err| store_error(&err, Entity::RefreshToken))?;
+        last.map(|secs| time_of(secs, Entity::RefreshToken))
+            .transpose()
+    }
+
     async fn revoke_grant(
         &self,
         family_id: &FamilyId,

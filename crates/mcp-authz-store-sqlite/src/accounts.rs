@@ -88,6 +88,24 @@ impl ConsentStore for SqliteStore {
         rows.iter().map(consent).collect()
     }
 
+    async fn list_consents(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT subject, client_id, scope, granted_at, resources FROM consents \
+             WHERE (?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR client_id = ?2) \
+             ORDER BY subject, client_id",
+        )
+        .bind(subject.map(Subject::as_str))
+        .bind(client_id.map(ClientId::as_str))
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::Consent))?;
+        rows.iter().map(consent).collect()
+    }
+
     async fn revoke_consent(
         &self,
         subject: &Subject,

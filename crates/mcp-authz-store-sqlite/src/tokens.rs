@@ -239,6 +239,39 @@ impl GrantStore for SqliteStore {
         rows.iter().map(|row| rows::grant(row, 0)).collect()
     }
 
+    async fn list_grants(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Grant>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE (?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR client_id = ?2) \
+             ORDER BY created_at, id"
+        ))
+        .bind(subject.map(Subject::as_str))
+        .bind(client_id.map(ClientId::as_str))
+        .fetch_all(self.reader())
+        .await
+        .map_err(db(Entity::Grant))?;
+        rows.iter().map(|row| rows::grant(row, 0)).collect()
+    }
+
+    async fn family_last_used(
+        &self,
+        family_id: &FamilyId,
+    ) -> Result<Option<NumericDate>, StoreError> {
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(issued_at) FROM refresh_tokens WHERE family_id = ?1")
+                .bind(family_id.as_str())
+                .fetch_one(self.reader())
+                .await
+                .map_err(db(Entity::RefreshToken))?;
+        last.map(|secs| crate::codec::time(Entity::RefreshToken, "issued_at", secs))
+            .transpose()
+    }
+
     async fn revoke_grant(
         &self,
         family_id: &FamilyId,

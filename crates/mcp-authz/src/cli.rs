@@ -26,7 +26,8 @@ const ABOUT: &str = "OAuth 2.1 authorization for the Model Context Protocol: run
 
 /// The command groups, below the command list.
 const AFTER_HELP: &str = "\
-Run a server:        serve; clients, users, keys, tokens administer its store; audit lists its events
+Run a server:        serve; clients, users, grants, consents, keys, tokens administer its store;
+                     audit lists its events
 Use an MCP server:   login URL, tools URL, call URL TOOL, status, logout URL
 Check and explain:   inspect URL, challenge, check-as-metadata, check-resource-metadata, canonical, pkce
 Shell completions:   completions bash|zsh|fish|elvish|powershell
@@ -82,8 +83,13 @@ pub(crate) enum Command {
     Inspect(inspect::InspectArgs),
     /// Manage the clients in the store `serve` uses (same --config, --data-dir, --store).
     Clients(admin::ClientsArgs),
-    /// Manage the local users who sign in on the login page.
+    /// Manage the local users who sign in on the login page: add, passwd, disable, enable, export,
+    /// remove.
     Users(admin::UsersArgs),
+    /// List and revoke the grants users gave clients (their refresh-token families).
+    Grants(admin::GrantsArgs),
+    /// List and forget the consents users remembered for clients.
+    Consents(admin::ConsentsArgs),
     /// List and rotate the signing keys.
     Keys(admin::KeysArgs),
     /// Revoke tokens: one by value, or every grant of a client or a user.
@@ -123,6 +129,8 @@ impl Command {
             Command::Inspect(args) => inspect::run(&args, out),
             Command::Clients(args) => admin::clients(args, out),
             Command::Users(args) => admin::users(args, out),
+            Command::Grants(args) => admin::grants(args, out),
+            Command::Consents(args) => admin::consents(args, out),
             Command::Keys(args) => admin::keys(args, out),
             Command::Tokens(args) => admin::tokens(args, out),
             Command::Audit(args) => admin::audit(args, out),

@@ -36,7 +36,9 @@ fn main() -> ExitCode {
         cli::Command::Clients(_)
         | cli::Command::Users(_)
         | cli::Command::Keys(_)
-        | cli::Command::Tokens(_) => tracing::Level::ERROR,
+        | cli::Command::Tokens(_)
+        | cli::Command::Grants(_)
+        | cli::Command::Consents(_) => tracing::Level::ERROR,
         // The client commands narrate on standard error themselves; only warnings join them.
         cli::Command::Login(_)
         | cli::Command::Call(_)

@@ -1,10 +1,12 @@
 //! The login and consent pages in a real headless Chromium, driven through WebDriver, against the
 //! built `mcp-authz serve` without `--dev`: sign in (a new session id: no fixation) and approve
 //! (AS-11, AS-6: `code`, `state` and `iss` on the redirect; the code works at `/token`), deny
-//! (`access_denied`), and the authorization page framed by another origin, which the browser
-//! refuses to render (SEC-9); and what the pages are like to use (issue #24): labels, language,
-//! keyboard order and visible focus, the marked default button, contrast, a phone-sized window,
-//! with screenshots into `$MCP_AUTHZ_SCREENSHOTS` when it is set (docs/pages.md).
+//! (`access_denied`), the authorization page framed by another origin, which the browser
+//! refuses to render (SEC-9), the connected applications page, whose revoke button ends the
+//! client's refresh and access tokens (OB-3), and what the pages are like to use (issue #24):
+//! labels, language, keyboard order and visible focus, the marked default button, contrast, a
+//! phone-sized window, with screenshots into `$MCP_AUTHZ_SCREENSHOTS` when it is set
+//! (docs/pages.md).
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian `chromium`, `chromium-driver`;
 //! `.ci/run` installs them). Without them the tests fail under `CI=true` and are skipped loudly
@@ -563,4 +565,137 @@ async fn chromium_pages_are_labelled_keyboard_usable_legible_and_fit_a_phone() {
     assert_eq!(texts(&browser, "h1").await, ["Authorization error"]);
     check_page(&browser, "error", false).await;
     browser.quit().await.unwrap();
+}
+
+/// An MCP `initialize` POST to `url` with the bearer token: the status tells whether the token was
+/// accepted.
+async fn mcp_initialize(url: &str, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_revokes_an_application_on_the_connected_applications_page() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(driver) = Chromedriver::start() else {
+        return;
+    };
+    let (_dir, server) = start_serve();
+    let site = Site::start().await;
+    let auth = Authorization::new(&server, &site).await;
+    let browser = driver.session().await;
+
+    sign_in_and_see_consent(&browser, &server, &site, &auth).await;
+    // The consent page says where the access can be taken back.
+    let link = browser.find("#revoke-later a").await.unwrap();
+    assert_eq!(browser.text(&link).await.unwrap(), "connected applications");
+    let landed = decide(&browser, &auth, "approve").await;
+    let params = query(&landed);
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{}/token", server.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", params["code"].as_str()),
+            ("redirect_uri", auth.redirect_uri.as_str()),
+            ("client_id", auth.client_id.as_str()),
+            ("code_verifier", auth.verifier.secret()),
+            ("resource", auth.resource.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(mcp_initialize(&server.mcp_url(), access).await, 200);
+
+    // The page, in the same browser (its session): the client, where its name comes from, the
+    // scopes and the resource.
+    browser
+        .goto(&format!("{}/account/applications", server.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&browser, "h1").await,
+        ["mcp-authz: connected applications"],
+        "{}",
+        browser.source().await.unwrap()
+    );
+    assert_eq!(texts(&browser, "#user").await, [ADMIN]);
+    assert_eq!(texts(&browser, "li.application h2").await, [CLIENT_NAME]);
+    assert_eq!(
+        texts(&browser, "li.application .client-id").await,
+        [auth.client_id.as_str()]
+    );
+    assert_eq!(
+        texts(&browser, "li.application .provenance-dynamic").await,
+        ["Unverified: this name was chosen by the application itself."]
+    );
+    let mut scopes = texts(&browser, "li.application .scope-token").await;
+    scopes.sort();
+    assert_eq!(scopes, SCOPES);
+    assert_eq!(
+        texts(&browser, "li.application li.resource").await,
+        [auth.resource.as_str()]
+    );
+    let revoke = browser.find("li.application button.revoke").await.unwrap();
+    assert_eq!(
+        browser.text(&revoke).await.unwrap(),
+        format!("Revoke access of {CLIENT_NAME}")
+    );
+    browser.click(&revoke).await.unwrap();
+    browser
+        .wait_for_url("the page after revoking", |url| url.ends_with("?revoked=1"))
+        .await
+        .unwrap();
+    assert_eq!(texts(&browser, "#revoked").await.len(), 1);
+    assert_eq!(texts(&browser, "#no-applications").await.len(), 1);
+    assert!(texts(&browser, "li.application").await.is_empty());
+
+    // Signing out from the page leaves a sign-in form.
+    let sign_out = browser.find("#sign-out").await.unwrap();
+    browser.click(&sign_out).await.unwrap();
+    browser
+        .wait_for_url("the page after signing out", |url| {
+            url.ends_with("/account/applications")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        browser
+            .find_all("input[name=password]")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    browser.quit().await.unwrap();
+
+    // The client's refresh token and access token are dead.
+    let response = http
+        .post(format!("{}/token", server.base))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", auth.client_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(mcp_initialize(&server.mcp_url(), access).await, 401);
 }

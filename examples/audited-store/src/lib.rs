@@ -164,6 +164,19 @@ impl<S: GrantStore> GrantStore for AuditedStore<S> {
     async fn subject_grants(&self, subject: &Subject) -> Result<Vec<Grant>, StoreError> {
         self.inner.subject_grants(subject).await
     }
+    async fn list_grants(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.inner.list_grants(subject, client_id).await
+    }
+    async fn family_last_used(
+        &self,
+        family_id: &FamilyId,
+    ) -> Result<Option<NumericDate>, StoreError> {
+        self.inner.family_last_used(family_id).await
+    }
     async fn revoke_grant(
         &self,
         family_id: &FamilyId,
@@ -229,6 +242,13 @@ impl<S: ConsentStore> ConsentStore for AuditedStore<S> {
     }
     async fn subject_consents(&self, subject: &Subject) -> Result<Vec<Consent>, StoreError> {
         self.inner.subject_consents(subject).await
+    }
+    async fn list_consents(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError> {
+        self.inner.list_consents(subject, client_id).await
     }
     async fn revoke_consent(
         &self,

@@ -55,7 +55,7 @@ impl ConsentEndpoint {
             pending,
             ..
         } = self.browsers.checked_form(request).await?;
-        let Some(Session { subject, name }) = session else {
+        let Some(Session { subject, name, .. }) = session else {
             return Err(PageError::NotSignedIn.into());
         };
         // Single use from here on, whatever the decision: of two submissions (a double click, or

@@ -13,36 +13,11 @@ use crate::browser::{Browsers, CheckedForm};
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError, wire};
 use crate::flow::AuthorizationFlow;
-use crate::lockout::Lockout;
 use crate::pages::LoginNotice;
 use crate::paths::Paths;
 use crate::rate_limit::RateLimiter;
 use crate::respond::{self, peer_key};
-use crate::users::{CheckError, LocalUsers, UserAuthenticator};
-
-/// How the login form checks credentials.
-pub(crate) enum Authenticator {
-    /// The store's users, within the server's bound on password checks.
-    Local(LocalUsers),
-    /// The operator's [`UserAuthenticator`].
-    Custom(Arc<dyn UserAuthenticator>),
-}
-
-impl Authenticator {
-    async fn authenticate(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<mcp_authz_store::Subject>, EndpointError> {
-        match self {
-            Self::Local(users) => users.check(username, password).await.map_err(|e| match e {
-                CheckError::Store(e) => e.into(),
-                CheckError::Busy => PageError::PasswordChecksBusy.into(),
-            }),
-            Self::Custom(custom) => Ok(custom.authenticate(username, password).await?),
-        }
-    }
-}
+use crate::sign_in::{Attempt, PasswordSignIn};
 
 /// The login and resume endpoints' dependencies.
 pub(crate) struct LoginEndpoint {
@@ -50,9 +25,8 @@ pub(crate) struct LoginEndpoint {
     paths: Arc<Paths>,
     browsers: Arc<Browsers>,
     flow: Arc<AuthorizationFlow>,
-    authenticator: Authenticator,
-    /// Failed logins per address and account, and per account (SEC-19).
-    lockout: Lockout,
+    /// The credential check and lockout, shared with the account pages.
+    sign_in: Arc<PasswordSignIn>,
     /// Shared with the authorization and upstream endpoints, per peer (SEC-8).
     limiter: Arc<RateLimiter>,
     audit: Arc<Auditor>,
@@ -66,8 +40,7 @@ impl LoginEndpoint {
         paths: Arc<Paths>,
         browsers: Arc<Browsers>,
         flow: Arc<AuthorizationFlow>,
-        authenticator: Authenticator,
-        lockout: Lockout,
+        sign_in: Arc<PasswordSignIn>,
         limiter: Arc<RateLimiter>,
         audit: Arc<Auditor>,
     ) -> Self {
@@ -77,8 +50,7 @@ impl LoginEndpoint {
             paths,
             browsers,
             flow,
-            authenticator,
-            lockout,
+            sign_in,
             limiter,
         }
     }
@@ -106,10 +78,6 @@ impl LoginEndpoint {
         let username = form.get("username").map(String::as_str).unwrap_or_default();
         let password = form.get("password").map(String::as_str).unwrap_or_default();
         let resume = self.paths.resume_of(&request_id);
-        let now = self.clock.now();
-        // SEC-19: a locked (address, account) or account gets no password check at all, whether
-        // the account exists or not. The attempt counts as a failure until it succeeds, so parallel
-        // guesses cannot all pass before the first failure is counted.
         let peer = peer_key(request);
         let audited = |kind, outcome, reason: Option<&str>| {
             let mut event = self.audit.event(kind, outcome, request);
@@ -118,45 +86,46 @@ impl LoginEndpoint {
             event.reason = reason.and_then(AuditReason::lossy);
             event
         };
-        if let Err(wait) = self.lockout.attempt(&peer, username, now) {
-            self.audit.count_failure("locked_out");
-            self.audit
-                .record(audited(
-                    AuditKind::LockedOut,
-                    AuditOutcome::Failure,
-                    Some("locked_out"),
-                ))
-                .await;
-            // The upstream identity provider, if any, stays offered: it does not check passwords here.
-            let page = self.flow.login_page(
-                &request_id,
-                &pending,
-                LoginNotice::Locked(wait),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            return Ok(wire::retry_after(page, wait));
-        }
-        let judged = self.authenticator.authenticate(username, password).await;
-        if judged.is_err() {
-            // Not a failure of the user: the backend could not answer, or had no turn for the
-            // password check (503).
-            self.lockout.refund(&peer, username);
-        }
-        let Some(subject) = judged? else {
-            self.audit.count_failure("wrong_password");
-            self.audit
-                .record(audited(
-                    AuditKind::SignIn,
-                    AuditOutcome::Failure,
-                    Some("wrong_password"),
-                ))
-                .await;
-            return Ok(respond::redirect(
-                StatusCode::SEE_OTHER,
-                &format!("{resume}&failed=1"),
-            ));
+        let subject = match self
+            .sign_in
+            .attempt(&peer, username, password, self.clock.now())
+            .await?
+        {
+            Attempt::SignedIn(subject) => subject,
+            Attempt::Failed => {
+                self.audit.count_failure("wrong_password");
+                self.audit
+                    .record(audited(
+                        AuditKind::SignIn,
+                        AuditOutcome::Failure,
+                        Some("wrong_password"),
+                    ))
+                    .await;
+                return Ok(respond::redirect(
+                    StatusCode::SEE_OTHER,
+                    &format!("{resume}&failed=1"),
+                ));
+            }
+            Attempt::Locked(wait) => {
+                self.audit.count_failure("locked_out");
+                self.audit
+                    .record(audited(
+                        AuditKind::LockedOut,
+                        AuditOutcome::Failure,
+                        Some("locked_out"),
+                    ))
+                    .await;
+                // The upstream identity provider, if any, stays offered: it does not check
+                // passwords here.
+                let page = self.flow.login_page(
+                    &request_id,
+                    &pending,
+                    LoginNotice::Locked(wait),
+                    StatusCode::TOO_MANY_REQUESTS,
+                );
+                return Ok(wire::retry_after(page, wait));
+            }
         };
-        self.lockout.succeeded(&peer, username, self.clock.now());
         let mut event = audited(AuditKind::SignIn, AuditOutcome::Success, None);
         event.subject = Some(subject.clone());
         self.audit.record(event).await;

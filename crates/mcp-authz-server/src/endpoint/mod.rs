@@ -3,6 +3,7 @@
 //! modules below them (grant policy, clients, browsers, flow, token status, errors), never on each
 //! other; [`crate::AuthorizationServer`] composes them and dispatches by path.
 
+mod account;
 mod authorize;
 mod consent;
 mod introspect;
@@ -14,11 +15,12 @@ mod revoke;
 mod token;
 mod upstream;
 
+pub(crate) use account::AccountEndpoint;
 pub(crate) use authorize::AuthorizeEndpoint;
 pub(crate) use consent::ConsentEndpoint;
 pub(crate) use introspect::IntrospectEndpoint;
 pub(crate) use jwks::JwksEndpoint;
-pub(crate) use login::{Authenticator, LoginEndpoint};
+pub(crate) use login::LoginEndpoint;
 pub(crate) use metadata::{MetadataEndpoint, document as metadata_document};
 pub(crate) use register::RegisterEndpoint;
 pub(crate) use revoke::RevokeEndpoint;

@@ -171,6 +171,10 @@ pub(crate) enum PageError {
     /// The upstream identity provider refused the user (403).
     #[error("The identity provider did not sign you in.")]
     UpstreamRefused,
+    /// A form of the account pages that is not this browser's, expired, or lacks its CSRF token
+    /// (SEC-4).
+    #[error("The form expired or is not valid. Open the connected applications page again.")]
+    AccountFormExpired,
     /// A consent form without a signed-in session.
     #[error("Sign in first.")]
     NotSignedIn,

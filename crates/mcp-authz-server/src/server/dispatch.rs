@@ -49,6 +49,14 @@ impl AuthorizationServer {
             post_only(post, self.revoke(request)).await
         } else if p == paths.introspect {
             post_only(post, self.introspect(request)).await
+        } else if p == paths.account_applications {
+            get_only(get, self.account_applications(request)).await
+        } else if p == paths.account_sign_in {
+            post_only(post, self.account_sign_in(request)).await
+        } else if p == paths.account_revoke {
+            post_only(post, self.account_revoke(request)).await
+        } else if p == paths.account_sign_out {
+            post_only(post, self.account_sign_out(request)).await
         } else {
             wire::response(NotFound::Path.into())
         }
@@ -130,6 +138,29 @@ impl AuthorizationServer {
     /// service name.
     fn dressed(&self, response: Response<Bytes>) -> Response<Bytes> {
         pages::dress(&self.inner.config, response)
+    }
+
+    /// `GET /account/applications`: the signed-in user's connected applications, each with a
+    /// revoke button, or a sign-in form (REQUIREMENTS OB-3).
+    pub async fn account_applications(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.inner.endpoints.account.page(request).await
+    }
+
+    /// `POST /account/signin`: the sign-in form of the account page (same lockout as the login
+    /// page), then 303 to the page.
+    pub async fn account_sign_in(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.inner.endpoints.account.sign_in(request).await
+    }
+
+    /// `POST /account/applications/revoke` (`csrf`, `client_id`): revokes the signed-in user's
+    /// grants to that client and forgets the consent, then 303 to the page.
+    pub async fn account_revoke(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.inner.endpoints.account.revoke(request).await
+    }
+
+    /// `POST /account/signout` (`csrf`): ends the session, then 303 to the page.
+    pub async fn account_sign_out(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.inner.endpoints.account.sign_out(request).await
     }
 }
 

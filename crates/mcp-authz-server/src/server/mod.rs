@@ -3,8 +3,10 @@
 //! - `mod.rs`: construction and accessors;
 //! - [`dispatch`]: one method per endpoint and the path dispatcher;
 //! - [`admin`]: operator actions (pre-registering clients, key rotation, the revocation check);
-//! - [`operator`]: revocation by token value for the operator's command line.
+//! - [`operator`]: revocation by token value for the operator's command line;
+//! - [`accounts`]: users, grants and consents for the operator (OB-3, OB-4).
 
+mod accounts;
 mod admin;
 mod dispatch;
 mod health;
@@ -13,11 +15,13 @@ mod operator;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use accounts::{SetPasswordError, UserExport, UserRevocation};
 pub use health::NotReady;
 use mcp_authz_metadata::AuthorizationServerMetadata;
 use mcp_authz_store::{BrowserStateStore, MemoryBrowserStates, Store};
 pub use operator::OperatorRevocation;
 
+use crate::applications::Applications;
 use crate::audit::Auditor;
 use crate::browser::Browsers;
 use crate::cimd::MetadataFetcher;
@@ -25,7 +29,7 @@ use crate::client_limits::ClientLimits;
 use crate::clients::ClientDirectory;
 use crate::config::{ConfigError, ServerConfig};
 use crate::endpoint::{
-    Authenticator, AuthorizeEndpoint, ConsentEndpoint, IntrospectEndpoint, JwksEndpoint,
+    AccountEndpoint, AuthorizeEndpoint, ConsentEndpoint, IntrospectEndpoint, JwksEndpoint,
     LoginEndpoint, MetadataEndpoint, RegisterEndpoint, RevokeEndpoint, TokenEndpoint,
     UpstreamEndpoint, metadata_document,
 };
@@ -36,6 +40,7 @@ use crate::password_checks::PasswordChecks;
 use crate::paths::Paths;
 use crate::purge::{PurgeTask, Purger};
 use crate::rate_limit::RateLimiter;
+use crate::sign_in::{Authenticator, PasswordSignIn};
 use crate::token_status::TokenStatus;
 use crate::users::LocalUsers;
 
@@ -51,6 +56,7 @@ struct Endpoints {
     register: RegisterEndpoint,
     revoke: RevokeEndpoint,
     introspect: IntrospectEndpoint,
+    account: AccountEndpoint,
 }
 
 pub(crate) struct Inner {
@@ -59,6 +65,8 @@ pub(crate) struct Inner {
     keys: Arc<Keys>,
     clients: Arc<ClientDirectory>,
     tokens: Arc<TokenStatus>,
+    /// The applications users authorized (the account page and the operator API).
+    applications: Arc<Applications>,
     metadata: AuthorizationServerMetadata,
     paths: Arc<Paths>,
     endpoints: Endpoints,
@@ -146,6 +154,11 @@ impl AuthorizationServer {
             audit.clone(),
         ));
         let authorize_limiter = Arc::new(RateLimiter::new(config.authorize_limit, cap));
+        let sign_in = Arc::new(PasswordSignIn::new(
+            authenticator,
+            Lockout::new(config.login_lockout, cap),
+        ));
+        let applications = Arc::new(Applications::new(store.clone()));
         let client_limits = Arc::new(ClientLimits::new(config.token_limit, cap));
         let endpoints = Endpoints {
             metadata: metadata_endpoint,
@@ -163,8 +176,7 @@ impl AuthorizationServer {
                 paths.clone(),
                 browsers.clone(),
                 flow.clone(),
-                authenticator,
-                Lockout::new(config.login_lockout, cap),
+                sign_in.clone(),
                 authorize_limiter.clone(),
                 audit.clone(),
             ),
@@ -178,8 +190,8 @@ impl AuthorizationServer {
             upstream: UpstreamEndpoint::new(
                 &config,
                 paths.clone(),
-                browsers,
-                authorize_limiter,
+                browsers.clone(),
+                authorize_limiter.clone(),
                 audit.clone(),
             ),
             token: TokenEndpoint::new(
@@ -211,6 +223,15 @@ impl AuthorizationServer {
                 tokens.clone(),
                 audit.clone(),
             ),
+            account: AccountEndpoint::new(
+                config.clone(),
+                store.clone(),
+                paths.clone(),
+                browsers,
+                applications.clone(),
+                sign_in,
+                authorize_limiter,
+            ),
         };
         let purger = Purger::new(
             store.clone(),
@@ -225,6 +246,7 @@ impl AuthorizationServer {
                 keys,
                 clients,
                 tokens,
+                applications,
                 metadata,
                 paths,
                 endpoints,

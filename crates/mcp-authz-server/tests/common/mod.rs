@@ -624,3 +624,10 @@ pub async fn start_document_host(
         hits,
     }
 }
+
+impl TestServer {
+    /// The subject of the local user `name`.
+    pub async fn find_subject(&self, name: &str) -> mcp_authz_store::Subject {
+        self.server.find_user(name).await.unwrap().unwrap().id
+    }
+}

@@ -17,15 +17,18 @@ pub enum BrowserStateKind {
     SignedInRequest,
     /// An upstream identity provider login in progress.
     UpstreamLogin,
+    /// The CSRF token of an anonymous browser's account sign-in form.
+    AccountSignIn,
 }
 
 impl BrowserStateKind {
     /// Every kind.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Session,
         Self::AnonymousRequest,
         Self::SignedInRequest,
         Self::UpstreamLogin,
+        Self::AccountSignIn,
     ];
 
     /// The stored name of the kind.
@@ -35,6 +38,7 @@ impl BrowserStateKind {
             Self::AnonymousRequest => "anonymous_request",
             Self::SignedInRequest => "signed_in_request",
             Self::UpstreamLogin => "upstream_login",
+            Self::AccountSignIn => "account_sign_in",
         }
     }
 }

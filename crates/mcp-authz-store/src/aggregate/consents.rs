@@ -78,6 +78,14 @@ pub trait ConsentStore: Send + Sync {
     /// Every consent of a user, ordered by client id.
     async fn subject_consents(&self, subject: &Subject) -> Result<Vec<Consent>, StoreError>;
 
+    /// The consents of `subject` and/or of `client_id`, ordered by subject then client id; every
+    /// consent when both are `None`. For operators (`mcp-authz consents list`).
+    async fn list_consents(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError>;
+
     /// Forgets a consent; `false` if there was none.
     async fn revoke_consent(
         &self,

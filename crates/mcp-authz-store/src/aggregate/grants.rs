@@ -328,6 +328,23 @@ pub trait GrantStore: Send + Sync {
     /// The grants of one user (for a "connected applications" page), oldest first.
     async fn subject_grants(&self, subject: &Subject) -> Result<Vec<Grant>, StoreError>;
 
+    /// The grants of `subject` and/or of `client_id`, revoked or not, oldest first (`created_at`,
+    /// then id); every grant when both are `None`. For operators (`mcp-authz grants list`).
+    async fn list_grants(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Grant>, StoreError>;
+
+    /// When the grant's family last received a refresh token: the issue time of its newest stored
+    /// refresh token, that is its last refresh, or its code exchange when it was never refreshed.
+    /// `None` when the family has no stored refresh token (a client without the `refresh_token`
+    /// grant, tokens purged, or no such grant). For the "connected applications" page ("last used").
+    async fn family_last_used(
+        &self,
+        family_id: &FamilyId,
+    ) -> Result<Option<NumericDate>, StoreError>;
+
     /// Revokes one grant and so its whole family; `true` if it was active and is now revoked, `false`
     /// if it was already revoked or does not exist.
     async fn revoke_grant(

@@ -84,6 +84,22 @@ impl ConsentStore for MemoryStore {
             .collect())
     }
 
+    async fn list_consents(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError> {
+        // Keys sort by (subject, client id).
+        Ok(self
+            .lock()
+            .consents
+            .values()
+            .filter(|c| subject.is_none_or(|s| &c.subject == s))
+            .filter(|c| client_id.is_none_or(|id| &c.client_id == id))
+            .cloned()
+            .collect())
+    }
+
     async fn revoke_consent(
         &self,
         subject: &Subject,

@@ -208,6 +208,41 @@ impl GrantStore for MemoryStore {
         Ok(grants)
     }
 
+    async fn list_grants(
+        &self,
+        subject: Option<&Subject>,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Grant>, StoreError> {
+        let inner = self.lock();
+        let mut grants: Vec<Grant> = inner
+            .grants
+            .values()
+            .filter(|g| subject.is_none_or(|s| &g.subject == s))
+            .filter(|g| client_id.is_none_or(|c| &g.client_id == c))
+            .map(|g| Grant::clone(g))
+            .collect();
+        grants.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(grants)
+    }
+
+    async fn family_last_used(
+        &self,
+        family_id: &FamilyId,
+    ) -> Result<Option<NumericDate>, StoreError> {
+        // A scan of every refresh token: the memory store keeps no index by family.
+        Ok(self
+            .lock()
+            .refresh_tokens
+            .values()
+            .filter(|t| &t.family_id == family_id)
+            .map(|t| t.issued_at)
+            .max())
+    }
+
     async fn revoke_grant(
         &self,
         family_id: &FamilyId,

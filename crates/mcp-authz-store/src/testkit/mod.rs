@@ -56,7 +56,7 @@ pub use grants::{
     refresh_reuse_revokes_family, refresh_rotation_chain, revoke_by_client_cascades,
     revoke_by_subject_cascades, revoke_single_grant_and_list, rotation_conflict_changes_nothing,
 };
-pub use operator::operator_listings;
+pub use operator::{operator_grant_and_consent_listings, operator_listings};
 
 use crate::Store;
 
@@ -121,6 +121,7 @@ macro_rules! __testkit_for_each {
             purge_counts,
             operator_listings,
             audit_events_round_trip,
+            operator_grant_and_consent_listings,
         }
     };
 }

@@ -1,4 +1,4 @@
-//! Why an admin command (`clients`, `users`, `keys`, `tokens`) failed.
+//! Why an admin command (`clients`, `users`, `keys`, `tokens`, `grants`, `consents`) failed.
 
 /// Why an admin command failed. One line each.
 #[derive(Debug, thiserror::Error)]
@@ -15,12 +15,26 @@ pub(crate) enum AdminError {
     /// The username exists already.
     #[error("user {0} exists already")]
     UserExists(String),
+    /// No grant with this id (or already revoked).
+    #[error("no active grant {0}")]
+    UnknownGrant(String),
+    /// No consent of this user for this client.
+    #[error("user {user} has no remembered consent for client {client}")]
+    UnknownConsent {
+        /// The user as given.
+        user: String,
+        /// The client id.
+        client: String,
+    },
     /// The password was refused or could not be read.
     #[error("password: {0}")]
     Password(String),
     /// Provisioning a confidential client failed otherwise.
     #[error("client: {0}")]
     Client(mcp_authz_server::ProvisionError),
+    /// Setting a password failed (hashing, or the store).
+    #[error("password: {0}")]
+    SetPassword(#[from] mcp_authz_server::SetPasswordError),
     /// Signing key generation or storage failed.
     #[error("signing key: {0}")]
     Key(#[from] mcp_authz_server::KeyError),

@@ -8,7 +8,7 @@
 )]
 
 #[path = "../common/mod.rs"]
-mod common;
+pub(crate) mod common;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,12 @@
-//! The admin commands — `clients`, `users`, `keys`, `tokens`, `audit` — on the store `serve` uses, found by the
+//! The admin commands — `clients`, `users`, `keys`, `tokens`, `grants`, `consents`, `audit` — on
+//! the store `serve` uses, found by the
 //! same `--config`, `--data-dir` and `--store` resolution. A running server sees their changes at once
 //! (new signing keys within seconds: see `keys`).
 
 mod audit;
 mod clients;
+mod consents;
+mod grants;
 mod keys;
 mod time;
 mod tokens;
@@ -16,6 +19,8 @@ use mcp_authz_server::{AuthorizationServer, MAX_ACCESS_TOKEN_LIFETIME, ServerCon
 
 pub(crate) use audit::AuditArgs;
 pub(crate) use clients::ClientsArgs;
+pub(crate) use consents::ConsentsArgs;
+pub(crate) use grants::GrantsArgs;
 pub(crate) use keys::KeysArgs;
 pub(crate) use tokens::TokensArgs;
 pub(crate) use users::UsersArgs;
@@ -69,6 +74,24 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// The subject `name` stands for: a local user's (by username, or subject), else `name` as
+    /// a subject of an upstream identity provider, if it has grants or consents.
+    async fn subject_of(&self, name: &str) -> Result<mcp_authz_store::Subject, CliError> {
+        if let Some(user) = self.server.find_user(name).await? {
+            return Ok(user.id);
+        }
+        let unknown = || CliError::from(crate::error::AdminError::UnknownUser(name.to_owned()));
+        let subject = mcp_authz_store::Subject::parse(name).map_err(|_| unknown())?;
+        if self.server.grants(Some(&subject), None).await?.is_empty()
+            && self.server.consents(Some(&subject), None).await?.is_empty()
+        {
+            return Err(unknown());
+        }
+        Ok(subject)
+    }
+}
+
 /// Runs an admin command on its own runtime.
 fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
     future: F,
@@ -88,6 +111,16 @@ pub(crate) fn clients(args: ClientsArgs, out: &mut impl Write) -> Result<(), Cli
 /// `mcp-authz users …`.
 pub(crate) fn users(args: UsersArgs, out: &mut impl Write) -> Result<(), CliError> {
     block_on(users::run(args, out))
+}
+
+/// `mcp-authz grants …`.
+pub(crate) fn grants(args: GrantsArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(grants::run(args, out))
+}
+
+/// `mcp-authz consents …`.
+pub(crate) fn consents(args: ConsentsArgs, out: &mut impl Write) -> Result<(), CliError> {
+    block_on(consents::run(args, out))
 }
 
 /// `mcp-authz keys …`.

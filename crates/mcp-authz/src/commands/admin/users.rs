@@ -1,11 +1,14 @@
-//! `mcp-authz users add|list|remove`: the local users of the login page. Passwords are read from
-//! standard input or a prompt without echo, never from a flag (flags end up in shell history and
-//! process listings), and stored as Argon2id hashes by the server crate.
+//! `mcp-authz users add|list|passwd|disable|enable|export|remove`: the local users of the login
+//! page (REQUIREMENTS OB-4). Passwords are read from standard input or a prompt without echo, never
+//! from a flag (flags end up in shell history and process listings), and stored as Argon2id hashes
+//! by the server crate.
 
 use std::io::{BufRead as _, IsTerminal as _, Write};
 
 use mcp_authz_store::{Clock as _, RandomIds, StoreError, SystemClock, Username};
 
+use super::consents::consent_json;
+use super::grants::grant_json;
 use super::{Admin, time::rfc3339, write_json};
 use crate::error::{AdminError, CliError};
 use crate::settings::StoreArgs;
@@ -39,9 +42,33 @@ pub(crate) enum UsersAction {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a user and revoke their grants.
+    /// Set a user's password. The password is read from standard input (first line), or
+    /// prompted for twice without echo on a terminal.
+    Passwd {
+        /// The login name (or subject).
+        username: String,
+    },
+    /// Disable a user: they can no longer sign in, and every grant of theirs is revoked (their
+    /// refresh tokens fail, their access tokens are refused).
+    Disable {
+        /// The login name (or subject).
+        username: String,
+    },
+    /// Enable a disabled user again (their revoked grants stay revoked).
+    Enable {
+        /// The login name (or subject).
+        username: String,
+    },
+    /// Print everything kept about a user as JSON: the user, their grants and consents (no
+    /// password hash, no token).
+    Export {
+        /// The login name (or subject).
+        username: String,
+    },
+    /// Remove a user and everything they granted: grants revoked (with their tokens), consents
+    /// forgotten.
     Remove {
-        /// The login name.
+        /// The login name (or subject).
         username: String,
     },
 }
@@ -113,30 +140,82 @@ pub(super) async fn run(args: UsersArgs, out: &mut impl Write) -> Result<(), Cli
             }
             Ok(())
         }
-        UsersAction::Remove { username: name } => {
-            let parsed = username(&name)?;
+        UsersAction::Passwd { username: name } => {
+            // The user first: a wrong name fails before the password is asked for.
             let admin = Admin::open(&args.storage).await?;
-            let user = admin
-                .store
-                .find_user_by_username(&parsed)
-                .await?
-                .ok_or_else(|| AdminError::UnknownUser(name.clone()))?;
-            // Revoke first: a user removed but still holding live refresh tokens would be worse
-            // than the reverse.
-            let revoked = admin
-                .store
-                .revoke_subject_grants(&user.id, SystemClock.now())
-                .await?;
-            admin.store.delete_user(&user.id).await?;
+            let user = known_user(&admin, &name).await?;
+            let password = read_password()?;
+            admin
+                .server
+                .set_user_password(&user.id, &password)
+                .await
+                .map_err(AdminError::from)?;
+            writeln!(out, "set the password of user {}", user.username.as_str())?;
+            Ok(())
+        }
+        UsersAction::Disable { username: name } => {
+            let admin = Admin::open(&args.storage).await?;
+            let user = known_user(&admin, &name).await?;
+            let revoked = admin.server.disable_user(&user.id).await?;
             writeln!(
                 out,
-                "removed user {}; revoked {} grant(s)",
+                "disabled user {}; revoked {} grant(s)",
                 user.username.as_str(),
                 revoked.grants
             )?;
             Ok(())
         }
+        UsersAction::Enable { username: name } => {
+            let admin = Admin::open(&args.storage).await?;
+            let user = known_user(&admin, &name).await?;
+            admin.server.enable_user(&user.id).await?;
+            writeln!(out, "enabled user {}", user.username.as_str())?;
+            Ok(())
+        }
+        UsersAction::Export { username: name } => {
+            let admin = Admin::open(&args.storage).await?;
+            let user = known_user(&admin, &name).await?;
+            let export = admin
+                .server
+                .export_user(&user.id)
+                .await?
+                .ok_or_else(|| AdminError::UnknownUser(name.clone()))?;
+            // audit: the user's audit events join the export here, once the store keeps them.
+            let value = serde_json::json!({
+                "user": {
+                    "username": export.username.as_str(),
+                    "subject": export.subject.as_str(),
+                    "created_at": rfc3339(export.created_at),
+                    "disabled": export.disabled,
+                },
+                "grants": export.grants.iter().map(grant_json).collect::<Vec<_>>(),
+                "consents": export.consents.iter().map(consent_json).collect::<Vec<_>>(),
+            });
+            write_json(out, &value)
+        }
+        UsersAction::Remove { username: name } => {
+            let admin = Admin::open(&args.storage).await?;
+            let user = known_user(&admin, &name).await?;
+            let removed = admin.server.remove_user(&user.id).await?;
+            writeln!(
+                out,
+                "removed user {}; revoked {} grant(s), forgot {} consent(s)",
+                user.username.as_str(),
+                removed.grants,
+                removed.consents
+            )?;
+            Ok(())
+        }
     }
+}
+
+/// The local user `name` (a username, or a subject).
+async fn known_user(admin: &Admin, name: &str) -> Result<mcp_authz_store::User, CliError> {
+    Ok(admin
+        .server
+        .find_user(name)
+        .await?
+        .ok_or_else(|| AdminError::UnknownUser(name.to_owned()))?)
 }
 
 /// The new password: from a prompt without echo (asked twice) on a terminal, else the first line
