@@ -136,7 +136,6 @@ impl Applications {
             }
         }
         revoked.consent = self.store.revoke_consent(subject, client_id).await?;
-        // audit: "application revoked" (subject, client_id, revoked.grants, revoked.consent).
         Ok(revoked)
     }
 }

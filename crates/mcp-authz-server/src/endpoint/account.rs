@@ -7,10 +7,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use mcp_authz_metadata::ClientId;
-use mcp_authz_store::{Clock, Store};
+use mcp_authz_store::{AuditKind, AuditOutcome, AuditReason, Clock, Store, Username};
 
 use crate::account_pages::{self, AccountNotice};
 use crate::applications::Applications;
+use crate::audit::Auditor;
 use crate::browser::Browsers;
 use crate::config::ServerConfig;
 use crate::error::{EndpointError, Handled, PageError, wire};
@@ -33,10 +34,13 @@ pub(crate) struct AccountEndpoint {
     sign_in: Arc<PasswordSignIn>,
     /// Shared with the authorization and login endpoints, per peer (SEC-8).
     limiter: Arc<RateLimiter>,
+    /// Records the revocations (OB-1).
+    audit: Arc<Auditor>,
 }
 
 impl AccountEndpoint {
     /// The endpoint over these parts.
+    #[allow(clippy::too_many_arguments)] // one shared part each, as the server builds them
     pub(crate) fn new(
         config: Arc<ServerConfig>,
         store: Arc<dyn Store>,
@@ -45,6 +49,7 @@ impl AccountEndpoint {
         applications: Arc<Applications>,
         sign_in: Arc<PasswordSignIn>,
         limiter: Arc<RateLimiter>,
+        audit: Arc<Auditor>,
     ) -> Self {
         Self {
             clock: config.clock.clone(),
@@ -55,6 +60,7 @@ impl AccountEndpoint {
             applications,
             sign_in,
             limiter,
+            audit,
         }
     }
 
@@ -188,9 +194,22 @@ impl AccountEndpoint {
             .ok_or(PageError::AccountFormExpired)?;
         // Only this session's user's grants and consent: another user's client id revokes nothing
         // of theirs.
-        self.applications
+        let revoked = self
+            .applications
             .revoke(&session.subject, &client_id, self.clock.now())
             .await?;
+        let mut event = self
+            .audit
+            .event(AuditKind::ConsentRevoked, AuditOutcome::Success, request);
+        event.client_id = Some(client_id);
+        event.subject = Some(session.subject.clone());
+        event.username = Username::parse(&session.name).ok();
+        event.reason = AuditReason::lossy(if revoked.grants > 0 || revoked.consent {
+            "user_revoked_application"
+        } else {
+            "nothing_to_revoke"
+        });
+        self.audit.record(event).await;
         let done = format!("{}?revoked=1", self.paths.account_applications);
         Ok(respond::redirect(StatusCode::SEE_OTHER, &done))
     }

@@ -4,7 +4,8 @@
 
 use mcp_authz_metadata::ClientId;
 use mcp_authz_store::{
-    Consent, FamilyId, Grant, RevocationReason, StoreError, Subject, User, Username,
+    AuditEvent, AuditKind, AuditOutcome, AuditQuery, AuditReason, Consent, FamilyId, Grant,
+    RevocationReason, StoreError, Subject, User, Username,
 };
 
 use super::AuthorizationServer;
@@ -41,7 +42,8 @@ pub struct UserExport {
     pub grants: Vec<Grant>,
     /// Every remembered consent of the user, by client id.
     pub consents: Vec<Consent>,
-    // audit: the user's audit events belong here, once the store keeps them (the `audit` aggregate).
+    /// The user's latest audit events (at most 10,000), oldest first.
+    pub audit_events: Vec<AuditEvent>,
 }
 
 /// Why [`AuthorizationServer::set_user_password`] did not change the password.
@@ -88,10 +90,17 @@ impl AuthorizationServer {
         subject: &Subject,
         client_id: &ClientId,
     ) -> Result<ApplicationRevocation, StoreError> {
-        self.inner
+        let revoked = self
+            .inner
             .applications
             .revoke(subject, client_id, self.now())
-            .await
+            .await?;
+        let mut event = self.audit_event(AuditKind::ConsentRevoked, AuditOutcome::Success);
+        event.client_id = Some(client_id.clone());
+        event.subject = Some(subject.clone());
+        event.reason = AuditReason::lossy("operator_revoked_application");
+        self.record_audit_event(event).await;
+        Ok(revoked)
     }
 
     /// The grants of `subject` and/or `client_id` (every grant when both are `None`), revoked or
@@ -129,8 +138,15 @@ impl AuthorizationServer {
         subject: &Subject,
         client_id: &ClientId,
     ) -> Result<bool, StoreError> {
-        // audit: "consent revoked" by the operator (subject, client_id).
-        self.inner.store.revoke_consent(subject, client_id).await
+        let revoked = self.inner.store.revoke_consent(subject, client_id).await?;
+        if revoked {
+            let mut event = self.audit_event(AuditKind::ConsentRevoked, AuditOutcome::Success);
+            event.client_id = Some(client_id.clone());
+            event.subject = Some(subject.clone());
+            event.reason = AuditReason::lossy("operator");
+            self.record_audit_event(event).await;
+        }
+        Ok(revoked)
     }
 
     /// Replaces a local user's password with an Argon2id hash of `password` (the caller checks
@@ -199,6 +215,14 @@ impl AuthorizationServer {
         Ok(Some(UserExport {
             grants: store.list_grants(Some(subject), None).await?,
             consents: store.subject_consents(subject).await?,
+            audit_events: store
+                .audit_events(&AuditQuery {
+                    subject: Some(subject.clone()),
+                    username: Some(user.username.clone()),
+                    limit: 10_000,
+                    ..AuditQuery::default()
+                })
+                .await?,
             subject: user.id,
             username: user.username,
             created_at: user.created_at,

@@ -231,6 +231,7 @@ impl AuthorizationServer {
                 applications.clone(),
                 sign_in,
                 authorize_limiter,
+                audit.clone(),
             ),
         };
         let purger = Purger::new(

@@ -114,7 +114,7 @@ pub(super) async fn run(args: AuditArgs, out: &mut impl Write) -> Result<(), Cli
     Ok(())
 }
 
-fn to_json(e: &AuditEvent) -> serde_json::Value {
+pub(super) fn to_json(e: &AuditEvent) -> serde_json::Value {
     serde_json::json!({
         "time": rfc3339(e.at),
         "kind": e.kind.as_str(),

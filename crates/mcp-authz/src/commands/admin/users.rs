@@ -180,7 +180,6 @@ pub(super) async fn run(args: UsersArgs, out: &mut impl Write) -> Result<(), Cli
                 .export_user(&user.id)
                 .await?
                 .ok_or_else(|| AdminError::UnknownUser(name.clone()))?;
-            // audit: the user's audit events join the export here, once the store keeps them.
             let value = serde_json::json!({
                 "user": {
                     "username": export.username.as_str(),
@@ -190,6 +189,7 @@ pub(super) async fn run(args: UsersArgs, out: &mut impl Write) -> Result<(), Cli
                 },
                 "grants": export.grants.iter().map(grant_json).collect::<Vec<_>>(),
                 "consents": export.consents.iter().map(consent_json).collect::<Vec<_>>(),
+                "audit_events": export.audit_events.iter().map(super::audit::to_json).collect::<Vec<_>>(),
             });
             write_json(out, &value)
         }
