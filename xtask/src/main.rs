@@ -16,6 +16,9 @@
 //! - `bench`: every benchmark of the workspace, then the generated tables of `docs/performance.md`
 //!   rewritten from their results (`bench --only <text>`: only the steps whose arguments contain it;
 //!   `bench --peers`: the server side by side with `oidc-provider`, ratios to the `peers` table).
+//! - `soak-instances --minutes N`: three `serve` instances on one PostgreSQL database behind a
+//!   round-robin balancer without stickiness, rolling restarts under load for N minutes
+//!   (`crates/mcp-authz/tests/instances.rs`).
 //! - `soak --minutes N`: the release `mcp-authz serve` under mixed traffic for N minutes (flows,
 //!   refreshes, bearer checks at `/mcp`, bad input): latency percentiles, statuses by kind, memory over
 //!   time; fails on any 5xx, unexpected status, memory growth or lost token
@@ -41,9 +44,10 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::fuzz(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("soak") => soak(args.get(1..).unwrap_or_default()),
+        Some("soak-instances") => soak_instances(args.get(1..).unwrap_or_default()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|conformance|interop|cycles|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]|soak --minutes N>"
+                "usage: cargo xtask <ci|conformance|interop|cycles|fuzz --smoke|fuzz --minutes N [target…]|bench [--only <text>|--peers] [bench args]|soak --minutes N|soak-instances --minutes N>"
             );
             return ExitCode::from(2);
         }
@@ -260,6 +264,29 @@ fn interop_python() -> Result<(), String> {
 /// Every benchmark, then `docs/performance.md`'s generated tables rewritten (see `bench.rs`).
 fn bench(extra: &[String]) -> Result<(), String> {
     bench::run(extra)
+}
+
+/// `soak-instances --minutes N`: three `serve` instances on one PostgreSQL database behind a
+/// round-robin balancer, rolling restarts under load for N minutes
+/// (`crates/mcp-authz/tests/instances.rs`).
+fn soak_instances(args: &[String]) -> Result<(), String> {
+    let minutes = match args {
+        [flag, n] if flag == "--minutes" && n.parse::<f64>().is_ok_and(|m| m > 0.0) => n.clone(),
+        _ => return Err("usage: cargo xtask soak-instances --minutes N".to_owned()),
+    };
+    cargo(
+        "soak the instances",
+        &[
+            "test",
+            "-p",
+            "mcp-authz",
+            "--test",
+            "instances",
+            "--",
+            "--nocapture",
+        ],
+        &[("MCP_AUTHZ_INSTANCES_SOAK_MINUTES", minutes.as_str())],
+    )
 }
 
 /// `soak --minutes N`: builds the release binary, then runs the load harness's soak mode against it.

@@ -2,13 +2,16 @@
 //! stickiness (issue #18, REQUIREMENTS SC-1): every connection goes to the next instance, so each
 //! step of a browser flow (authorize, login, consent) lands on another instance than the one
 //! before; refresh rotation races across instances; and a rolling restart of every instance
-//! while users sign in loses nothing.
+//! while users sign in loses nothing. `cargo xtask soak-instances --minutes N` repeats the rolling
+//! restarts under load for N minutes (`MCP_AUTHZ_INSTANCES_SOAK_MINUTES`).
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::pg::FreshDatabase;
 use common::round_robin::RoundRobin;
@@ -21,7 +24,23 @@ const INSTANCES: usize = 3;
 fn instance(root: &Path, n: usize, store: &str, issuer: &str) -> Serve {
     let dir = root.join(format!("instance-{n}-{}", rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
-    Serve::start(&dir.join("data"), &["--store", store, "--issuer", issuer])
+    // All test traffic comes from one address: the per-address limits would throttle the load
+    // of the rolling restarts (they are what SC-1's shared limits are about, not this test).
+    Serve::start(
+        &dir.join("data"),
+        &[
+            "--store",
+            store,
+            "--issuer",
+            issuer,
+            "--register-rate-limit",
+            "off",
+            "--authorize-rate-limit",
+            "off",
+            "--token-rate-limit",
+            "off",
+        ],
+    )
 }
 
 /// A distinct directory name per start (a restarted instance keeps its old log).
@@ -153,17 +172,69 @@ async fn three_instances_behind_a_round_robin_balancer_need_no_sticky_sessions()
         "{statuses:?}"
     );
 
-    // Rolling restart: each instance in turn stops, users keep signing in through the others, and
-    // it comes back (on a new port).
-    for n in 0..INSTANCES {
-        let stopped = instances.remove(n);
-        assert!(stopped.stop(), "instance {n} stopped cleanly");
-        full_flow(&issuer, &password).await;
-        let restarted = instance(root.path(), n, &store, &issuer);
-        balancer.set(n, addr_of(&restarted));
-        instances.insert(n, restarted);
-        full_flow(&issuer, &password).await;
+    // Rolling restart under load: users keep signing in and refreshing (two at a time) while each
+    // instance in turn is drained, stopped, and started again on a new port.
+    let soak = std::env::var("MCP_AUTHZ_INSTANCES_SOAK_MINUTES")
+        .ok()
+        .and_then(|m| m.parse::<f64>().ok())
+        .map(|m| std::time::Duration::from_secs_f64(m * 60.0));
+    let started = std::time::Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let completed = Arc::new(AtomicUsize::new(0));
+    let load: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, issuer, password) = (stop.clone(), issuer.clone(), password.clone());
+            let completed = completed.clone();
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    full_flow(&issuer, &password).await;
+                    completed.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    // Until `n` more flows completed (a hang guard, not a timing assertion).
+    let flows_go_on = |n: usize| {
+        let completed = completed.clone();
+        async move {
+            let target = completed.load(Ordering::Relaxed) + n;
+            let waited = std::time::Instant::now();
+            while completed.load(Ordering::Relaxed) < target {
+                assert!(waited.elapsed().as_secs() < 120, "the flows stalled");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let mut restarts = 0;
+    loop {
+        for n in 0..INSTANCES {
+            balancer.drain(n);
+            // The balancer's deregistration delay: connections it handed to this instance just
+            // before draining are answered before the stop (docs/deployment.md, rolling restarts).
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let stopped = instances.remove(n);
+            assert!(stopped.stop(), "instance {n} stopped cleanly");
+            // Users carry on with one instance down.
+            flows_go_on(2).await;
+            let restarted = instance(root.path(), n, &store, &issuer);
+            balancer.set(n, addr_of(&restarted));
+            instances.insert(n, restarted);
+            restarts += 1;
+            flows_go_on(2).await;
+        }
+        if soak.is_none_or(|minutes| started.elapsed() >= minutes) {
+            break;
+        }
     }
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
+    let flows = completed.load(Ordering::Relaxed);
+    eprintln!(
+        "{restarts} restarts, {flows} complete flows under load in {:?}",
+        started.elapsed()
+    );
     eprintln!("connections per instance: {:?}", balancer.served());
     drop(instances);
     database.drop_now().await;

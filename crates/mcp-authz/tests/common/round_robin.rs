@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct RoundRobin {
     /// Where clients connect.
     pub addr: SocketAddr,
-    backends: Arc<Mutex<Vec<SocketAddr>>>,
+    backends: Arc<Mutex<Vec<Option<SocketAddr>>>>,
     served: Arc<Vec<AtomicUsize>>,
     accept: tokio::task::JoinHandle<()>,
 }
@@ -40,9 +40,17 @@ impl RoundRobin {
     pub fn set(&self, index: usize, addr: SocketAddr) {
         let mut backends = self.backends.lock().unwrap();
         if backends.len() <= index {
-            backends.resize(index + 1, addr);
+            backends.resize(index + 1, None);
         }
-        backends[index] = addr;
+        backends[index] = Some(addr);
+    }
+
+    /// Takes backend `index` out of rotation (drained before it is stopped, as a load balancer's
+    /// health check would).
+    pub fn drain(&self, index: usize) {
+        if let Some(backend) = self.backends.lock().unwrap().get_mut(index) {
+            *backend = None;
+        }
     }
 
     /// Connections each backend took so far.
@@ -62,7 +70,7 @@ impl Drop for RoundRobin {
 
 async fn accept_loop(
     listener: TcpListener,
-    backends: Arc<Mutex<Vec<SocketAddr>>>,
+    backends: Arc<Mutex<Vec<Option<SocketAddr>>>>,
     served: Arc<Vec<AtomicUsize>>,
 ) {
     let next = Arc::new(AtomicUsize::new(0));
@@ -78,7 +86,10 @@ async fn accept_loop(
             let start = next.fetch_add(1, Ordering::Relaxed);
             for offset in 0..candidates.len() {
                 let index = (start + offset) % candidates.len();
-                if let Ok(mut server) = TcpStream::connect(candidates[index]).await {
+                let Some(backend) = candidates[index] else {
+                    continue;
+                };
+                if let Ok(mut server) = TcpStream::connect(backend).await {
                     served[index].fetch_add(1, Ordering::Relaxed);
                     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     return;

@@ -30,19 +30,19 @@ use tower::ServiceExt as _;
 
 use super::body_timeout::{TimeoutBody, timed_out};
 use super::settings::ConnectionLimits;
-use super::signal;
 
-/// Serves `app` on `listener` until SIGINT or SIGTERM; over TLS when `tls` is set.
+/// Serves `app` on `listener` until `shutdown` completes (SIGINT or SIGTERM, see
+/// [`signal::shutdown`](super::signal::shutdown)); over TLS when `tls` is set.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<TlsAcceptor>,
     limits: ConnectionLimits,
     proxies: Arc<TrustedProxies>,
+    shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let shutdown = signal::shutdown();
     tokio::pin!(shutdown);
     loop {
         // A free slot first: while every slot is taken, nothing is accepted.

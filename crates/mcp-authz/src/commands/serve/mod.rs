@@ -227,6 +227,8 @@ async fn serve(
             ops::access_log,
         ));
 
+    // Before the announcement: a stop request right after it is a graceful stop.
+    let shutdown = signal::shutdown();
     writeln!(out, "listening on {scheme}://{local}")?;
     announce_metrics(metrics.as_ref(), out)?;
     out.flush()?;
@@ -237,6 +239,7 @@ async fn serve(
         tls.map(|t| t.acceptor),
         args.limits,
         args.trusted_proxies,
+        shutdown,
     )
     .await
     .map_err(CliError::Serve)?;

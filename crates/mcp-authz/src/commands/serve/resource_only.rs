@@ -81,6 +81,8 @@ pub(super) async fn serve(
         metrics.as_ref().map(|(m, _)| m.clone()),
         super::ops::access_log,
     ));
+    // Before the announcement: a stop request right after it is a graceful stop.
+    let shutdown = super::signal::shutdown();
     writeln!(out, "listening on {scheme}://{local}")?;
     super::announce_metrics(metrics.as_ref(), out)?;
     out.flush()?;
@@ -96,6 +98,7 @@ pub(super) async fn serve(
         tls.map(|t| t.acceptor),
         settings.limits,
         settings.trusted_proxies,
+        shutdown,
     )
     .await
     .map_err(CliError::Serve)?;
