@@ -253,6 +253,17 @@ fn account_key(username: &str) -> String {
     key
 }
 
+/// `true` when the (address, account) `pair` signed in within [`KNOWN_ADDRESS_TTL`] before `now`.
+fn signed_in_recently(
+    known: &HashMap<(String, String), NumericDate>,
+    pair: &(String, String),
+    now: NumericDate,
+) -> bool {
+    known
+        .get(pair)
+        .is_some_and(|at| now < at.saturating_add(KNOWN_ADDRESS_TTL))
+}
+
 fn remaining(until: NumericDate, now: NumericDate) -> Duration {
     Duration::from_secs(until.as_secs().saturating_sub(now.as_secs()).max(1))
 }
@@ -328,10 +339,7 @@ impl Lockout {
     /// `true` when `address` signed in as `username` within [`KNOWN_ADDRESS_TTL`].
     fn is_known(&self, address: &str, username: &str, now: NumericDate) -> bool {
         let pair = (address.to_owned(), account_key(username));
-        self.lock()
-            .known
-            .get(&pair)
-            .is_some_and(|at| now < at.saturating_add(KNOWN_ADDRESS_TTL))
+        signed_in_recently(&self.lock().known, &pair, now)
     }
 
     fn lock(&self) -> MutexGuard<'_, Tables> {
@@ -370,10 +378,7 @@ impl Lockout {
         {
             return Err(remaining(c.locked_until, now));
         }
-        let known = tables
-            .known
-            .get(&pair)
-            .is_some_and(|at| now < at.saturating_add(KNOWN_ADDRESS_TTL));
+        let known = signed_in_recently(&tables.known, &pair, now);
         if accounts_here
             && !known
             && let Some(c) = tables
