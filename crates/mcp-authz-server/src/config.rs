@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_authz_metadata::{Issuer, IssuerError, ResourceUri, Scope, ScopeToken};
-use mcp_authz_store::{BrowserStateStore, Clock, IdGenerator, RandomIds, SystemClock};
+use mcp_authz_store::{
+    AttemptStore, BrowserStateStore, Clock, IdGenerator, RandomIds, SystemClock,
+};
 
 use crate::dangerous::AutoApprove;
 use crate::lockout::LoginLockout;
@@ -169,6 +171,7 @@ pub struct ServerConfig {
     pub(crate) max_pending: usize,
     pub(crate) max_pending_per_peer: usize,
     pub(crate) browser_states: Option<Arc<dyn BrowserStateStore>>,
+    pub(crate) login_attempts: Option<Arc<dyn AttemptStore>>,
     pub(crate) signing_algorithm: SigningAlgorithm,
     pub(crate) login_lockout: LoginLockout,
     pub(crate) password_checks: PasswordCheckLimits,
@@ -231,6 +234,7 @@ impl ServerConfig {
             max_pending: 10_000,
             max_pending_per_peer: 64,
             browser_states: None,
+            login_attempts: None,
             signing_algorithm: SigningAlgorithm::Es256,
             login_lockout: LoginLockout::default(),
             password_checks: PasswordCheckLimits::default(),
@@ -315,6 +319,7 @@ pub struct ServerConfigBuilder {
     max_pending: usize,
     max_pending_per_peer: usize,
     browser_states: Option<Arc<dyn BrowserStateStore>>,
+    login_attempts: Option<Arc<dyn AttemptStore>>,
     signing_algorithm: SigningAlgorithm,
     login_lockout: LoginLockout,
     password_checks: PasswordCheckLimits,
@@ -534,6 +539,19 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Keeps the per-account counters of the [login lockout](Self::login_lockout) in `attempts`,
+    /// shared by every instance of the server (REQUIREMENTS SC-1, SEC-19): failed logins of one
+    /// account spread over N instances then lock it after the account limit in total, not N times
+    /// it. Pass the same PostgreSQL store to every instance (`mcp-authz serve` does so on
+    /// PostgreSQL). Counters are keyed by the SHA-256 of the account name. A store that cannot
+    /// answer refuses the login with 503 (never lets it through unlocked). The per-(address,
+    /// account) counters and the addresses an account signed in from stay in each instance's
+    /// memory. Default: none, every counter in this instance's memory.
+    pub fn shared_login_attempts(mut self, attempts: Arc<dyn AttemptStore>) -> Self {
+        self.login_attempts = Some(attempts);
+        self
+    }
+
     /// How many Argon2 password checks (login form, Argon2 client secrets) and hashes run at once
     /// (at least 1). Each costs 19 MiB and tens of milliseconds of CPU, so this bounds the memory
     /// and CPU that concurrent failed logins can take to `checks` × 19 MiB; checks beyond it wait in
@@ -651,6 +669,7 @@ impl ServerConfigBuilder {
             max_pending: self.max_pending,
             max_pending_per_peer: self.max_pending_per_peer,
             browser_states: self.browser_states,
+            login_attempts: self.login_attempts,
             signing_algorithm: self.signing_algorithm,
             login_lockout: self.login_lockout,
             password_checks: self.password_checks,

@@ -17,13 +17,22 @@
 //! successful login clears its address's counter. Locked attempts are answered without a password
 //! check. Memory is bounded: a full table drops forgotten counters, then the single least
 //! informative one (unlocked, fewest failures, oldest), never everything at once.
+//!
+//! With a shared [`AttemptStore`] (`ServerConfigBuilder::shared_login_attempts`, REQUIREMENTS
+//! SC-1), the per-account counter lives there instead (see [`shared`]), so that every instance
+//! counts the same failures; the per-(address, account) counters and the addresses an account
+//! signed in from stay in each instance's memory.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use mcp_authz_store::NumericDate;
+use mcp_authz_store::{AttemptStore, NumericDate, StoreError};
+
+mod shared;
+
+use shared::SharedAccounts;
 
 /// How long an address that signed in to an account stays exempt from that account's lock.
 const KNOWN_ADDRESS_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -94,6 +103,12 @@ impl LoginLockout {
     /// The longest lock.
     pub fn max_lock(&self) -> Duration {
         self.max_lock
+    }
+
+    /// How long a shared per-account counter is kept after its last failure: the longest lock plus
+    /// the maximum duration without a failure.
+    pub(crate) fn shared_counter_window(&self) -> Duration {
+        self.max_lock.saturating_mul(2)
     }
 
     /// The lock after `failures` failures with threshold `threshold`, if any.
@@ -221,6 +236,8 @@ pub(crate) struct Lockout {
     policy: LoginLockout,
     capacity: usize,
     tables: Mutex<Tables>,
+    /// The per-account counters shared by every instance, when configured (SC-1).
+    shared: Option<SharedAccounts>,
 }
 
 /// The counter key of an account name: case-folded, bounded.
@@ -234,6 +251,17 @@ fn account_key(username: &str) -> String {
         key.truncate(end);
     }
     key
+}
+
+/// `true` when the (address, account) `pair` signed in within [`KNOWN_ADDRESS_TTL`] before `now`.
+fn signed_in_recently(
+    known: &HashMap<(String, String), NumericDate>,
+    pair: &(String, String),
+    now: NumericDate,
+) -> bool {
+    known
+        .get(pair)
+        .is_some_and(|at| now < at.saturating_add(KNOWN_ADDRESS_TTL))
 }
 
 fn remaining(until: NumericDate, now: NumericDate) -> Duration {
@@ -250,7 +278,68 @@ impl Lockout {
                 accounts: Table::new(capacity),
                 known: HashMap::new(),
             }),
+            shared: None,
         }
+    }
+
+    /// Keeps the per-account counters in `store`, shared by every instance (SC-1).
+    pub(crate) fn with_shared_accounts(mut self, store: Arc<dyn AttemptStore>) -> Self {
+        self.shared = Some(SharedAccounts::new(store, self.policy));
+        self
+    }
+
+    /// An attempt of `address` to sign in as `username`: `Ok(Err(retry_after))` when locked
+    /// (nothing is counted), else the attempt is counted as a failure until
+    /// [`success`](Self::success) or [`take_back`](Self::take_back) takes it back. With shared
+    /// counters, a store that cannot answer is an error: the attempt is refused, never let through
+    /// unlocked.
+    pub(crate) async fn begin(
+        &self,
+        address: &str,
+        username: &str,
+        now: NumericDate,
+    ) -> Result<Result<(), Duration>, StoreError> {
+        let Some(shared) = &self.shared else {
+            return Ok(self.attempt(address, username, now));
+        };
+        if let Err(wait) = self.attempt_here(address, username, now, false) {
+            return Ok(Err(wait));
+        }
+        let known = self.is_known(address, username, now);
+        let outcome = shared.attempt(&account_key(username), known, now).await;
+        if !matches!(outcome, Ok(Ok(()))) {
+            self.refund_here(address, username, false);
+        }
+        outcome
+    }
+
+    /// Takes back the failure counted by [`begin`](Self::begin) for an attempt that could not be
+    /// judged (the authenticator was unavailable).
+    pub(crate) async fn take_back(&self, address: &str, username: &str) {
+        match &self.shared {
+            None => self.refund(address, username),
+            Some(shared) => {
+                self.refund_here(address, username, false);
+                shared.take_back(&account_key(username)).await;
+            }
+        }
+    }
+
+    /// A successful login after [`begin`](Self::begin): see [`succeeded`](Self::succeeded).
+    pub(crate) async fn success(&self, address: &str, username: &str, now: NumericDate) {
+        match &self.shared {
+            None => self.succeeded(address, username, now),
+            Some(shared) => {
+                self.succeeded_here(address, username, now, false);
+                shared.take_back(&account_key(username)).await;
+            }
+        }
+    }
+
+    /// `true` when `address` signed in as `username` within [`KNOWN_ADDRESS_TTL`].
+    fn is_known(&self, address: &str, username: &str, now: NumericDate) -> bool {
+        let pair = (address.to_owned(), account_key(username));
+        signed_in_recently(&self.lock().known, &pair, now)
     }
 
     fn lock(&self) -> MutexGuard<'_, Tables> {
@@ -266,6 +355,18 @@ impl Lockout {
         username: &str,
         now: NumericDate,
     ) -> Result<(), Duration> {
+        self.attempt_here(address, username, now, true)
+    }
+
+    /// [`attempt`](Self::attempt), with the per-account counter in this memory only when
+    /// `accounts_here`.
+    fn attempt_here(
+        &self,
+        address: &str,
+        username: &str,
+        now: NumericDate,
+        accounts_here: bool,
+    ) -> Result<(), Duration> {
         let account = account_key(username);
         let pair = (address.to_owned(), account.clone());
         let policy = self.policy;
@@ -277,11 +378,9 @@ impl Lockout {
         {
             return Err(remaining(c.locked_until, now));
         }
-        let known = tables
-            .known
-            .get(&pair)
-            .is_some_and(|at| now < at.saturating_add(KNOWN_ADDRESS_TTL));
-        if !known
+        let known = signed_in_recently(&tables.known, &pair, now);
+        if accounts_here
+            && !known
             && let Some(c) = tables
                 .accounts
                 .live(&account, now, &policy)
@@ -292,14 +391,19 @@ impl Lockout {
         let c = tables
             .pairs
             .fail(&pair, now, &policy, policy.address_failures);
-        let a = tables
-            .accounts
-            .fail(&account, now, &policy, policy.account_failures);
-        if c.failures == policy.address_failures || a.failures == policy.account_failures {
+        let account_failures = if accounts_here {
+            tables
+                .accounts
+                .fail(&account, now, &policy, policy.account_failures)
+                .failures
+        } else {
+            0
+        };
+        if c.failures == policy.address_failures || account_failures == policy.account_failures {
             tracing::warn!(
                 address,
                 pair_failures = c.failures,
-                account_failures = a.failures,
+                account_failures,
                 "login attempts reach the lockout threshold"
             );
         }
@@ -309,20 +413,35 @@ impl Lockout {
     /// Takes back the failure counted for an attempt that could not be judged (the authenticator
     /// was unavailable).
     pub(crate) fn refund(&self, address: &str, username: &str) {
+        self.refund_here(address, username, true);
+    }
+
+    /// [`refund`](Self::refund), of the per-account counter too when `accounts_here`.
+    fn refund_here(&self, address: &str, username: &str, accounts_here: bool) {
         let account = account_key(username);
         let pair = (address.to_owned(), account.clone());
         let mut tables = self.lock();
         tables.pairs.refund(&pair);
-        tables.accounts.refund(&account);
+        if accounts_here {
+            tables.accounts.refund(&account);
+        }
     }
 
     /// A successful login of `username` from `address`: takes back its attempt's failure, clears
     /// that pair's counter and remembers the address as one the account signs in from.
     pub(crate) fn succeeded(&self, address: &str, username: &str, now: NumericDate) {
+        self.succeeded_here(address, username, now, true);
+    }
+
+    /// [`succeeded`](Self::succeeded), taking back the per-account failure too when
+    /// `accounts_here`.
+    fn succeeded_here(&self, address: &str, username: &str, now: NumericDate, accounts_here: bool) {
         let account = account_key(username);
         let pair = (address.to_owned(), account.clone());
         let mut tables = self.lock();
-        tables.accounts.refund(&account);
+        if accounts_here {
+            tables.accounts.refund(&account);
+        }
         tables.pairs.counters.remove(&pair);
         if !tables.known.contains_key(&pair) && tables.known.len() >= self.capacity {
             tables

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_authz_store::{AuditStore, BrowserStateStore, Clock, PurgeCounts, PurgeStore, Store};
+use mcp_authz_store::{
+    AttemptStore, AuditStore, BrowserStateStore, Clock, PurgeCounts, PurgeStore, Store,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -67,15 +69,17 @@ impl PurgeTask {
     /// # Panics
     /// Outside a Tokio runtime (as `tokio::spawn` does).
     pub fn spawn(store: Arc<dyn PurgeStore>, clock: Arc<dyn Clock>, interval: Duration) -> Self {
-        Self::spawn_with(store, None, None, clock, interval)
+        Self::spawn_with(store, None, None, None, clock, interval)
     }
 
     /// [`spawn`](Self::spawn), also purging audit events past `audit`'s retention and expired
-    /// browser sessions and requests of `browser`.
+    /// browser sessions and requests of `browser`, and failure counters of `attempts` whose last
+    /// failure is older than its window.
     fn spawn_with(
         store: Arc<dyn PurgeStore>,
         audit: Option<AuditRetention>,
         browser: Option<Arc<dyn BrowserStateStore>>,
+        attempts: Option<(Arc<dyn AttemptStore>, Duration)>,
         clock: Arc<dyn Clock>,
         interval: Duration,
     ) -> Self {
@@ -95,6 +99,13 @@ impl PurgeTask {
                             tracing::debug!(browser_states = n, "purged expired browser state");
                         }
                         Err(error) => tracing::warn!(%error, "purge of browser state failed"),
+                    }
+                }
+                if let Some((attempts, window)) = &attempts {
+                    match attempts.purge_attempts(now.saturating_sub(*window)).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(login_attempts = n, "purged old login counters"),
+                        Err(error) => tracing::warn!(%error, "purge of login counters failed"),
                     }
                 }
                 let audited = match &audit {
@@ -189,22 +200,26 @@ impl Drop for PurgeTask {
 pub(crate) struct Purger {
     store: Arc<dyn Store>,
     browser: Arc<dyn BrowserStateStore>,
+    /// Shared login failure counters and how long they are kept after their last failure.
+    attempts: Option<(Arc<dyn AttemptStore>, Duration)>,
     clock: Arc<dyn Clock>,
     audit_retention: Duration,
 }
 
 impl Purger {
-    /// The purge of `store` and `browser` at `clock`'s time, audit events kept for
+    /// The purge of `store`, `browser` and `attempts` at `clock`'s time, audit events kept for
     /// `audit_retention`.
     pub(crate) fn new(
         store: Arc<dyn Store>,
         browser: Arc<dyn BrowserStateStore>,
+        attempts: Option<(Arc<dyn AttemptStore>, Duration)>,
         clock: Arc<dyn Clock>,
         audit_retention: Duration,
     ) -> Self {
         Self {
             store,
             browser,
+            attempts,
             clock,
             audit_retention,
         }
@@ -220,6 +235,7 @@ impl Purger {
             self.store.clone(),
             Some(audit),
             Some(self.browser.clone()),
+            self.attempts.clone(),
             self.clock.clone(),
             interval,
         )

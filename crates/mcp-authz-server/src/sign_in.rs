@@ -63,7 +63,9 @@ impl PasswordSignIn {
     /// Checks `username` and `password` from `peer` at `now`. A locked (address, account) or
     /// account gets no password check at all, whether the account exists or not (SEC-19); the
     /// attempt counts as a failure until it succeeds, so parallel guesses cannot all pass before
-    /// the first failure is counted. A backend that cannot answer is no failure of the user (503).
+    /// the first failure is counted. A backend that cannot answer is no failure of the user (503);
+    /// neither is a shared lockout store that cannot answer, which refuses the attempt (503) rather
+    /// than let it through unlocked (SC-1).
     pub(crate) async fn attempt(
         &self,
         peer: &str,
@@ -71,16 +73,16 @@ impl PasswordSignIn {
         password: &str,
         now: NumericDate,
     ) -> Result<Attempt, EndpointError> {
-        if let Err(wait) = self.lockout.attempt(peer, username, now) {
+        if let Err(wait) = self.lockout.begin(peer, username, now).await? {
             return Ok(Attempt::Locked(wait));
         }
         let judged = self.authenticator.authenticate(username, password).await;
         if judged.is_err() {
-            self.lockout.refund(peer, username);
+            self.lockout.take_back(peer, username).await;
         }
         match judged? {
             Some(subject) => {
-                self.lockout.succeeded(peer, username, now);
+                self.lockout.success(peer, username, now).await;
                 Ok(Attempt::SignedIn(subject))
             }
             None => Ok(Attempt::Failed),

@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod attempts;
 mod audit;
 mod browser_states;
 mod builder;

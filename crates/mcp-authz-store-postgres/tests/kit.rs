@@ -29,3 +29,24 @@ mod browser_states {
         });
     }
 }
+
+/// The failure-counter part of the kit (not in `Store`: shared only on PostgreSQL).
+mod attempts {
+    use mcp_authz_store::testkit;
+
+    use super::common;
+
+    #[test]
+    fn attempts_count_within_window() {
+        testkit::run(async {
+            testkit::attempts_count_within_window(common::kit_store().await).await
+        });
+    }
+
+    #[test]
+    fn attempts_concurrent_failures_counted_exactly() {
+        testkit::run(async {
+            testkit::attempts_concurrent_failures_counted_exactly(common::kit_store().await).await;
+        });
+    }
+}

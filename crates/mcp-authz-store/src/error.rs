@@ -26,6 +26,8 @@ pub enum Entity {
     AuditEvent,
     /// Browser-flow state ([`BrowserState`](crate::BrowserState)).
     BrowserState,
+    /// A counter of failed attempts ([`AttemptCount`](crate::AttemptCount)).
+    AttemptCount,
 }
 
 impl fmt::Display for Entity {
@@ -41,6 +43,7 @@ impl fmt::Display for Entity {
             Self::User => "user",
             Self::AuditEvent => "audit event",
             Self::BrowserState => "browser state",
+            Self::AttemptCount => "attempt counter",
         })
     }
 }

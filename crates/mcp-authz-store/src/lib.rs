@@ -15,6 +15,7 @@
 //! | [`AuditStore`] | audit events (OB-1) | append-only; purged by age, never by expiry |
 //! | [`PurgeStore`] | — | removes only what no operation would use anymore |
 //! | [`BrowserStateStore`] | sessions and pending requests of browser flows (not part of [`Store`]: shared by instances on PostgreSQL, in server memory otherwise) | taken once; bounded per owner |
+//! | [`AttemptStore`] | counters of failed logins per account (not part of [`Store`]: shared by instances on PostgreSQL, in server memory otherwise) | concurrent failures counted exactly |
 //!
 //! [`Store`] is all of them at once (blanket impl); the server holds an `Arc<dyn Store>`.
 //!
@@ -61,19 +62,19 @@ pub mod testkit;
 mod time;
 
 pub use aggregate::{
-    AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery, AuditReason, AuditStore,
-    AuthorizationCode, BrowserState, BrowserStateKind, BrowserStateStore, ClientKind, ClientRecord,
-    ClientStore, CodeConsumption, CodeExchange, CodeStore, Consent, ConsentStore, Grant,
-    GrantStore, KeyState, KeyStore, NewRefreshToken, PurgeCounts, PurgeStore, RefreshLookup,
-    RefreshStatus, RefreshToken, Revocation, RevocationCounts, RevocationReason, RevokedTokenStore,
-    Rotation, SigningKey, Store, User, UserStore,
+    AttemptCount, AttemptStore, AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery,
+    AuditReason, AuditStore, AuthorizationCode, BrowserState, BrowserStateKind, BrowserStateStore,
+    ClientKind, ClientRecord, ClientStore, CodeConsumption, CodeExchange, CodeStore, Consent,
+    ConsentStore, Grant, GrantStore, KeyState, KeyStore, NewRefreshToken, PurgeCounts, PurgeStore,
+    RefreshLookup, RefreshStatus, RefreshToken, Revocation, RevocationCounts, RevocationReason,
+    RevokedTokenStore, Rotation, SigningKey, Store, User, UserStore,
 };
 pub use error::{Entity, StoreError};
 pub use ids::{
     CounterIds, FamilyId, IdError, IdGenerator, KeyAlgorithm, KeyId, RandomIds, Subject, TokenId,
     Username,
 };
-pub use memory::{MemoryBrowserStates, MemoryStore};
+pub use memory::{MemoryAttempts, MemoryBrowserStates, MemoryStore};
 pub use secret::{PrivateKeyMaterial, SecretFormatError, SecretHash, SecretHashString};
 #[allow(deprecated)]
 pub use time::UnixTime;

@@ -34,3 +34,10 @@ async fn browser_states_pass_on_memory() {
     testkit::browser_states_taken_once(MemoryBrowserStates::new(100)).await;
     testkit::browser_states_bounded_per_owner(MemoryBrowserStates::new(100)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn attempts_pass_on_memory() {
+    use mcp_authz_store::{MemoryAttempts, testkit};
+    testkit::attempts_count_within_window(MemoryAttempts::new()).await;
+    testkit::attempts_concurrent_failures_counted_exactly(MemoryAttempts::new()).await;
+}

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mcp_authz_store::{BrowserStateStore, Store};
+use mcp_authz_store::{AttemptStore, BrowserStateStore, Store};
 use mcp_authz_store_postgres::PostgresStore;
 use mcp_authz_store_sqlite::SqliteStore;
 
@@ -28,9 +28,17 @@ pub(crate) enum Missing {
     Refuse,
 }
 
-/// Browser sessions and pending requests kept where every instance sees them: the PostgreSQL
-/// store's (REQUIREMENTS SC-1); `None` keeps them in the server's memory (SQLite: one instance).
-pub(crate) type SharedBrowserStates = Option<Arc<dyn BrowserStateStore>>;
+/// State kept where every instance sees it: the PostgreSQL store's (REQUIREMENTS SC-1); `None`
+/// keeps it in the server's memory (SQLite: one instance).
+pub(crate) type SharedStates = Option<SharedState>;
+
+/// What instances on one PostgreSQL database share besides the [`Store`].
+pub(crate) struct SharedState {
+    /// Browser sessions and pending requests.
+    pub(crate) browser: Arc<dyn BrowserStateStore>,
+    /// The per-account counters of failed logins (SEC-19).
+    pub(crate) login_attempts: Arc<dyn AttemptStore>,
+}
 
 /// Opens (and migrates) the store at `location`.
 pub(crate) async fn open(
@@ -49,13 +57,17 @@ pub(crate) async fn open_for_serve(
     location: &StoreLocation,
     missing: Missing,
     sharing: Sharing,
-) -> Result<(SharedStore, SharedBrowserStates), CliError> {
+) -> Result<(SharedStore, SharedStates), CliError> {
     let (dir, path) = match location {
         StoreLocation::Postgres(url) => {
             let store = PostgresStore::connect(url).await?;
             tracing::info!("using the PostgreSQL store");
             let store = Arc::new(store);
-            return Ok((store.clone(), Some(store)));
+            let shared = SharedState {
+                browser: store.clone(),
+                login_attempts: store.clone(),
+            };
+            return Ok((store, Some(shared)));
         }
         StoreLocation::Sqlite(dir) => (dir.clone(), dir.join(DATABASE_FILE)),
         // An application's own database: its directory is checked like a data directory.

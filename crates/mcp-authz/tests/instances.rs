@@ -15,24 +15,21 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::pg::FreshDatabase;
 use common::round_robin::RoundRobin;
-use common::{ADMIN, Browser, Serve, oauth};
+use common::{ADMIN, Browser, Serve, hidden_inputs, oauth};
 use mcp_authz_pkce::CodeVerifier;
 
 const INSTANCES: usize = 3;
 
 /// Starts instance `n` in its own directory (logs only) on the shared database.
 fn instance(root: &Path, n: usize, store: &str, issuer: &str) -> Serve {
-    let dir = root.join(format!("instance-{n}-{}", rand_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
     // All test traffic comes from one address: the per-address limits would throttle the load
-    // of the rolling restarts (they are what SC-1's shared limits are about, not this test).
-    Serve::start(
-        &dir.join("data"),
+    // of the rolling restarts (they are what the lockout test below is about, not this one).
+    instance_with(
+        root,
+        n,
+        store,
+        issuer,
         &[
-            "--store",
-            store,
-            "--issuer",
-            issuer,
             "--register-rate-limit",
             "off",
             "--authorize-rate-limit",
@@ -41,6 +38,15 @@ fn instance(root: &Path, n: usize, store: &str, issuer: &str) -> Serve {
             "off",
         ],
     )
+}
+
+/// [`instance`] with `extra` arguments.
+fn instance_with(root: &Path, n: usize, store: &str, issuer: &str, extra: &[&str]) -> Serve {
+    let dir = root.join(format!("instance-{n}-{}", rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args = vec!["--store", store, "--issuer", issuer];
+    args.extend_from_slice(extra);
+    Serve::start(&dir.join("data"), &args)
 }
 
 /// A distinct directory name per start (a restarted instance keeps its old log).
@@ -236,6 +242,93 @@ async fn three_instances_behind_a_round_robin_balancer_need_no_sticky_sessions()
         started.elapsed()
     );
     eprintln!("connections per instance: {:?}", balancer.served());
+    drop(instances);
+    database.drop_now().await;
+}
+
+/// The default per-account limit of failed logins (`LoginLockout::default`, SEC-19).
+const ACCOUNT_FAILURES: usize = 20;
+
+/// One sign-in on the account page through the balancer, as a browser at `address` (forwarded by
+/// the trusted balancer): the status of the form's answer.
+async fn account_sign_in(issuer: &str, address: &str, password: &str) -> u16 {
+    let browser = Browser::without_keep_alive();
+    let page = browser
+        .http()
+        .get(format!("{issuer}/account/applications"))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    assert!(form.iter().any(|(name, _)| name == "csrf"), "{page}");
+    form.push(("username".to_owned(), ADMIN.to_owned()));
+    form.push(("password".to_owned(), password.to_owned()));
+    browser
+        .http()
+        .post(format!("{issuer}/account/signin"))
+        .header("x-forwarded-for", address)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Password guesses for one account spread over three instances, each from another address, lock
+/// the account after the account limit in total, not three times it (SC-1, SEC-19): the instances
+/// count failures in the shared PostgreSQL store. With per-instance counting each instance would
+/// have seen a third of the guesses, and the next ones would still be checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn guesses_spread_over_instances_lock_the_account_after_the_limit_in_total() {
+    let Some(database) = FreshDatabase::create("lockout").await else {
+        return;
+    };
+    let store = database.url_via(None).to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let root = tempfile::tempdir().unwrap();
+    // The balancer connects from 127.0.0.1 and passes the client's `X-Forwarded-For` on.
+    let trusted = ["--trusted-proxy", "127.0.0.1"];
+    let instances: Vec<Serve> = (0..INSTANCES)
+        .map(|n| instance_with(root.path(), n, &store, &issuer, &trusted))
+        .collect();
+    let password = instances[0].admin_password();
+    let balancer = RoundRobin::start(listener, INSTANCES);
+    for (n, serve) in instances.iter().enumerate() {
+        balancer.set(n, addr_of(serve));
+    }
+
+    for i in 0..ACCOUNT_FAILURES {
+        let status = account_sign_in(&issuer, &format!("198.51.100.{i}"), "wrong guess").await;
+        assert_eq!(status, 303, "guess {i} was judged (a failed sign-in)");
+    }
+    let served = balancer.served();
+    assert!(
+        served
+            .iter()
+            .all(|n| *n >= 2 * ACCOUNT_FAILURES / INSTANCES),
+        "{served:?}"
+    );
+    // Locked on every instance, for every new address, even with the right password.
+    for i in 0..INSTANCES {
+        let guess = account_sign_in(&issuer, &format!("203.0.113.{i}"), "one more guess").await;
+        assert_eq!(guess, 429, "instance answer {i} after the limit in total");
+    }
+    let right = account_sign_in(&issuer, "203.0.113.99", &password).await;
+    assert_eq!(right, 429, "the lock holds for the right password too");
+    let counters = instances
+        .iter()
+        .map(|serve| serve.log())
+        .filter(|log| log.contains("reach the lockout threshold across instances"))
+        .count();
+    assert_eq!(
+        counters, 1,
+        "exactly one instance saw the shared count reach the limit"
+    );
     drop(instances);
     database.drop_now().await;
 }

@@ -154,10 +154,11 @@ impl AuthorizationServer {
             audit.clone(),
         ));
         let authorize_limiter = Arc::new(RateLimiter::new(config.authorize_limit, cap));
-        let sign_in = Arc::new(PasswordSignIn::new(
-            authenticator,
-            Lockout::new(config.login_lockout, cap),
-        ));
+        let mut lockout = Lockout::new(config.login_lockout, cap);
+        if let Some(attempts) = &config.login_attempts {
+            lockout = lockout.with_shared_accounts(attempts.clone());
+        }
+        let sign_in = Arc::new(PasswordSignIn::new(authenticator, lockout));
         let applications = Arc::new(Applications::new(store.clone()));
         let client_limits = Arc::new(ClientLimits::new(config.token_limit, cap));
         let endpoints = Endpoints {
@@ -237,6 +238,10 @@ impl AuthorizationServer {
         let purger = Purger::new(
             store.clone(),
             browser_states,
+            config
+                .login_attempts
+                .clone()
+                .map(|attempts| (attempts, config.login_lockout.shared_counter_window())),
             config.clock.clone(),
             config.audit_retention,
         );

@@ -263,6 +263,33 @@ async fn password_guessing_from_one_address_is_locked_out() {
     ));
 }
 
+/// A shared lockout store that cannot answer (a PostgreSQL store whose database is unreachable)
+/// does not unlock the login: the attempt is refused with 503 without a password check, even with
+/// the correct password (SC-1, SEC-19: fail closed). Failing open would let a guesser who can
+/// disturb the database guess without limit.
+#[tokio::test]
+async fn an_unreachable_shared_lockout_store_refuses_the_login() {
+    let unreachable = mcp_authz_store_postgres::PostgresStore::builder(
+        "postgres://postgres@127.0.0.1:1/unreachable",
+    )
+    .unwrap()
+    .acquire_timeout(std::time::Duration::from_secs(1))
+    .operation_timeout(std::time::Duration::from_secs(2))
+    .connect_lazy()
+    .unwrap();
+    let server = TestServer::start_configured(|builder| {
+        default_config(builder).shared_login_attempts(std::sync::Arc::new(unreachable))
+    })
+    .await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let browser = browser_from(2);
+    let page = login_page(&server, &browser, &client).await;
+    let response = try_login(&server, &browser, &page, USER, PASSWORD).await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+}
+
 /// Twenty guesses sent at once from one address: only 5 get a password check, the others are
 /// refused as locked (each attempt counts before the slow password check, not after it).
 #[tokio::test]

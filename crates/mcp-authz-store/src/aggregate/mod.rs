@@ -1,5 +1,6 @@
 //! One module per aggregate: its records, its outcomes and its storage trait.
 
+mod attempts;
 mod audit;
 mod browser_states;
 mod clients;
@@ -12,6 +13,7 @@ mod revoked;
 mod store;
 mod users;
 
+pub use attempts::{AttemptCount, AttemptStore};
 pub use audit::{
     AuditEvent, AuditKind, AuditOutcome, AuditParseError, AuditQuery, AuditReason, AuditStore,
 };

@@ -1,10 +1,12 @@
 //! The in-memory store: every trait, one mutex, for tests and single-process deployments.
 
 mod accounts;
+mod attempts;
 mod audit;
 mod browser_states;
 mod tokens;
 
+pub use attempts::MemoryAttempts;
 pub use browser_states::MemoryBrowserStates;
 
 use std::collections::{BTreeMap, HashMap};

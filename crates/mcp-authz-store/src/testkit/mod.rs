@@ -29,6 +29,7 @@
 )]
 
 mod accounts;
+mod attempts;
 mod audit;
 mod browser_states;
 mod codes;
@@ -42,6 +43,7 @@ pub use accounts::{
     clients_crud, consent_resources_round_trip, consents_remembered, purge_counts,
     revoked_access_tokens, signing_key_lifecycle, users_unique_usernames,
 };
+pub use attempts::{attempts_concurrent_failures_counted_exactly, attempts_count_within_window};
 pub use audit::audit_events_round_trip;
 pub use browser_states::{
     browser_states_bounded_per_owner, browser_states_round_trip, browser_states_taken_once,

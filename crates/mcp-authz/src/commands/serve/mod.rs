@@ -134,9 +134,12 @@ async fn serve(
         })?;
         config = config.scope_description(token, text);
     }
-    if let Some(states) = browser_states {
-        // Any instance on this database can serve any step of a browser flow (SC-1).
-        config = config.shared_browser_state(states);
+    if let Some(shared) = browser_states {
+        // Any instance on this database can serve any step of a browser flow, and the account
+        // lockout counts every instance's failed logins (SC-1).
+        config = config
+            .shared_browser_state(shared.browser)
+            .shared_login_attempts(shared.login_attempts);
     }
     let details = demo::SCOPE_DETAILS
         .iter()
