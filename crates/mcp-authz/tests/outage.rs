@@ -10,6 +10,9 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::pg::FreshDatabase;
@@ -87,6 +90,56 @@ async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
         200
     );
 
+    // Load through the whole outage: a second grant of the same user refreshed back to back. A
+    // refresh answered 200 rotated the token; any other answer must leave it usable.
+    let verifier = CodeVerifier::generate().unwrap();
+    let (callback, _) = Browser::new()
+        .authorize(
+            &oauth::authorization_url(&base, &client_id, &redirect, &verifier),
+            ADMIN,
+            &serve.admin_password(),
+        )
+        .await;
+    let (status, second) = oauth::exchange(
+        &http,
+        &base,
+        &client_id,
+        &redirect,
+        &oauth::code_of(&callback),
+        &verifier,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{second}");
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (stop, http, base, client_id) =
+            (stop.clone(), http.clone(), base.clone(), client_id.clone());
+        let mut current = second["refresh_token"].as_str().unwrap().to_owned();
+        tokio::spawn(async move {
+            let mut statuses: BTreeMap<u16, u32> = BTreeMap::new();
+            while !stop.load(Ordering::Relaxed) {
+                let request = http.post(format!("{base}/token")).form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", current.as_str()),
+                    ("client_id", client_id.as_str()),
+                ]);
+                let response = tokio::time::timeout(BOUNDED, request.send())
+                    .await
+                    .expect("a refresh under load answered within the bound")
+                    .unwrap();
+                let status = response.status().as_u16();
+                *statuses.entry(status).or_default() += 1;
+                let body: serde_json::Value = response.json().await.unwrap();
+                if status == 200 {
+                    current = body["refresh_token"].as_str().unwrap().to_owned();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            (statuses, current)
+        })
+    };
+
     for cut in [Link::Blackhole, Link::Down] {
         proxy.set(cut);
         let label = if cut == Link::Down {
@@ -162,6 +215,24 @@ async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
         .await
         .unwrap();
     assert_eq!(status, 200, "{body}");
+    // The load goes on a moment after the recovery, then its last token must still refresh:
+    // no token was lost to the outage.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (statuses, current) = load.await.unwrap();
+    assert!(
+        statuses.keys().all(|s| *s == 200 || *s == 503),
+        "only 200 and 503 under load: {statuses:?}"
+    );
+    assert!(statuses.get(&503).is_some_and(|n| *n > 0), "{statuses:?}");
+    let (status, body) = oauth::refresh(&http, &base, &client_id, &current)
+        .await
+        .unwrap();
+    assert_eq!(
+        status, 200,
+        "the load's last refresh token was lost: {body}"
+    );
+    eprintln!("outage: refreshes under load by status {statuses:?}; tokens lost: 0");
     eprintln!(
         "outage: ready {} ms after the database came back",
         back.elapsed().as_millis()
