@@ -510,3 +510,47 @@ async fn sign_out_without_the_pages_csrf_token_keeps_the_session() {
     assert!(still_html.contains("value=\"approve\""), "{still_html}");
     assert!(!still_html.contains("name=\"password\""));
 }
+
+/// The same approved consent form submitted many times at once (a double click, a replayed
+/// request, or two instances behind a balancer): one submission takes the pending request and
+/// gets a code; every other one finds it gone (SC-1: pending requests are taken exactly once).
+/// Fails if the consent step leaves the request behind; that the take is atomic under
+/// concurrency is the store kit's `browser_states_taken_once` (64 tasks, memory and PostgreSQL).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consent_form_submitted_many_times_at_once_issues_one_code() {
+    let server = TestServer::start().await;
+    server.create_user(USER, PASSWORD).await;
+    let client = server.public_client().await;
+    let browser = server.browser();
+    let authorize = Authorize::new(&client);
+    let page = browser.get(authorize.url(&server)).send().await.unwrap();
+    let login_html = page.text().await.unwrap();
+    let consent = login(&server, &browser, &login_html, USER, PASSWORD).await;
+    let consent_html = consent.text().await.unwrap();
+    let form = [
+        ("request", hidden_field(&consent_html, "request")),
+        ("csrf", hidden_field(&consent_html, "csrf")),
+        ("decision", "approve".to_owned()),
+    ];
+    let submissions: Vec<_> = (0..16)
+        .map(|_| {
+            let (browser, url, form) = (
+                browser.clone(),
+                server.url("/authorize/consent"),
+                form.clone(),
+            );
+            tokio::spawn(async move { browser.post(url).form(&form).send().await.unwrap() })
+        })
+        .collect();
+    let mut codes = 0;
+    for submission in submissions {
+        let response = submission.await.unwrap();
+        if response.status() == 303 {
+            assert!(is_code(&location(&response)), "{}", location(&response));
+            codes += 1;
+        } else {
+            assert_eq!(response.status(), 400);
+        }
+    }
+    assert_eq!(codes, 1);
+}
