@@ -61,8 +61,10 @@ mod error;
 mod grants;
 mod keys;
 mod purge;
+mod stats;
 mod store;
 
 pub use builder::PostgresStoreBuilder;
 pub use error::ConnectError;
+pub use stats::{LATENCY_BUCKETS, OperationStats};
 pub use store::PostgresStore;

@@ -7,6 +7,7 @@ use mcp_authz_store::StoreError;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::stats::{Counters, OperationStats};
 use crate::{ConnectError, PostgresStoreBuilder};
 
 /// The embedded migrations (`migrations/` of this crate).
@@ -22,6 +23,7 @@ pub struct PostgresStore {
     migration_options: PgConnectOptions,
     connect_timeout: Duration,
     operation_timeout: Duration,
+    counters: std::sync::Arc<Counters>,
 }
 
 impl PostgresStore {
@@ -46,7 +48,14 @@ impl PostgresStore {
             migration_options,
             connect_timeout,
             operation_timeout,
+            counters: std::sync::Arc::default(),
         }
+    }
+
+    /// What this store's operations did so far (every clone counts into the same numbers): for
+    /// an operator's metrics of store errors and latency.
+    pub fn operation_stats(&self) -> OperationStats {
+        self.counters.snapshot()
     }
 
     /// Runs one storage operation within the [operation
@@ -63,14 +72,21 @@ impl PostgresStore {
         &self,
         operation: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        tokio::time::timeout(self.operation_timeout, operation)
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(self.operation_timeout, operation)
             .await
             .unwrap_or_else(|_| {
                 Err(StoreError::unavailable(format!(
                     "no answer from PostgreSQL within {} ms",
                     self.operation_timeout.as_millis()
                 )))
-            })
+            });
+        self.counters.record(
+            started.elapsed(),
+            outcome.is_err(),
+            outcome.as_ref().is_err_and(StoreError::is_unavailable),
+        );
+        outcome
     }
 
     /// The latest schema version this build embeds (the version of its last migration).

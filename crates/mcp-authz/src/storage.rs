@@ -38,6 +38,8 @@ pub(crate) struct SharedState {
     pub(crate) browser: Arc<dyn BrowserStateStore>,
     /// The per-account counters of failed logins (SEC-19).
     pub(crate) login_attempts: Arc<dyn AttemptStore>,
+    /// The store itself, for its operation metrics.
+    pub(crate) postgres: PostgresStore,
 }
 
 /// Opens (and migrates) the store at `location`.
@@ -62,10 +64,12 @@ pub(crate) async fn open_for_serve(
         StoreLocation::Postgres(url) => {
             let store = PostgresStore::connect(url).await?;
             tracing::info!("using the PostgreSQL store");
+            let postgres = store.clone();
             let store = Arc::new(store);
             let shared = SharedState {
                 browser: store.clone(),
                 login_attempts: store.clone(),
+                postgres,
             };
             return Ok((store, Some(shared)));
         }

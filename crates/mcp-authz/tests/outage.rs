@@ -54,7 +54,15 @@ async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
     let store_url = database.url_via(Some(proxy.addr));
 
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), &["--store", store_url.as_str()]);
+    let serve = Serve::start(
+        &dir.path().join("data"),
+        &[
+            "--store",
+            store_url.as_str(),
+            "--metrics-bind",
+            "127.0.0.1:0",
+        ],
+    );
     let base = serve.base.clone();
     let http = reqwest::Client::new();
 
@@ -233,6 +241,33 @@ async fn a_database_outage_is_503_then_recovers_with_nothing_lost() {
         "the load's last refresh token was lost: {body}"
     );
     eprintln!("outage: refreshes under load by status {statuses:?}; tokens lost: 0");
+
+    // The operator saw it: store errors by kind and operation latency on `/metrics` (OB-2).
+    let metrics = http
+        .get(serve.metrics.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in {metrics}"))
+    };
+    assert!(
+        value("mcp_authz_store_errors_total{kind=\"unavailable\"}") >= 5.0,
+        "{metrics}"
+    );
+    let operations = value("mcp_authz_store_operations_total");
+    assert!(operations > 20.0, "{metrics}");
+    assert_eq!(
+        value("mcp_authz_store_operation_duration_seconds_count"),
+        operations
+    );
+    assert!(value("mcp_authz_store_operation_duration_seconds_bucket{le=\"+Inf\"}") >= operations);
     eprintln!(
         "outage: ready {} ms after the database came back",
         back.elapsed().as_millis()

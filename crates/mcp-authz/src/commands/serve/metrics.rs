@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use mcp_authz_server::AuthorizationServer;
+use mcp_authz_store_postgres::{LATENCY_BUCKETS as STORE_BUCKETS, PostgresStore};
 
 /// The latency buckets' upper bounds, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
@@ -65,9 +66,19 @@ struct Counts {
 #[derive(Debug, Default)]
 pub(super) struct Metrics {
     counts: Mutex<Counts>,
+    /// The PostgreSQL store, whose operations are counted (SQLite: none).
+    postgres: Option<PostgresStore>,
 }
 
 impl Metrics {
+    /// Empty request metrics, with the operations of `postgres` if set.
+    pub(super) fn new(postgres: Option<PostgresStore>) -> Self {
+        Self {
+            counts: Mutex::default(),
+            postgres,
+        }
+    }
+
     /// Counts one request.
     pub(super) fn record(&self, path: &str, status: u16, latency: Duration) {
         let route = route(path);
@@ -152,8 +163,44 @@ impl Metrics {
                 );
             }
         }
+        if let Some(postgres) = &self.postgres {
+            render_store(&mut text, &postgres.operation_stats());
+        }
         text
     }
+}
+
+/// The PostgreSQL store's operations: count, failures (all, and the database unavailable) and a
+/// latency histogram.
+fn render_store(text: &mut String, stats: &mcp_authz_store_postgres::OperationStats) {
+    let _ = write!(
+        text,
+        "# HELP mcp_authz_store_operations_total Storage operations completed.\n\
+         # TYPE mcp_authz_store_operations_total counter\n\
+         mcp_authz_store_operations_total {}\n\
+         # HELP mcp_authz_store_errors_total Storage operations that failed, by kind.\n\
+         # TYPE mcp_authz_store_errors_total counter\n\
+         mcp_authz_store_errors_total{{kind=\"unavailable\"}} {}\n\
+         mcp_authz_store_errors_total{{kind=\"other\"}} {}\n\
+         # HELP mcp_authz_store_operation_duration_seconds Time of a storage operation.\n\
+         # TYPE mcp_authz_store_operation_duration_seconds histogram\n",
+        stats.operations,
+        stats.unavailable,
+        stats.failures.saturating_sub(stats.unavailable),
+    );
+    for (bound, n) in STORE_BUCKETS.iter().zip(stats.latency_buckets) {
+        let _ = writeln!(
+            text,
+            "mcp_authz_store_operation_duration_seconds_bucket{{le=\"{bound}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        text,
+        "mcp_authz_store_operation_duration_seconds_bucket{{le=\"+Inf\"}} {}\n\
+         mcp_authz_store_operation_duration_seconds_sum {}\n\
+         mcp_authz_store_operation_duration_seconds_count {}",
+        stats.operations, stats.latency_sum_seconds, stats.operations
+    );
 }
 
 /// Serves `/metrics` on `addr` until the process ends.

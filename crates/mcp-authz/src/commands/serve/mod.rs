@@ -134,6 +134,9 @@ async fn serve(
         })?;
         config = config.scope_description(token, text);
     }
+    let postgres = browser_states
+        .as_ref()
+        .map(|shared| shared.postgres.clone());
     if let Some(shared) = browser_states {
         // Any instance on this database can serve any step of a browser flow, and the account
         // lockout counts every instance's failed logins (SC-1).
@@ -214,7 +217,7 @@ async fn serve(
         None,
         tls.as_ref().map(|t| t.chain_pem.as_slice()),
     )?;
-    let metrics = metrics_on(args.metrics_bind, Some(server.clone())).await?;
+    let metrics = metrics_on(args.metrics_bind, Some(server.clone()), postgres).await?;
     let app = server
         .router()
         .merge(demo::routes(
@@ -255,11 +258,12 @@ async fn serve(
 async fn metrics_on(
     bind: Option<SocketAddr>,
     server: Option<AuthorizationServer>,
+    postgres: Option<mcp_authz_store_postgres::PostgresStore>,
 ) -> Result<Option<(std::sync::Arc<metrics::Metrics>, SocketAddr)>, CliError> {
     let Some(addr) = bind else {
         return Ok(None);
     };
-    let collected = std::sync::Arc::new(metrics::Metrics::default());
+    let collected = std::sync::Arc::new(metrics::Metrics::new(postgres));
     let local = metrics::serve(addr, collected.clone(), server)
         .await
         .map_err(|source| CliError::Bind { addr, source })?;

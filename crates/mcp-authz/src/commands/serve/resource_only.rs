@@ -68,7 +68,7 @@ pub(super) async fn serve(
         jwks_uri,
         tls.as_ref().map(|t| t.chain_pem.as_slice()),
     )?;
-    let metrics = super::metrics_on(settings.metrics_bind, None).await?;
+    let metrics = super::metrics_on(settings.metrics_bind, None, None).await?;
     let app = demo::routes(
         &resource,
         authorization_server.clone(),
